@@ -1,0 +1,34 @@
+// Resolver types are generated from the SDL, so a schema change that breaks a resolver fails tsc.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const prisma = './prisma/client#';
+
+const config: CodegenConfig = {
+  schema: 'src/schema/*.graphql',
+  generates: {
+    'src/generated/graphql.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        contextType: '../resolvers/context#Context',
+        useIndexSignature: false,
+        enumsAsTypes: true,
+        scalars: { DateTime: 'Date', JSON: 'unknown', BigInt: 'bigint | string' },
+        mappers: {
+          Lab: `${prisma}Lab as DbLab`,
+          Dataset: `${prisma}Dataset as DbDataset`,
+          Subject: `${prisma}Subject as DbSubject`,
+          Roi: `${prisma}Roi as DbRoi`,
+          StimulusSet: `${prisma}StimulusSet as DbStimulusSet`,
+          Stimulus: `${prisma}Stimulus as DbStimulus`,
+          Model: `${prisma}Model as DbModel`,
+          FeatureSet: `${prisma}FeatureSet as DbFeatureSet`,
+          ResponseSet: `${prisma}ResponseSet as DbResponseSet`,
+          Artifact: `${prisma}Artifact as DbArtifact`,
+          Run: `${prisma}Run as DbRun`,
+          Score: `${prisma}Score as DbScore`,
+        },
+      },
+    },
+  },
+};
+export default config;

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable: installs dependencies when missing and regenerates the Prisma
+// client and GraphQL resolver types when their sources changed. Used by `npm start` and `npm test`.
+const { execSync } = require('node:child_process');
+const { existsSync, statSync, readdirSync } = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+const newest = (dir, ext) => Math.max(0, ...readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => mtime(path.join(dir, f))));
+
+const lock = path.join(root, 'package-lock.json');
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || mtime(lock) > mtime(installed)) {
+  console.log('Installing dependencies (npm ci) ...');
+  run('npm ci --no-audit --no-fund');
+}
+
+const prismaOut = path.join(root, 'src/generated/prisma/client.ts');
+if (mtime(path.join(root, 'prisma/schema.prisma')) > mtime(prismaOut)) run('npx prisma generate');
+
+const gqlOut = path.join(root, 'src/generated/graphql.ts');
+if (Math.max(newest(path.join(root, 'src/schema'), '.graphql'), mtime(path.join(root, 'codegen.ts'))) > mtime(gqlOut))
+  run('npx graphql-codegen --config codegen.ts --silent');

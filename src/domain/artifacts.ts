@@ -1,0 +1,181 @@
+// Direct uploads: the client sends bytes straight to the store (presigned URLs, multipart for
+// large files); finalize re-hashes what arrived before an Artifact row exists.
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { badInput, DomainError, notFound } from '../errors';
+import type { Artifact } from '../generated/prisma/client';
+import type { Context } from '../resolvers/context';
+import type { Services } from '../services';
+import { parseNpyHeader } from '../storage/npy';
+import { assertCanWrite, targetLab } from './access';
+import { requireName, requireUuid } from './validate';
+
+const UPLOAD_TTL_MS = 24 * 3600 * 1000;
+const HEADER_PROBE_BYTES = 64 * 1024;
+
+export async function createUpload(
+  ctx: Context,
+  input: { filename: string; size: bigint | string; sha256: string; mediaType?: string | null; labId?: string | null },
+) {
+  const labId = targetLab(ctx.viewer, input.labId);
+  const filename = requireName(input.filename, 'filename', 500);
+  const sha256 = input.sha256.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw badInput('sha256 must be 64 hexadecimal characters', 'sha256');
+  const size = parseSize(input.size);
+  const max = ctx.services.config.maxUploadBytes;
+  if (size > max)
+    throw new DomainError('PAYLOAD_TOO_LARGE', `The file is ${size} bytes; this installation accepts at most ${max} bytes per artifact (MAX_UPLOAD_GB)`, {
+      field: 'size',
+      limit: max,
+    });
+  const id = randomUUID();
+  const stagingKey = `uploads/${id}`;
+  const target = await ctx.services.store.createUpload(stagingKey, size);
+  const expiresAt = new Date(Date.now() + UPLOAD_TTL_MS);
+  await ctx.db.artifactUpload.create({
+    data: {
+      id,
+      labId,
+      stagingKey,
+      expectedSha256: sha256,
+      expectedSize: size,
+      filename,
+      mediaType: input.mediaType ?? guessMediaType(filename),
+      expiresAt,
+      multipartId: 'multipart' in target ? target.multipart.uploadId : null,
+    },
+  });
+  if ('multipart' in target)
+    return { id, method: 'PUT', headers: {}, url: null, partSize: target.multipart.partSize, parts: target.multipart.parts, expiresAt };
+  return { id, method: target.method, headers: target.headers ?? {}, url: target.url, partSize: null, parts: null, expiresAt };
+}
+
+function parseSize(value: bigint | string): number {
+  const size = Number(value);
+  if (!Number.isSafeInteger(size) || size <= 0) throw badInput(`size must be a positive number of bytes (got ${value})`, 'size');
+  return size;
+}
+
+function guessMediaType(filename: string): string {
+  if (filename.endsWith('.npy')) return 'application/x-npy';
+  if (filename.endsWith('.npz')) return 'application/x-npz';
+  if (filename.endsWith('.onnx')) return 'application/onnx';
+  if (filename.endsWith('.json') || filename.endsWith('.jsonl')) return 'application/json';
+  if (filename.endsWith('.csv')) return 'text/csv';
+  return 'application/octet-stream';
+}
+
+export async function finalizeUpload(ctx: Context, input: { uploadId: string; parts?: { partNumber: number; etag: string }[] | null }) {
+  const upload = await ctx.db.artifactUpload.findUnique({ where: { id: requireUuid(input.uploadId, 'uploadId') } });
+  if (!upload) throw notFound('Upload', input.uploadId);
+  assertCanWrite(ctx.viewer, upload.labId);
+  const { store } = ctx.services;
+  // Whatever happens next, the staging object and the upload row are not left behind.
+  const discard = async () => {
+    await store.deleteStaging(upload.stagingKey).catch(() => undefined);
+    await ctx.db.artifactUpload.deleteMany({ where: { id: upload.id } });
+  };
+  if (upload.expiresAt < new Date()) {
+    await discard();
+    throw badInput(`Upload ${upload.id} expired at ${upload.expiresAt.toISOString()}; start a new one`, 'uploadId');
+  }
+  if (upload.multipartId) {
+    if (!input.parts?.length) throw badInput('This upload was split into parts: pass each part number with its ETag', 'parts');
+    await store.completeMultipart(upload.stagingKey, upload.multipartId, input.parts);
+  }
+  let got: { sha256: string; size: number };
+  try {
+    got = await store.hashStaging(upload.stagingKey);
+  } catch (err) {
+    throw badInput(`No bytes arrived for upload ${upload.id}: send them to the upload URL before finalizing (${(err as Error).message})`, 'uploadId');
+  }
+  if (got.size !== Number(upload.expectedSize) || got.sha256 !== upload.expectedSha256) {
+    await discard();
+    throw badInput(
+      `The uploaded bytes do not match what was announced: expected ${upload.expectedSize} bytes with sha256 ${upload.expectedSha256}, received ${got.size} bytes with sha256 ${got.sha256}. Upload again.`,
+      'uploadId',
+    );
+  }
+  let header: { dtype: string; shape: number[] } | null = null;
+  if (upload.filename.endsWith('.npy')) {
+    try {
+      header = await probeNpyHeader(await store.getStaging(upload.stagingKey), got.size);
+    } catch (err) {
+      await discard();
+      throw badInput(`${upload.filename} is not a valid .npy file: ${(err as Error).message}`, 'uploadId');
+    }
+  }
+  const existing = await ctx.db.artifact.findUnique({ where: { sha256: got.sha256 } });
+  if (existing) {
+    await discard();
+    return existing;
+  }
+  await store.promoteStaging(upload.stagingKey, got.sha256);
+  const [artifact] = await ctx.db.$transaction([
+    ctx.db.artifact.upsert({
+      where: { sha256: got.sha256 },
+      update: {},
+      create: {
+        labId: upload.labId,
+        sha256: got.sha256,
+        size: BigInt(got.size),
+        filename: upload.filename,
+        mediaType: upload.mediaType,
+        dtype: header?.dtype ?? null,
+        shape: header?.shape ?? [],
+      },
+    }),
+    ctx.db.artifactUpload.deleteMany({ where: { id: upload.id } }),
+  ]);
+  return artifact;
+}
+
+/** Reads just enough of a stream to parse the .npy header, then stops reading. */
+export async function probeNpyHeader(stream: Readable, fileSize: number): Promise<{ dtype: string; shape: number[] }> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= HEADER_PROBE_BYTES) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  // The known file size lets the header check catch truncated data without reading it all.
+  const header = parseNpyHeader(Buffer.concat(chunks), { fileSize });
+  return { dtype: header.dtype.descr, shape: header.shape };
+}
+
+/** Stores bytes produced on the server (seeds, job outputs) and records the artifact. */
+export async function storeArtifact(
+  services: Pick<Services, 'db' | 'store'>,
+  body: Readable | Buffer,
+  meta: { filename: string; labId?: string | null; mediaType?: string; dtype?: string; shape?: number[] },
+): Promise<Artifact> {
+  const { sha256, size } = await services.store.putStream(body);
+  return services.db.artifact.upsert({
+    where: { sha256 },
+    update: {},
+    create: {
+      sha256,
+      size: BigInt(size),
+      labId: meta.labId ?? null,
+      filename: meta.filename,
+      mediaType: meta.mediaType ?? guessMediaType(meta.filename),
+      dtype: meta.dtype ?? null,
+      shape: meta.shape ?? [],
+    },
+  });
+}
+
+/** Removes uploads that were started and never finalized. */
+export async function sweepExpiredUploads(services: Pick<Services, 'db' | 'store'>, now = new Date()): Promise<number> {
+  const expired = await services.db.artifactUpload.findMany({ where: { expiresAt: { lt: now } }, take: 500 });
+  for (const upload of expired) {
+    await services.store.deleteStaging(upload.stagingKey).catch(() => undefined);
+    await services.db.artifactUpload.delete({ where: { id: upload.id } }).catch(() => undefined);
+  }
+  return expired.length;
+}

@@ -1,0 +1,105 @@
+// Submitting and cancelling runs. A run is written to PostgreSQL first and enqueued after the
+// commit; if the enqueue is lost, the reconciler re-enqueues it from PostgreSQL.
+import { isDeepStrictEqual } from 'node:util';
+import type { Tx } from '../db/client';
+import { conflict } from '../errors';
+import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/client';
+import type { Context } from '../resolvers/context';
+import { assertCanWrite, readableWhere, visibleOrThrow } from './access';
+import { requireName, requireUuid } from './validate';
+
+export interface RunRequest {
+  labId: string;
+  kind: RunKind;
+  params: Record<string, unknown>;
+  idempotencyKey?: string | null;
+  benchmarkId?: string | null;
+  visibility?: Visibility;
+}
+
+/**
+ * Creates the run (and whatever `prepare` writes in the same transaction), then enqueues it.
+ * The same idempotency key returns the same run; reusing it for different work is a CONFLICT.
+ */
+export async function submitRun(
+  ctx: Context,
+  request: RunRequest,
+  prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,
+): Promise<{ run: Run; created: boolean }> {
+  const key = request.idempotencyKey ? requireName(request.idempotencyKey, 'idempotencyKey') : null;
+  if (key) {
+    const existing = await findByKey(ctx, request.labId, key);
+    if (existing) return { run: sameRequestOrConflict(existing, request), created: false };
+  }
+  let run: Run;
+  try {
+    run = await ctx.db.$transaction(async (tx) => {
+      const params = (prepare && (await prepare(tx, request.params))) || request.params;
+      return tx.run.create({
+        data: {
+          labId: request.labId,
+          kind: request.kind,
+          params: params as Prisma.InputJsonValue,
+          idempotencyKey: key,
+          benchmarkId: request.benchmarkId ?? null,
+          visibility: request.visibility ?? 'PRIVATE',
+        },
+      });
+    });
+  } catch (err) {
+    // Two clients racing with one key: the loser returns the winner's run.
+    const existing = key ? await findByKey(ctx, request.labId, key) : null;
+    if (existing) return { run: sameRequestOrConflict(existing, request), created: false };
+    throw err;
+  }
+  await ctx.services.queue.enqueue({ runId: run.id, kind: run.kind }).catch((err: Error) => {
+    console.warn(`run ${run.id} stays QUEUED until the reconciler enqueues it: ${err.message}`);
+  });
+  return { run, created: true };
+}
+
+function findByKey(ctx: Context, labId: string, key: string) {
+  return ctx.db.run.findUnique({ where: { labId_idempotencyKey: { labId, idempotencyKey: key } } });
+}
+
+function sameRequestOrConflict(existing: Run, request: RunRequest): Run {
+  const sameKind = existing.kind === request.kind;
+  const sameInputs = Object.entries(request.params).every(([k, v]) => isDeepStrictEqual((existing.params as any)?.[k], v));
+  if (!sameKind || !sameInputs)
+    throw conflict(`idempotencyKey ${JSON.stringify(existing.idempotencyKey)} was already used for a different ${existing.kind} run (${existing.id})`, {
+      runId: existing.id,
+    });
+  return existing;
+}
+
+export async function visibleRun(ctx: Context, id: string): Promise<Run> {
+  const run = await ctx.db.run.findUnique({ where: { id: requireUuid(id, 'id') } });
+  return visibleOrThrow(ctx.viewer, 'Run', id, run);
+}
+
+export function runsWhere(ctx: Context, filter?: { kind?: RunKind | null; status?: Run['status'] | null; labId?: string | null } | null) {
+  return {
+    AND: [
+      readableWhere(ctx.viewer),
+      filter?.kind ? { kind: filter.kind } : {},
+      filter?.status ? { status: filter.status } : {},
+      filter?.labId ? { labId: requireUuid(filter.labId, 'filter.labId') } : {},
+    ],
+  };
+}
+
+/** Queued runs end at once; running ones are flagged and their worker is told to abort. */
+export async function cancelRun(ctx: Context, id: string): Promise<Run> {
+  const run = await visibleRun(ctx, id);
+  assertCanWrite(ctx.viewer, run.labId);
+  if (run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED')
+    throw conflict(`Run ${run.id} already ended (${run.status}); submit a new run instead`, { status: run.status });
+  // Conditional updates: a worker finishing at the same moment wins, and we report its state.
+  await ctx.db.run.updateMany({
+    where: { id: run.id, status: 'QUEUED' },
+    data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date() },
+  });
+  await ctx.db.run.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { cancelRequested: true } });
+  await ctx.services.queue.cancel(run.id);
+  return ctx.db.run.findUniqueOrThrow({ where: { id: run.id } });
+}

@@ -1,0 +1,29 @@
+// Apollo Server over the SDL in src/schema. Errors leave with a stable extensions.code.
+import { ApolloServer } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { DomainError, fromPrismaError } from '../errors';
+import { loadTypeDefs, resolvers } from '../resolvers';
+import type { Context } from '../resolvers/context';
+
+export function createApollo(log: (msg: string) => void = console.error): ApolloServer<Context> {
+  return new ApolloServer<Context>({
+    typeDefs: loadTypeDefs(),
+    resolvers: resolvers as any,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatError(formatted, error, log),
+  });
+}
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (msg: string) => void): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof DomainError) return { ...formatted, message: original.message, extensions: { ...original.extensions } };
+  const mapped = fromPrismaError(original);
+  if (mapped) return { ...formatted, message: mapped.message, extensions: { ...mapped.extensions } };
+  const code = formatted.extensions?.code;
+  // Validation and parse errors from graphql-js already carry a code and a useful message.
+  if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  log(`internal error: ${(original as Error)?.stack ?? String(original)}`);
+  return { message: 'Internal error; the server log has the details', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };
+}

@@ -1,0 +1,120 @@
+// A plain Node HTTP server: GraphQL at /graphql, health at /healthz, and the artifact store's own
+// routes (signed uploads and downloads in the embedded profile). No framework needed for three routes.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap } from '@apollo/server';
+import type { Services } from '../services';
+import { createContext } from '../resolvers/context';
+import { createApollo } from './graphql';
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface ApiOptions {
+  host?: string;
+  port?: number;
+  /** Largest GraphQL request body accepted, in bytes. */
+  maxRequestBytes?: number;
+  routes?: RouteHandler[];
+}
+
+export async function startApi(services: Services, options: ApiOptions = {}): Promise<ApiServer> {
+  const apollo = createApollo();
+  await apollo.start();
+  const maxBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
+  const routes = options.routes ?? [];
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, version: services.version });
+      for (const route of routes) if (await route(req, res)) return;
+      if (url.pathname === '/') {
+        res.writeHead(302, { location: '/graphql' }).end();
+        return;
+      }
+      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `No route ${url.pathname}; GraphQL is at /graphql` });
+      const body = req.method === 'POST' ? await readJsonBody(req, maxBytes) : undefined;
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers))
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      const result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => createContext(services),
+      });
+      for (const [key, value] of result.headers) res.setHeader(key, value);
+      res.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') res.end(result.body.string);
+      else {
+        for await (const chunk of result.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } catch (err) {
+      const e = err as { status?: number; body?: object };
+      if (e.status && e.body) return sendJson(res, e.status, e.body);
+      console.error(err);
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal error', extensions: { code: 'INTERNAL' } }] });
+      else res.destroy();
+    }
+  });
+  // Uploads stream through the embedded store's route; no server-wide request timeout for them.
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://${options.host && options.host !== '0.0.0.0' ? options.host : 'localhost'}:${port}/graphql`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readJsonBody(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const tooLarge = () => ({
+    status: 413,
+    body: {
+      errors: [
+        {
+          message: `The request body exceeds the limit of ${maxBytes} bytes; upload large data as artifacts (createArtifactUpload)`,
+          extensions: { code: 'PAYLOAD_TOO_LARGE', limit: maxBytes },
+        },
+      ],
+    },
+  });
+  if (declared > maxBytes) {
+    req.resume();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of req) {
+    length += (chunk as Buffer).length;
+    if (length > maxBytes) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw { status: 400, body: { errors: [{ message: `The request body is not valid JSON: ${(err as Error).message}`, extensions: { code: 'BAD_REQUEST' } }] } };
+  }
+}
