@@ -12,7 +12,7 @@ const config: CodegenConfig = {
         contextType: '../resolvers/context#Context',
         useIndexSignature: false,
         enumsAsTypes: true,
-        scalars: { DateTime: 'Date', JSON: 'unknown', BigInt: 'bigint | string' },
+        scalars: { DateTime: 'Date', JSON: 'unknown', BigInt: { input: 'bigint', output: 'bigint | string | number' } },
         mappers: {
           Lab: `${prisma}Lab as DbLab`,
           Dataset: `${prisma}Dataset as DbDataset`,

@@ -42,10 +42,10 @@ export async function createUpload(
       filename,
       mediaType: input.mediaType ?? guessMediaType(filename),
       expiresAt,
-      multipartId: 'multipart' in target ? target.multipart.uploadId : null,
+      multipartId: target.kind === 'multipart' ? target.multipart.uploadId : null,
     },
   });
-  if ('multipart' in target)
+  if (target.kind === 'multipart')
     return { id, method: 'PUT', headers: {}, url: null, partSize: target.multipart.partSize, parts: target.multipart.parts, expiresAt };
   return { id, method: target.method, headers: target.headers ?? {}, url: target.url, partSize: null, parts: null, expiresAt };
 }
@@ -83,7 +83,7 @@ export async function finalizeUpload(ctx: Context, input: { uploadId: string; pa
     if (!input.parts?.length) throw badInput('This upload was split into parts: pass each part number with its ETag', 'parts');
     await store.completeMultipart(upload.stagingKey, upload.multipartId, input.parts);
   }
-  let got: { sha256: string; size: number };
+  let got: { sha256: string; size: number; etag: string };
   try {
     got = await store.hashStaging(upload.stagingKey);
   } catch (err) {
@@ -110,7 +110,8 @@ export async function finalizeUpload(ctx: Context, input: { uploadId: string; pa
     await discard();
     return existing;
   }
-  await store.promoteStaging(upload.stagingKey, got.sha256);
+  // The etag guards against bytes replaced between hashing and promotion.
+  await store.promoteStaging(upload.stagingKey, got.sha256, { size: got.size, etag: got.etag });
   const [artifact] = await ctx.db.$transaction([
     ctx.db.artifact.upsert({
       where: { sha256: got.sha256 },

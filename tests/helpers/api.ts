@@ -1,0 +1,88 @@
+// Starts the real HTTP API on a random port against the run's test database.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import type { Db } from '../../src/db/client';
+import { ensureDefaultLab } from '../../src/domain/labs';
+import type { JobQueue, JobState } from '../../src/queue/job-queue';
+import type { RunJob } from '../../src/runs/types';
+import { startApi, type ApiServer } from '../../src/server/http';
+import { codeVersion, type Services } from '../../src/services';
+import type { ArtifactStore } from '../../src/storage/artifact-store';
+import { createFsArtifactHttpHandler, FsArtifactStore } from '../../src/storage';
+import { freePort } from './ports';
+import { testDb, uniqueName } from './db';
+
+/** A queue that only records what was enqueued; for tests of the API alone. */
+export class RecordingQueue implements JobQueue {
+  enqueued: RunJob[] = [];
+  cancelled: string[] = [];
+  async enqueue(job: RunJob) {
+    this.enqueued.push(job);
+  }
+  async cancel(runId: string) {
+    this.cancelled.push(runId);
+  }
+  async has(runId: string) {
+    return this.enqueued.some((j) => j.runId === runId);
+  }
+  async status(runId: string) {
+    return { state: (this.enqueued.some((j) => j.runId === runId) ? 'waiting' : 'missing') as JobState };
+  }
+  async close() {}
+}
+
+export interface TestApi {
+  url: string;
+  services: Services;
+  db: Db;
+  /** Posts a GraphQL operation; returns the parsed body ({ data, errors }). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: any[] }>;
+  /** Like gql but throws on errors and returns data. */
+  ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface TestApiOptions {
+  db?: Db;
+  store?: ArtifactStore;
+  queue?: JobQueue;
+  env?: Record<string, string>;
+}
+
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ba-api-'));
+  const config = loadConfig({ DATA_DIR: dataDir, UPLOAD_SECRET: 'test-upload-secret-0123456789', ...options.env });
+  const db = options.db ?? testDb();
+  let server: ApiServer | undefined;
+  const ownStore = !options.store;
+  // The embedded store signs URLs on the API's own origin, so the port is chosen first.
+  const port = await freePort();
+  const store =
+    options.store ??
+    new FsArtifactStore({ rootDir: path.join(dataDir, 'artifacts'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: config.uploadSecret });
+  const lab = await ensureDefaultLab(db, uniqueName('lab'));
+  const services: Services = { config, db, store, queue: options.queue ?? new RecordingQueue(), defaultLabId: lab.id, version: codeVersion };
+  server = await startApi(services, { port, routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [] });
+  const gql = async (query: string, variables?: Record<string, unknown>) => {
+    const res = await fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    return (await res.json()) as { data?: any; errors?: any[] };
+  };
+  return {
+    url: server.url,
+    services,
+    db,
+    gql,
+    ok: async (query, variables) => {
+      const body = await gql(query, variables);
+      if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors, null, 2)}`);
+      return body.data;
+    },
+    close: async () => {
+      await server?.close();
+      if (!options.db) await db.$disconnect();
+      if (ownStore) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
