@@ -1,0 +1,98 @@
+// Assembles one API process for a profile. Production: external PostgreSQL, S3 (MinIO), BullMQ
+// producer; heavy work happens in src/worker.ts. Embedded: PostgreSQL from npm, files under the
+// data directory, and the same job handlers run in-process.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { handlers } from './compute/jobs';
+import type { Config } from './config';
+import { createDb } from './db/client';
+import { migrate } from './db/migrate';
+import { sweepExpiredUploads } from './domain/artifacts';
+import { ensureDefaultLab } from './domain/labs';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded/postgres';
+import { seedDemoCatalog } from './embedded/seed';
+import { createBullmqQueue } from './queue/bullmq-queue';
+import { createInProcessQueue } from './queue/inprocess-queue';
+import type { JobQueue } from './queue/job-queue';
+import { runExecutor } from './runs/executor';
+import { jsonLog, type Log } from './runs/log';
+import { localIdentity } from './runs/provenance';
+import { startReconciler } from './runs/reconciler';
+import { startApi, type ApiServer } from './server/http';
+import { codeVersion, type Services } from './services';
+import { createArtifactStore, createFsArtifactHttpHandler, FsArtifactStore } from './storage';
+
+export interface RunningService {
+  api: ApiServer;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function startService(config: Config, log: Log = jsonLog(config.logLevel, { component: 'api' })): Promise<RunningService> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((err) => log('warn', `shutdown step failed: ${(err as Error).message}`));
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (config.profile === 'embedded') {
+      mkdirSync(config.dataDir, { recursive: true });
+      if (!databaseUrl) {
+        const pg: EmbeddedDatabase = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (m) => log('info', m));
+        closers.push(() => pg.stop());
+        databaseUrl = pg.url;
+      }
+      config = { ...config, uploadSecret: config.uploadSecret || installSecret(config.dataDir) };
+    }
+    const applied = await migrate(databaseUrl!);
+    if (applied.length) log('info', 'migrations applied', { applied });
+
+    const db = createDb(databaseUrl!);
+    closers.push(() => db.$disconnect());
+    const store = createArtifactStore(config);
+
+    let queue: JobQueue;
+    if (config.profile === 'embedded' && !config.redisUrl) {
+      queue = createInProcessQueue({
+        execute: runExecutor({ db, store, handlers, identity: localIdentity('embedded'), log }),
+        concurrency: config.workerConcurrency,
+        attempts: config.runAttempts,
+        log,
+      });
+    } else {
+      queue = createBullmqQueue({ redisUrl: config.redisUrl!, prefix: config.queuePrefix, attempts: config.runAttempts });
+    }
+    closers.push(() => queue.close());
+
+    const lab = await ensureDefaultLab(db);
+    const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
+
+    // Runs left open by a previous process (or lost by Redis) are queued again.
+    const reconciler = startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
+    closers.push(() => reconciler.stop());
+    const sweep = setInterval(() => void sweepExpiredUploads(services).catch(() => undefined), 3600_000);
+    sweep.unref();
+    closers.push(async () => clearInterval(sweep));
+
+    const api = await startApi(services, {
+      host: config.host,
+      port: config.port,
+      routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
+    });
+    closers.push(() => api.close());
+
+    if (config.profile === 'embedded' && config.seedDemo) await seedDemoCatalog(services, log);
+    return { api, services, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** The embedded profile signs its upload URLs with a secret kept in the data directory. */
+function installSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'upload-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}

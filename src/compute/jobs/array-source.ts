@@ -1,0 +1,124 @@
+// Reading an uploaded array (.npy, or one member of an .npz) as byte ranges, so handlers can
+// stream any slab of it (e.g. one repeat of a [repeats, stimuli, voxels] array) without holding
+// the whole array.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Artifact } from '../../generated/prisma/client';
+import { RunInputError } from '../../runs/types';
+import {
+  formatNpyHeader,
+  NpzArchive,
+  parseNpyHeader,
+  readNpyRows,
+  type ArtifactStore,
+  type NpyHeader,
+} from '../../storage';
+
+export interface ArraySource {
+  header: NpyHeader;
+  /** Bytes [offset, offset + length) of the .npy file. */
+  bytes(offset: number, length: number): Promise<Readable>;
+  close(): Promise<void>;
+}
+
+const PROBE = 64 * 1024;
+
+export async function openArraySource(store: ArtifactStore, artifact: Artifact, npzMember?: string | null): Promise<ArraySource> {
+  const isNpz = Boolean(npzMember) || artifact.filename.endsWith('.npz');
+  if (!isNpz) {
+    const size = Number(artifact.size);
+    const head = await readPrefix(await store.getRange(artifact.sha256, 0, Math.min(PROBE, size)));
+    const header = parseOrReject(head, size, artifact.filename);
+    return { header, bytes: (offset, length) => store.getRange(artifact.sha256, offset, length), close: async () => undefined };
+  }
+  if (!npzMember) throw new RunInputError(`${artifact.filename} is an .npz archive: name the member to import (npzMember)`);
+  // Zip members are located through the central directory at the end: keep a local copy.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'brainalign-npz-'));
+  const file = path.join(dir, 'archive.npz');
+  await pipeline(await store.get(artifact.sha256), createWriteStream(file));
+  let archive: NpzArchive;
+  try {
+    archive = await NpzArchive.open(file);
+    archive.member(npzMember);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw new RunInputError(`${artifact.filename}: ${(err as Error).message}`);
+  }
+  const m = archive.member(npzMember);
+  const head = await readPrefix(await archive.openMember(npzMember), PROBE);
+  const header = parseOrReject(head, m.size, `${artifact.filename}:${npzMember}`);
+  return {
+    header,
+    bytes: async (offset, length) => (await archive.openMember(npzMember)).pipe(slice(offset, length)),
+    close: async () => {
+      await archive.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function parseOrReject(head: Buffer, size: number, name: string): NpyHeader {
+  try {
+    return parseNpyHeader(head, { fileSize: size });
+  } catch (err) {
+    throw new RunInputError(`${name} is not a valid .npy array: ${(err as Error).message}`);
+  }
+}
+
+async function readPrefix(stream: Readable, max = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      n += (c as Buffer).length;
+      if (n >= max) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Passes bytes [offset, offset + length) of the input through, discarding the rest. */
+function slice(offset: number, length: number): Transform {
+  let pos = 0;
+  const end = offset + length;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const from = Math.max(offset - pos, 0);
+      const to = Math.min(end - pos, chunk.length);
+      if (to > from) this.push(chunk.subarray(from, to));
+      pos += chunk.length;
+      done();
+    },
+  });
+}
+
+/**
+ * Streams a 2-D slab of the array: `rows` leading rows starting at element `startElement`
+ * (C order), each of `rowLength` elements, as float32 row chunks.
+ */
+export async function* readSlabRows(
+  source: ArraySource,
+  startElement: number,
+  rows: number,
+  rowLength: number,
+  rowsPerChunk?: number,
+): AsyncGenerator<{ start: number; count: number; data: Float32Array }> {
+  const { dtype, dataOffset } = source.header;
+  const length = rows * rowLength * dtype.itemSize;
+  const body = await source.bytes(dataOffset + startElement * dtype.itemSize, length);
+  // A 2-D header in front lets the ordinary .npy row reader do the decoding and length checks.
+  const stream = new PassThrough();
+  stream.write(formatNpyHeader({ dtype, shape: [rows, rowLength] }));
+  body.on('error', (err) => stream.destroy(err));
+  body.pipe(stream);
+  for await (const item of readNpyRows(stream, { rowsPerChunk })) {
+    if (item.kind === 'rows') yield { start: item.start, count: item.count, data: item.data };
+  }
+}

@@ -1,0 +1,184 @@
+// IMPORT_RESPONSES and IMPORT_FEATURES: check an uploaded array against the catalog (rows =
+// stimuli of the set, columns = the subject's voxels, numeric dtype, finite values), compute
+// per-voxel summaries in one streaming pass, and mark the set READY.
+import type { Artifact } from '../../generated/prisma/client';
+import { storeArtifact } from '../../domain/artifacts';
+import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
+import { encodeNpy, formatShape } from '../../storage';
+import { firstNonFinite, nanMedian, nsdNoiseCeiling, RepeatVariance, VoxelMoments } from '../response-stats';
+import { openArraySource, readSlabRows, type ArraySource } from './array-source';
+
+const NUMERIC = new Set(['bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float16', 'float32', 'float64']);
+/** Rows per chunk are chosen so one chunk of every repeat stays near this many bytes. */
+const CHUNK_BYTES = 16 * 1024 * 1024;
+
+async function loadArtifact(ctx: JobContext, id: unknown): Promise<Artifact> {
+  const artifact = await ctx.db.artifact.findUnique({ where: { id: String(id) } });
+  if (!artifact) throw new RunInputError(`Artifact ${id} no longer exists`);
+  ctx.recordProvenance({ inputs: { [artifact.filename || 'array']: artifact.sha256 } });
+  return artifact;
+}
+
+function checkNumeric(source: ArraySource, name: string) {
+  const { dtype, fortranOrder, shape } = source.header;
+  if (!NUMERIC.has(dtype.name)) throw new RunInputError(`${name} has dtype ${dtype.descr}; a numeric array is required`);
+  if (fortranOrder && shape.length > 1)
+    throw new RunInputError(`${name} is stored in Fortran order; save it in C order (np.ascontiguousarray) so it can be streamed by rows`);
+}
+
+function rejectNonFinite(data: Float32Array, firstRow: number, rowLength: number, what: string, rowLabel: (row: number) => string) {
+  const bad = firstNonFinite(data);
+  if (bad < 0) return;
+  const row = firstRow + Math.floor(bad / rowLength);
+  throw new RunInputError(`${what} holds ${data[bad]} at ${rowLabel(row)}, column ${bad % rowLength}; NaN and Inf are not allowed`, {
+    row,
+    column: bad % rowLength,
+  });
+}
+
+async function saveVector(ctx: JobContext, values: ArrayLike<number>, filename: string): Promise<string> {
+  const data = Float32Array.from(values);
+  const artifact = await storeArtifact(ctx, Buffer.from(encodeNpy({ dtype: '<f4', shape: [data.length], data })), {
+    filename,
+    labId: ctx.run.labId,
+    dtype: '<f4',
+    shape: [data.length],
+  });
+  return artifact.id;
+}
+
+export const importResponses: JobHandler = async (ctx) => {
+  const set = await ctx.db.responseSet.findUnique({ where: { id: String(ctx.params.responseSetId) }, include: { subject: true } });
+  if (!set) throw new RunInputError(`Response set ${ctx.params.responseSetId} no longer exists`);
+  const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId: set.stimulusSetId } });
+  const artifact = await loadArtifact(ctx, ctx.params.artifactId);
+  await ctx.db.responseSet.update({ where: { id: set.id }, data: { status: 'IMPORTING', error: null } });
+  try {
+    const source = await openArraySource(ctx.store, artifact, ctx.params.npzMember as string | null);
+    try {
+      return await summariseResponses(ctx, source, { setId: set.id, nStimuli, nVoxels: set.subject.nVoxels, name: artifact.filename });
+    } finally {
+      await source.close();
+    }
+  } catch (err) {
+    if (err instanceof RunInputError)
+      await ctx.db.responseSet.update({ where: { id: set.id }, data: { status: 'FAILED', error: err.message } });
+    throw err;
+  }
+};
+
+async function summariseResponses(
+  ctx: JobContext,
+  source: ArraySource,
+  expect: { setId: string; nStimuli: number; nVoxels: number; name: string },
+): Promise<JobResult> {
+  checkNumeric(source, expect.name);
+  const shape = source.header.shape;
+  if (shape.length !== 2 && shape.length !== 3)
+    throw new RunInputError(`${expect.name} has shape ${formatShape(shape)}; expected [n_stimuli, n_voxels] or [n_repeats, n_stimuli, n_voxels]`);
+  const [nRepeats, nStimuli, nVoxels] = shape.length === 3 ? shape : [1, shape[0], shape[1]];
+  if (nStimuli !== expect.nStimuli)
+    throw new RunInputError(`${expect.name} has ${nStimuli} stimulus rows (shape ${formatShape(shape)}) but the stimulus set has ${expect.nStimuli} stimuli`);
+  if (nVoxels !== expect.nVoxels)
+    throw new RunInputError(`${expect.name} has ${nVoxels} voxel columns (shape ${formatShape(shape)}) but the subject has ${expect.nVoxels} voxels`);
+
+  const moments = new VoxelMoments(nVoxels);
+  const spread = nRepeats >= 2 ? new RepeatVariance(nVoxels, nRepeats) : undefined;
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / (nRepeats * nVoxels * 4)));
+  // One reader per repeat, advanced in lockstep: each step holds the same stimuli of every repeat.
+  const readers = Array.from({ length: nRepeats }, (_, r) => readSlabRows(source, r * nStimuli * nVoxels, nStimuli, nVoxels, rowsPerChunk));
+  try {
+    let done = 0;
+    for (;;) {
+      const steps = await Promise.all(readers.map((it) => it.next()));
+      if (steps[0].done) break;
+      const chunks = steps.map((s, r) => {
+        if (s.done) throw new RunInputError(`${expect.name}: repeat ${r} ended early`);
+        rejectNonFinite(s.value.data, s.value.start, nVoxels, expect.name, (row) => (nRepeats > 1 ? `repeat ${r}, stimulus row ${row}` : `stimulus row ${row}`));
+        moments.add(s.value.data, s.value.count);
+        return s.value;
+      });
+      spread?.add(chunks.map((c) => c.data), chunks[0].count);
+      done += chunks[0].count;
+      await ctx.progress((0.9 * done) / nStimuli, `checked ${done} of ${nStimuli} stimuli`);
+    }
+  } finally {
+    await Promise.all(readers.map((it) => it.return(undefined)));
+  }
+
+  const mean = moments.mean;
+  const sd = moments.sd();
+  const outputs: Record<string, string> = {
+    voxelMean: await saveVector(ctx, mean, 'voxel-mean.npy'),
+    voxelSd: await saveVector(ctx, sd, 'voxel-sd.npy'),
+  };
+  let noiseCeilingMedian: number | null = null;
+  const constant = Array.from(sd).filter((s) => s === 0).length;
+  if (spread) {
+    const meanRepeatVar = spread.sumVar.map((s) => s / spread.nStimuli);
+    const totalVar = sd.map((s) => s * s);
+    const nc = nsdNoiseCeiling(meanRepeatVar, totalVar, nRepeats);
+    outputs.noiseCeiling = await saveVector(ctx, nc.percent, 'noise-ceiling-percent.npy');
+    outputs.ncsnr = await saveVector(ctx, nc.ncsnr, 'ncsnr.npy');
+    noiseCeilingMedian = nanMedian(nc.percent);
+  }
+  ctx.recordProvenance({ shape, constantVoxels: constant });
+  await ctx.progress(1, 'summaries stored');
+  return {
+    outputs,
+    commit: async (tx) => {
+      await tx.responseSet.update({
+        where: { id: expect.setId },
+        data: {
+          status: 'READY',
+          nRepeats: shape.length === 3 ? nRepeats : null,
+          meanArtifactId: outputs.voxelMean,
+          sdArtifactId: outputs.voxelSd,
+          noiseCeilingArtifactId: outputs.noiseCeiling ?? null,
+          noiseCeilingMedian: Number.isFinite(noiseCeilingMedian) ? noiseCeilingMedian : null,
+          error: null,
+        },
+      });
+    },
+  };
+}
+
+export const importFeatures: JobHandler = async (ctx) => {
+  const set = await ctx.db.featureSet.findUnique({ where: { id: String(ctx.params.featureSetId) }, include: { model: true } });
+  if (!set) throw new RunInputError(`Feature set ${ctx.params.featureSetId} no longer exists`);
+  const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId: set.stimulusSetId } });
+  const artifact = await loadArtifact(ctx, ctx.params.artifactId);
+  await ctx.db.featureSet.update({ where: { id: set.id }, data: { status: 'IMPORTING', error: null } });
+  try {
+    const source = await openArraySource(ctx.store, artifact, ctx.params.npzMember as string | null);
+    try {
+      const name = artifact.filename;
+      checkNumeric(source, name);
+      const shape = source.header.shape;
+      if (shape.length !== 2) throw new RunInputError(`${name} has shape ${formatShape(shape)}; features must be [n_stimuli, d]`);
+      const [rows, dim] = shape;
+      if (rows !== nStimuli)
+        throw new RunInputError(`${name} has ${rows} stimulus rows (shape ${formatShape(shape)}) but the stimulus set has ${nStimuli} stimuli`);
+      if (set.model.featureWidth != null && dim !== set.model.featureWidth)
+        throw new RunInputError(`${name} has width ${dim} but model ${set.model.name} declares featureWidth ${set.model.featureWidth}`);
+      const moments = new VoxelMoments(dim);
+      for await (const chunk of readSlabRows(source, 0, rows, dim)) {
+        rejectNonFinite(chunk.data, chunk.start, dim, name, (row) => `stimulus row ${row}`);
+        moments.add(chunk.data, chunk.count);
+        await ctx.progress((chunk.start + chunk.count) / rows, `checked ${chunk.start + chunk.count} of ${rows} stimuli`);
+      }
+      const constant = Array.from(moments.sd()).filter((s) => s === 0).length;
+      ctx.recordProvenance({ shape, constantFeatures: constant });
+      return {
+        commit: async (tx) => {
+          await tx.featureSet.update({ where: { id: set.id }, data: { status: 'READY', dim, error: null } });
+        },
+      };
+    } finally {
+      await source.close();
+    }
+  } catch (err) {
+    if (err instanceof RunInputError) await ctx.db.featureSet.update({ where: { id: set.id }, data: { status: 'FAILED', error: err.message } });
+    throw err;
+  }
+};

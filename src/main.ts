@@ -1,0 +1,51 @@
+// The API process entry (`npm start`). With no configuration it runs the embedded profile:
+// PostgreSQL from npm, artifacts under ./.data, jobs in-process, a demo catalog on first start.
+import { startService } from './app';
+import { ConfigError, loadConfig } from './config';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const started = Date.now();
+  const service = await startService(config);
+  const { url } = service.api;
+  const publicGraphql = `${config.publicUrl}/graphql`;
+  console.log(
+    [
+      '',
+      `BrainAlign ${service.services.version} (${config.profile} profile) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `  GraphQL:  ${publicGraphql}`,
+      config.profile === 'embedded' ? `  Data:     ${config.dataDir}` : '',
+      `  Try:      curl -s ${publicGraphql} -H 'content-type: application/json' -d '{"query":"{ datasets { edges { node { name subjects { name } } } } }"}'`,
+      '  Stop:     Ctrl-C',
+      '',
+    ]
+      .filter((l) => l !== '')
+      .join('\n'),
+  );
+  void url;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping (finishing database writes, closing connections) ...`);
+    await service.close();
+    console.log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(`BrainAlign failed to start: ${err instanceof Error ? err.stack : err}`);
+  process.exit(1);
+});
