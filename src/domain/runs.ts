@@ -7,6 +7,7 @@ import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/clien
 import type { Context } from '../resolvers/context';
 import { assertCanWrite, readableWhere, visibleOrThrow } from './access';
 import { requireName, requireUuid } from './validate';
+import { cancelRun as requestCancel } from '../runs/cancel';
 
 export interface RunRequest {
   labId: string;
@@ -94,12 +95,5 @@ export async function cancelRun(ctx: Context, id: string): Promise<Run> {
   assertCanWrite(ctx.viewer, run.labId);
   if (run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED')
     throw conflict(`Run ${run.id} already ended (${run.status}); submit a new run instead`, { status: run.status });
-  // Conditional updates: a worker finishing at the same moment wins, and we report its state.
-  await ctx.db.run.updateMany({
-    where: { id: run.id, status: 'QUEUED' },
-    data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date() },
-  });
-  await ctx.db.run.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { cancelRequested: true } });
-  await ctx.services.queue.cancel(run.id);
-  return ctx.db.run.findUniqueOrThrow({ where: { id: run.id } });
+  return (await requestCancel(ctx.db, ctx.services.queue, run.id)) ?? run;
 }
