@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Resolvers } from '../generated/graphql';
 import { artifactResolvers } from './artifacts';
 import { catalogResolvers } from './catalog';
+import { encodingResolvers } from './encoding';
 import { runResolvers } from './runs';
 import { BigInt_, DateTime, JSON as JSONScalar } from './scalars';
 
@@ -37,4 +38,5 @@ export const resolvers: Resolvers = merge(
   catalogResolvers,
   artifactResolvers,
   runResolvers,
+  encodingResolvers,
 );

@@ -114,10 +114,11 @@ describe('response import through BullMQ and a worker process', () => {
         within += reps.reduce((a, b) => a + (b - m) ** 2, 0) / (R - 1);
       }
       const mu = all.reduce((a, b) => a + b) / all.length;
-      const variance = all.reduce((a, b) => a + (b - mu) ** 2, 0) / all.length;
+      const ss = all.reduce((a, b) => a + (b - mu) ** 2, 0);
       expect(mean[v]).toBeCloseTo(mu, 5);
-      expect(sd[v]).toBeCloseTo(Math.sqrt(variance), 5);
-      const noise = within / N / variance;
+      expect(sd[v]).toBeCloseTo(Math.sqrt(ss / all.length), 5); // numpy's np.std (ddof 0)
+      const noise = within / N / (ss / (all.length - 1)); // NSD z-scores with the sample SD
+
       const snr2 = Math.max(0, 1 - noise) / noise;
       const expected = noise === 0 ? 100 : (100 * snr2) / (snr2 + 1 / R);
       expect(nc[v]).toBeCloseTo(expected, 3);

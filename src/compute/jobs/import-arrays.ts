@@ -5,7 +5,9 @@ import type { Artifact } from '../../generated/prisma/client';
 import { storeArtifact } from '../../domain/artifacts';
 import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
 import { encodeNpy, formatShape } from '../../storage';
-import { firstNonFinite, nanMedian, nsdNoiseCeiling, RepeatVariance, VoxelMoments } from '../response-stats';
+import { nanMedian } from '../metrics';
+import { firstNonFinite, RepeatVariance } from '../response-stats';
+import { VoxelMomentsAccumulator } from '../stats';
 import { openArraySource, readSlabRows, type ArraySource } from './array-source';
 
 const NUMERIC = new Set(['bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float16', 'float32', 'float64']);
@@ -82,7 +84,7 @@ async function summariseResponses(
   if (nVoxels !== expect.nVoxels)
     throw new RunInputError(`${expect.name} has ${nVoxels} voxel columns (shape ${formatShape(shape)}) but the subject has ${expect.nVoxels} voxels`);
 
-  const moments = new VoxelMoments(nVoxels);
+  const moments = new VoxelMomentsAccumulator(nVoxels);
   const spread = nRepeats >= 2 ? new RepeatVariance(nVoxels, nRepeats) : undefined;
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / (nRepeats * nVoxels * 4)));
   // One reader per repeat, advanced in lockstep: each step holds the same stimuli of every repeat.
@@ -95,7 +97,7 @@ async function summariseResponses(
       const chunks = steps.map((s, r) => {
         if (s.done) throw new RunInputError(`${expect.name}: repeat ${r} ended early`);
         rejectNonFinite(s.value.data, s.value.start, nVoxels, expect.name, (row) => (nRepeats > 1 ? `repeat ${r}, stimulus row ${row}` : `stimulus row ${row}`));
-        moments.add(s.value.data, s.value.count);
+        moments.push(s.value.data);
         return s.value;
       });
       spread?.add(chunks.map((c) => c.data), chunks[0].count);
@@ -106,8 +108,9 @@ async function summariseResponses(
     await Promise.all(readers.map((it) => it.return(undefined)));
   }
 
-  const mean = moments.mean;
-  const sd = moments.sd();
+  const mean = moments.mean();
+  // numpy's default (ddof 0) for the stored SD; the noise ceiling uses ddof 1 as NSD's z-scoring.
+  const sd = moments.sd(0);
   const outputs: Record<string, string> = {
     voxelMean: await saveVector(ctx, mean, 'voxel-mean.npy'),
     voxelSd: await saveVector(ctx, sd, 'voxel-sd.npy'),
@@ -115,12 +118,11 @@ async function summariseResponses(
   let noiseCeilingMedian: number | null = null;
   const constant = Array.from(sd).filter((s) => s === 0).length;
   if (spread) {
-    const meanRepeatVar = spread.sumVar.map((s) => s / spread.nStimuli);
-    const totalVar = sd.map((s) => s * s);
-    const nc = nsdNoiseCeiling(meanRepeatVar, totalVar, nRepeats);
-    outputs.noiseCeiling = await saveVector(ctx, nc.percent, 'noise-ceiling-percent.npy');
+    // Scored data are averages over all repeats, so the ceiling is for nRepeats averaged trials.
+    const nc = spread.noiseCeiling(moments.variance(1), nRepeats);
+    outputs.noiseCeiling = await saveVector(ctx, nc.ncPercent, 'noise-ceiling-percent.npy');
     outputs.ncsnr = await saveVector(ctx, nc.ncsnr, 'ncsnr.npy');
-    noiseCeilingMedian = nanMedian(nc.percent);
+    noiseCeilingMedian = nanMedian(nc.ncPercent);
   }
   ctx.recordProvenance({ shape, constantVoxels: constant });
   await ctx.progress(1, 'summaries stored');
@@ -161,13 +163,13 @@ export const importFeatures: JobHandler = async (ctx) => {
         throw new RunInputError(`${name} has ${rows} stimulus rows (shape ${formatShape(shape)}) but the stimulus set has ${nStimuli} stimuli`);
       if (set.model.featureWidth != null && dim !== set.model.featureWidth)
         throw new RunInputError(`${name} has width ${dim} but model ${set.model.name} declares featureWidth ${set.model.featureWidth}`);
-      const moments = new VoxelMoments(dim);
+      const moments = new VoxelMomentsAccumulator(dim);
       for await (const chunk of readSlabRows(source, 0, rows, dim)) {
         rejectNonFinite(chunk.data, chunk.start, dim, name, (row) => `stimulus row ${row}`);
-        moments.add(chunk.data, chunk.count);
+        moments.push(chunk.data);
         await ctx.progress((chunk.start + chunk.count) / rows, `checked ${chunk.start + chunk.count} of ${rows} stimuli`);
       }
-      const constant = Array.from(moments.sd()).filter((s) => s === 0).length;
+      const constant = Array.from(moments.sd(0)).filter((s) => s === 0).length;
       ctx.recordProvenance({ shape, constantFeatures: constant });
       return {
         commit: async (tx) => {

@@ -1,0 +1,47 @@
+import { RepeatVariance } from '../../src/compute/response-stats';
+import { noiseCeiling, VoxelMomentsAccumulator } from '../../src/compute/stats';
+import { Rng } from '../../src/compute/random';
+
+describe('streamed NSD noise ceiling', () => {
+  it('equals the whole-array computation whatever the chunking', () => {
+    const [R, N, V] = [3, 57, 9];
+    const rng = new Rng(7);
+    const data = Float32Array.from({ length: R * N * V }, (_, i) => Math.sin(Math.floor(i / V) % N) * (1 + (i % V)) + rng.normal() * 0.5);
+    const reference = noiseCeiling({ data, nReps: R, nStimuli: N, nVoxels: V }, { nAveraged: R });
+    for (const rows of [1, 10, N]) {
+      const spread = new RepeatVariance(V, R);
+      const moments = new VoxelMomentsAccumulator(V);
+      for (let start = 0; start < N; start += rows) {
+        const count = Math.min(rows, N - start);
+        const chunks = [0, 1, 2].map((r) => data.slice((r * N + start) * V, (r * N + start + count) * V));
+        chunks.forEach((c) => moments.push(c));
+        spread.add(chunks, count);
+      }
+      const streamed = spread.noiseCeiling(moments.variance(1), R);
+      for (let j = 0; j < V; j++) {
+        expect(streamed.ncsnr[j]).toBeCloseTo(reference.ncsnr[j], 10);
+        expect(streamed.ncPercent[j]).toBeCloseTo(reference.ncPercent[j], 8);
+      }
+    }
+  });
+
+  it('matches the closed form for a planted signal-to-noise ratio', () => {
+    // y = s + e with Var(s) = 1, Var(e) = sigma^2: ncsnr = 1 / sigma, NC% = 100 / (1 + sigma^2 / R).
+    const [R, N] = [3, 20000];
+    const sigmas = [0.5, 1, 2];
+    const rng = new Rng(11);
+    const V = sigmas.length;
+    const signal = Float64Array.from({ length: N * V }, () => rng.normal());
+    const spread = new RepeatVariance(V, R);
+    const moments = new VoxelMomentsAccumulator(V);
+    const reps = [0, 1, 2].map(() => Float32Array.from(signal, (s, i) => s + sigmas[i % V] * rng.normal()));
+    reps.forEach((r) => moments.push(r));
+    spread.add(reps, N);
+    const nc = spread.noiseCeiling(moments.variance(1), R);
+    sigmas.forEach((sigma, j) => {
+      expect(nc.ncsnr[j]).toBeCloseTo(1 / sigma, 1);
+      expect(nc.ncPercent[j]).toBeGreaterThan(100 / (1 + sigma ** 2 / R) - 1.5);
+      expect(nc.ncPercent[j]).toBeLessThan(100 / (1 + sigma ** 2 / R) + 1.5);
+    });
+  });
+});
