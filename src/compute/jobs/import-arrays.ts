@@ -2,13 +2,13 @@
 // stimuli of the set, columns = the subject's voxels, numeric dtype, finite values), compute
 // per-voxel summaries in one streaming pass, and mark the set READY.
 import type { Artifact } from '../../generated/prisma/client';
-import { storeArtifact } from '../../domain/artifacts';
 import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
-import { encodeNpy, formatShape } from '../../storage';
+import { formatShape } from '../../storage';
 import { nanMedian } from '../metrics';
 import { firstNonFinite, RepeatVariance } from '../response-stats';
 import { VoxelMomentsAccumulator } from '../stats';
 import { openArraySource, readSlabRows, type ArraySource } from './array-source';
+import { saveArray } from './outputs';
 
 const NUMERIC = new Set(['bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float16', 'float32', 'float64']);
 /** Rows per chunk are chosen so one chunk of every repeat stays near this many bytes. */
@@ -36,17 +36,6 @@ function rejectNonFinite(data: Float32Array, firstRow: number, rowLength: number
     row,
     column: bad % rowLength,
   });
-}
-
-async function saveVector(ctx: JobContext, values: ArrayLike<number>, filename: string): Promise<string> {
-  const data = Float32Array.from(values);
-  const artifact = await storeArtifact(ctx, Buffer.from(encodeNpy({ dtype: '<f4', shape: [data.length], data })), {
-    filename,
-    labId: ctx.run.labId,
-    dtype: '<f4',
-    shape: [data.length],
-  });
-  return artifact.id;
 }
 
 export const importResponses: JobHandler = async (ctx) => {
@@ -112,16 +101,16 @@ async function summariseResponses(
   // numpy's default (ddof 0) for the stored SD; the noise ceiling uses ddof 1 as NSD's z-scoring.
   const sd = moments.sd(0);
   const outputs: Record<string, string> = {
-    voxelMean: await saveVector(ctx, mean, 'voxel-mean.npy'),
-    voxelSd: await saveVector(ctx, sd, 'voxel-sd.npy'),
+    voxelMean: await saveArray(ctx, mean, [nVoxels], 'voxel-mean.npy'),
+    voxelSd: await saveArray(ctx, sd, [nVoxels], 'voxel-sd.npy'),
   };
   let noiseCeilingMedian: number | null = null;
   const constant = Array.from(sd).filter((s) => s === 0).length;
   if (spread) {
     // Scored data are averages over all repeats, so the ceiling is for nRepeats averaged trials.
     const nc = spread.noiseCeiling(moments.variance(1), nRepeats);
-    outputs.noiseCeiling = await saveVector(ctx, nc.ncPercent, 'noise-ceiling-percent.npy');
-    outputs.ncsnr = await saveVector(ctx, nc.ncsnr, 'ncsnr.npy');
+    outputs.noiseCeiling = await saveArray(ctx, nc.ncPercent, [nVoxels], 'noise-ceiling-percent.npy');
+    outputs.ncsnr = await saveArray(ctx, nc.ncsnr, [nVoxels], 'ncsnr.npy');
     noiseCeilingMedian = nanMedian(nc.ncPercent);
   }
   ctx.recordProvenance({ shape, constantVoxels: constant });

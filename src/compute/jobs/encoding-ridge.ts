@@ -1,0 +1,151 @@
+// ENCODING_RIDGE: fit a voxelwise ridge encoder from a model's features to one subject's responses
+// on the training stimuli (per-voxel alpha by K-fold CV, as himalaya's solve_ridge_cv_svd), score
+// it on the held-out stimuli, and store per-voxel maps, weights and per-ROI scores.
+import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../../runs/types';
+import { sharedEngine } from '../engine-instance';
+import { explainedVariance, nanMean, nanMedian, pearsonR, r2Score } from '../metrics';
+import { affine, matrix } from '../onnx';
+import { ridgeCv } from '../ridge';
+import { ceilingNormalize, roiBootstrap, type RoiSummary } from '../stats';
+import { loadSplit, loadVector, type Split } from './load-arrays';
+import { saveArray } from './outputs';
+
+/** The whole-brain scope beside the named ROIs. */
+const ALL = 'all voxels';
+
+export const encodingRidge: JobHandler = async (ctx) => {
+  const p = ctx.params as {
+    featureSetId: string;
+    responseSetId: string;
+    testStimulusIds: string[];
+    alphas: number[];
+    folds: number;
+    bootstrapSamples: number;
+    seed: number;
+  };
+  const featureSet = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { artifact: true, model: true } });
+  const responseSet = await ctx.db.responseSet.findUnique({
+    where: { id: p.responseSetId },
+    include: { artifact: true, subject: { include: { rois: true } } },
+  });
+  if (!featureSet?.artifact || !responseSet?.artifact) throw new RunInputError('The feature set or response set no longer has its array');
+  ctx.recordProvenance({
+    inputs: { features: featureSet.artifact.sha256, responses: responseSet.artifact.sha256 },
+    model: featureSet.model.name,
+    subject: responseSet.subject.name,
+  });
+
+  const split = await resolveSplit(ctx, responseSet.stimulusSetId, p.testStimulusIds);
+  const nRows = split.train.length + split.test.length;
+  await ctx.progress(0.02, `loading features (${split.train.length} training, ${split.test.length} test stimuli)`);
+  const X = await loadSplit(ctx, featureSet.artifact, null, split, nRows);
+  await ctx.progress(0.08, 'loading responses');
+  const Y = await loadSplit(ctx, responseSet.artifact, null, split, nRows);
+  const nVoxels = Y.train.cols;
+
+  const engine = await sharedEngine();
+  ctx.recordProvenance({ engine: engine.provenance });
+  await ctx.progress(0.15, `fitting ridge: ${p.folds} folds x ${p.alphas.length} alphas x ${nVoxels} voxels`);
+  const fit = await ridgeCv(engine, X.train, Y.train, { alphas: p.alphas, folds: p.folds, fitIntercept: true, score: 'r2' });
+  ctx.recordProvenance({ ridgeSeconds: fit.timings });
+
+  await ctx.progress(0.7, 'scoring held-out stimuli');
+  const prediction = await affine(engine, X.test, matrix(fit.weights, fit.nFeatures, nVoxels), fit.intercept);
+  const r = pearsonR(Y.test, prediction);
+  const ev = explainedVariance(Y.test, prediction);
+  const r2 = r2Score(Y.test, prediction);
+
+  const ceiling = responseSet.noiseCeilingArtifactId
+    ? await ctx.db.artifact.findUnique({ where: { id: responseSet.noiseCeilingArtifactId } })
+    : null;
+  const ncPercent = ceiling ? await loadVector(ctx, ceiling) : null;
+  const evNorm = ncPercent ? ceilingNormalize(ev, ncPercent) : null;
+  const r2Norm = ncPercent ? ceilingNormalize(r, ncPercent, { squareCorrelation: true }) : null;
+
+  const outputs: Record<string, string> = {
+    pearsonR: await saveArray(ctx, r, [nVoxels], 'pearson-r.npy'),
+    explainedVariance: await saveArray(ctx, ev, [nVoxels], 'explained-variance.npy'),
+    r2: await saveArray(ctx, r2, [nVoxels], 'r2.npy'),
+    alpha: await saveArray(ctx, fit.bestAlphas, [nVoxels], 'alpha.npy'),
+    // Weights with the intercept as the last row: prediction = [x, 1] @ weights.
+    weights: await saveArray(ctx, withInterceptRow(fit.weights, fit.intercept, fit.nFeatures, nVoxels), [fit.nFeatures + 1, nVoxels], 'weights.npy'),
+  };
+  if (evNorm && r2Norm) {
+    outputs.normalizedExplainedVariance = await saveArray(ctx, evNorm.normalized, [nVoxels], 'normalized-explained-variance.npy');
+    outputs.normalizedR2 = await saveArray(ctx, r2Norm.normalized, [nVoxels], 'normalized-r2.npy');
+  }
+
+  await ctx.progress(0.8, `bootstrapping ROI confidence intervals (${p.bootstrapSamples} resamples)`);
+  const rois: Record<string, ArrayLike<number>> = { [ALL]: Int32Array.from({ length: nVoxels }, (_, i) => i) };
+  for (const roi of responseSet.subject.rois) rois[roi.name] = roi.voxelIndices;
+  const roiIds = new Map(responseSet.subject.rois.map((roi) => [roi.name, roi.id]));
+  const scores: ScoreRecord[] = [];
+  const perVoxel = { pearson_r: { values: r, normalized: r2Norm?.normalized }, explained_variance: { values: ev, normalized: evNorm?.normalized } } as const;
+  for (const [metric, voxelMetric] of [['pearson_r', 'pearson'], ['explained_variance', 'explainedVariance']] as const) {
+    const summaries: RoiSummary[] =
+      p.bootstrapSamples > 0
+        ? await roiBootstrap(engine, Y.test, prediction, rois, { metric: voxelMetric, nBootstrap: p.bootstrapSamples, seed: p.seed })
+        : Object.entries(rois).map(([roi, idx]) => pointSummary(roi, idx, perVoxel[metric].values));
+    for (const s of summaries) {
+      const idx = Array.from(rois[s.roi]);
+      const normalized = perVoxel[metric].normalized;
+      const normValues = normalized ? idx.map((j) => normalized[j]) : null;
+      const common = { roiId: roiIds.get(s.roi) ?? null, benchmarkId: ctx.run.benchmarkId, n: s.nVoxels };
+      const scope = s.roi === ALL ? 'all' : `roi:${s.roi}`;
+      scores.push(
+        {
+          ...common,
+          metric: `${metric}.mean`,
+          scope,
+          value: s.mean,
+          ciLow: finiteOrNull(s.meanCi[0]),
+          ciHigh: finiteOrNull(s.meanCi[1]),
+          normalized: normValues ? finiteOrNull(nanMean(normValues)) : null,
+          extra: { aboveCeiling: normValues ? normValues.filter((x) => x > 1).length : null, nBootstrap: s.nBootstrap },
+        },
+        {
+          ...common,
+          metric: `${metric}.median`,
+          scope,
+          value: s.median,
+          ciLow: finiteOrNull(s.medianCi[0]),
+          ciHigh: finiteOrNull(s.medianCi[1]),
+          normalized: normValues ? finiteOrNull(nanMedian(normValues)) : null,
+          extra: { nBootstrap: s.nBootstrap },
+        },
+      );
+    }
+  }
+  await ctx.progress(0.98, 'storing results');
+  ctx.recordProvenance({ nTrain: split.train.length, nTest: split.test.length, nVoxels, nFeatures: fit.nFeatures });
+  return { outputs, scores: scores.filter((s) => Number.isFinite(s.value)) };
+};
+
+async function resolveSplit(ctx: JobContext, stimulusSetId: string, testIds: string[]): Promise<Split> {
+  const stimuli = await ctx.db.stimulus.findMany({ where: { stimulusSetId }, select: { externalId: true, position: true }, orderBy: { position: 'asc' } });
+  const test = new Set(testIds);
+  const found = stimuli.filter((s) => test.has(s.externalId));
+  if (found.length !== test.size) throw new RunInputError(`${test.size - found.length} test stimuli are no longer in the stimulus set`);
+  return {
+    train: Int32Array.from(stimuli.filter((s) => !test.has(s.externalId)).map((s) => s.position)),
+    test: Int32Array.from(found.map((s) => s.position)),
+  };
+}
+
+function withInterceptRow(weights: Float32Array, intercept: Float32Array, d: number, v: number): Float32Array {
+  const out = new Float32Array((d + 1) * v);
+  out.set(weights.subarray(0, d * v));
+  out.set(intercept, d * v);
+  return out;
+}
+
+function pointSummary(roi: string, idx: ArrayLike<number>, values: Float64Array): RoiSummary {
+  const picked = Array.from(idx, (j) => values[j]);
+  const mean = nanMean(picked);
+  const median = nanMedian(picked);
+  return { roi, nVoxels: picked.length, mean, median, meanCi: [NaN, NaN], medianCi: [NaN, NaN], nBootstrap: 0 };
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
