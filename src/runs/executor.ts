@@ -1,0 +1,265 @@
+// Executes one run: the only code that moves a Run through RUNNING to a final state. Both queue
+// adapters (BullMQ worker, in-process) call it, so retry, cancel and idempotency rules live here
+// once. Everything it writes is conditional on the run still being open, and scores are replaced
+// (not appended) in the same transaction that marks SUCCEEDED, so a retried, stalled or duplicated
+// job can never leave duplicate scores or overwrite another attempt's final state.
+import type { Db } from '../db/client';
+import { Prisma, type Run } from '../generated/prisma/client';
+import type { ArtifactStore } from '../storage/artifact-store';
+import type { ExecuteJob } from '../queue/job-queue';
+import { silentLog, type Log } from './log';
+import { codeVersion, localIdentity, type WorkerIdentity } from './provenance';
+import { isFinal, markCancelled, markFailed, markRequeued, type RunErrorInfo } from './transitions';
+import {
+  RunCancelledError,
+  RunInputError,
+  type HandlerRegistry,
+  type JobContext,
+  type JobResult,
+  type ScoreRecord,
+} from './types';
+
+/** Abort reasons. A shutdown hands the run back to the queue; anything else is a user cancel. */
+export const SHUTDOWN_REASON = 'brainalign:worker-shutdown';
+export const CANCEL_REASON = 'brainalign:run-cancelled';
+
+/**
+ * SUCCEEDED / FAILED / CANCELLED: this call put the run in that final state.
+ * RELEASED: handed back to the queue (worker shutting down). SKIPPED: nothing to do (missing, or
+ * already final, e.g. a duplicate delivery of a finished run).
+ */
+export type ExecuteOutcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'RELEASED' | 'SKIPPED';
+
+export interface ExecuteResult {
+  outcome: ExecuteOutcome;
+  error?: RunErrorInfo;
+}
+
+export interface ExecuteOptions {
+  db: Db;
+  store: ArtifactStore;
+  handlers: HandlerRegistry;
+  /** Aborted on cancel (reason CANCEL_REASON or anything) or shutdown (reason SHUTDOWN_REASON). */
+  signal?: AbortSignal;
+  /** 1-based attempt number as the queue counts it. */
+  attempt?: number;
+  /** The queue's attempt limit: a transient error on the last attempt fails the run. */
+  maxAttempts?: number;
+  identity?: WorkerIdentity;
+  /** Minimum time between progress writes to PostgreSQL (handlers may report very often). */
+  progressIntervalMs?: number;
+  log?: Log;
+}
+
+/**
+ * Runs the handler for `runId`. Returns the outcome; throws only for transient failures the queue
+ * should retry (after marking the run FAILED when no attempt is left, so the row never stays open).
+ */
+export async function executeRun(runId: string, options: ExecuteOptions): Promise<ExecuteResult> {
+  const { db, handlers } = options;
+  const log = options.log ?? silentLog;
+  const attempt = options.attempt ?? 1;
+  const maxAttempts = options.maxAttempts ?? 1;
+  const signal = options.signal ?? new AbortController().signal;
+
+  const run = await db.run.findUnique({ where: { id: runId } });
+  if (!run) {
+    log('warn', 'run not found; dropping its job', { runId });
+    return { outcome: 'SKIPPED' };
+  }
+  if (isFinal(run.status)) return { outcome: 'SKIPPED' };
+  if (run.cancelRequested) return (await markCancelled(db, runId)) ? { outcome: 'CANCELLED' } : { outcome: 'SKIPPED' };
+
+  const identity = options.identity ?? localIdentity();
+  const startedAt = new Date();
+  const provenance: Record<string, unknown> = {
+    ...asObject(run.provenance),
+    codeVersion: codeVersion(),
+    node: process.version,
+    worker: identity,
+    attempt,
+    timings: { createdAt: run.createdAt.toISOString(), startedAt: startedAt.toISOString() },
+  };
+
+  const handler = handlers[run.kind];
+  if (!handler) {
+    const error: RunErrorInfo = {
+      code: 'NO_HANDLER',
+      message: `This worker (version ${codeVersion()} on ${identity.host}) has no handler for ${run.kind} runs`,
+      details: { kind: run.kind },
+    };
+    await markFailed(db, runId, error, { provenance });
+    return { outcome: 'FAILED', error };
+  }
+
+  // Conditional: a cancel or another worker's final write since our read wins.
+  const started = await db.run.updateMany({
+    where: { id: runId, status: { in: ['QUEUED', 'RUNNING'] }, cancelRequested: false },
+    data: {
+      status: 'RUNNING',
+      startedAt: run.startedAt ?? startedAt,
+      attempts: { increment: 1 },
+      progress: 0,
+      progressMessage: attempt > 1 ? `Started (attempt ${attempt})` : 'Started',
+      error: Prisma.DbNull,
+      provenance: provenance as Prisma.InputJsonObject,
+    },
+  });
+  if (started.count === 0) {
+    const now = await db.run.findUnique({ where: { id: runId }, select: { status: true, cancelRequested: true } });
+    if (now && !isFinal(now.status) && now.cancelRequested && (await markCancelled(db, runId))) return { outcome: 'CANCELLED' };
+    return { outcome: 'SKIPPED' };
+  }
+  const running = (await db.run.findUniqueOrThrow({ where: { id: runId } })) as Run;
+
+  const recorded: Record<string, unknown> = {};
+  const finalProvenance = () => ({
+    ...provenance,
+    ...recorded,
+    timings: { ...(provenance.timings as object), finishedAt: new Date().toISOString(), runMs: Date.now() - startedAt.getTime() },
+  });
+  const ctx: JobContext = {
+    run: running,
+    params: asObject(running.params),
+    db,
+    store: options.store,
+    signal,
+    attempt,
+    progress: progressReporter(db, runId, signal, options.progressIntervalMs ?? 500),
+    recordProvenance: (entries) => Object.assign(recorded, entries),
+  };
+
+  try {
+    const result: JobResult = (await handler(ctx)) ?? {};
+    // Commit failures (a deadlock, the database restarting) are retried like handler failures.
+    return await commitSuccess(db, running, result, finalProvenance());
+  } catch (err) {
+    return handleFailure(err, { db, runId, signal, attempt, maxAttempts, log, provenance: finalProvenance() });
+  }
+}
+
+/** progress(): throttled writes, each one also a cancel check (the update matches only open, un-cancelled runs). */
+function progressReporter(db: Db, runId: string, signal: AbortSignal, intervalMs: number) {
+  let lastWrite = 0;
+  return async (fraction: number, message: string): Promise<void> => {
+    if (signal.aborted) throw new RunCancelledError();
+    const now = Date.now();
+    const value = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+    if (now - lastWrite < intervalMs && value < 1) return;
+    lastWrite = now;
+    const { count } = await db.run.updateMany({
+      where: { id: runId, status: 'RUNNING', cancelRequested: false },
+      data: { progress: value, progressMessage: String(message).slice(0, 500) },
+    });
+    if (count === 0) throw new RunCancelledError();
+  };
+}
+
+interface FailureContext {
+  db: Db;
+  runId: string;
+  signal: AbortSignal;
+  attempt: number;
+  maxAttempts: number;
+  log: Log;
+  provenance: Record<string, unknown>;
+}
+
+async function handleFailure(err: unknown, f: FailureContext): Promise<ExecuteResult> {
+  const { db, runId, signal, log, provenance } = f;
+  if (signal.aborted && signal.reason === SHUTDOWN_REASON) {
+    await markRequeued(db, runId, 'Waiting for a worker (the previous one shut down)', { provenance });
+    return { outcome: 'RELEASED' };
+  }
+  if (err instanceof RunCancelledError || signal.aborted) {
+    // RunCancelledError also comes from a progress write that matched nothing: either a cancel or
+    // another actor already finished the run; markCancelled only changes a still-open run.
+    return (await markCancelled(db, runId, { provenance })) ? { outcome: 'CANCELLED' } : { outcome: 'SKIPPED' };
+  }
+  if (err instanceof RunInputError) {
+    const error: RunErrorInfo = { code: 'BAD_INPUT', message: err.message, details: err.details };
+    await markFailed(db, runId, error, { provenance });
+    return { outcome: 'FAILED', error };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  log('warn', 'run attempt failed', { runId, attempt: f.attempt, maxAttempts: f.maxAttempts, error: message, stack: (err as Error)?.stack });
+  if (f.attempt >= f.maxAttempts) {
+    const error: RunErrorInfo = {
+      code: 'INTERNAL',
+      message: `${message} (after ${f.attempt} attempt${f.attempt === 1 ? '' : 's'})`,
+      details: { name: (err as Error)?.name ?? 'Error', attempts: f.attempt },
+    };
+    await markFailed(db, runId, error, { provenance });
+  } else {
+    await markRequeued(db, runId, `Attempt ${f.attempt} failed (${message}); retrying`, { provenance });
+  }
+  throw err;
+}
+
+/**
+ * One transaction: lock the run row (serialises concurrent finishers), replace scores, run the
+ * handler's domain writes, mark SUCCEEDED. A cancel that arrived while computing still wins.
+ */
+async function commitSuccess(db: Db, run: Run, result: JobResult, provenance: Record<string, unknown>): Promise<ExecuteResult> {
+  const scores = (result.scores ?? []).map((s) => scoreRow(run, s));
+  const keys = new Set(scores.map((s) => `${s.metric}\u0000${s.scope}`));
+  if (keys.size !== scores.length)
+    throw new Error(`The ${run.kind} handler returned two scores with the same metric and scope; (metric, scope) must be unique per run`);
+  return db.$transaction(
+    async (tx): Promise<ExecuteResult> => {
+      const [row] = await tx.$queryRaw<{ status: string; cancelRequested: boolean }[]>`
+        SELECT status::text AS status, "cancelRequested" FROM "Run" WHERE id = ${run.id}::uuid FOR UPDATE`;
+      if (!row || row.status !== 'RUNNING') return { outcome: 'SKIPPED' };
+      if (row.cancelRequested) {
+        await tx.run.update({
+          where: { id: run.id },
+          data: { status: 'CANCELLED', finishedAt: new Date(), progressMessage: 'Cancelled', provenance: provenance as Prisma.InputJsonObject },
+        });
+        return { outcome: 'CANCELLED' };
+      }
+      await tx.score.deleteMany({ where: { runId: run.id } });
+      if (scores.length) await tx.score.createMany({ data: scores });
+      if (result.commit) await result.commit(tx);
+      await tx.run.update({
+        where: { id: run.id },
+        data: {
+          status: 'SUCCEEDED',
+          progress: 1,
+          progressMessage: 'Done',
+          finishedAt: new Date(),
+          error: Prisma.DbNull,
+          outputs: (result.outputs ?? {}) as Prisma.InputJsonObject,
+          provenance: provenance as Prisma.InputJsonObject,
+        },
+      });
+      return { outcome: 'SUCCEEDED' };
+    },
+    // Handlers' commit() may write many rows; the default 5 s interactive timeout is too tight.
+    { maxWait: 10_000, timeout: 120_000 },
+  );
+}
+
+function scoreRow(run: Run, s: ScoreRecord): Prisma.ScoreCreateManyInput {
+  return {
+    runId: run.id,
+    benchmarkId: s.benchmarkId ?? run.benchmarkId,
+    metric: s.metric,
+    scope: s.scope ?? '',
+    roiId: s.roiId ?? null,
+    value: s.value,
+    ciLow: s.ciLow ?? null,
+    ciHigh: s.ciHigh ?? null,
+    normalized: s.normalized ?? null,
+    n: s.n ?? null,
+    extra: (s.extra ?? {}) as Prisma.InputJsonObject,
+  };
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+}
+
+/** Binds the executor to its dependencies, in the shape both queue adapters consume. */
+export function runExecutor(deps: Omit<ExecuteOptions, 'signal' | 'attempt' | 'maxAttempts'>): ExecuteJob {
+  return (job, { signal, attempt, maxAttempts }) => executeRun(job.runId, { ...deps, signal, attempt, maxAttempts });
+}

@@ -1,0 +1,62 @@
+// Status changes of a Run, each a conditional UPDATE so that concurrent actors (a retried job, a
+// stalled worker that wakes up, the reconciler, a cancel from the API) can never move a run out
+// of a final state or overwrite each other's outcome: whoever matches the condition first wins.
+import type { Db } from '../db/client';
+import { Prisma, type RunStatus } from '../generated/prisma/client';
+
+/** States a run can still leave; SUCCEEDED, FAILED and CANCELLED are final. */
+export const OPEN_STATUSES: RunStatus[] = ['QUEUED', 'RUNNING'];
+
+export const isFinal = (status: RunStatus): boolean => !OPEN_STATUSES.includes(status);
+
+/** Stored in Run.error. BAD_INPUT: the scientist must fix an input; INTERNAL: our side failed. */
+export interface RunErrorInfo {
+  code: 'BAD_INPUT' | 'INTERNAL' | 'NO_HANDLER';
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+type Extra = { provenance?: Record<string, unknown>; progressMessage?: string };
+
+function extraData(extra: Extra) {
+  return {
+    ...(extra.provenance ? { provenance: extra.provenance as Prisma.InputJsonObject } : {}),
+    ...(extra.progressMessage !== undefined ? { progressMessage: extra.progressMessage } : {}),
+  };
+}
+
+/** QUEUED/RUNNING -> CANCELLED. Returns whether this call made the change. */
+export async function markCancelled(db: Db, runId: string, extra: Extra = {}): Promise<boolean> {
+  const { count } = await db.run.updateMany({
+    where: { id: runId, status: { in: OPEN_STATUSES } },
+    data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date(), progressMessage: 'Cancelled', ...extraData(extra) },
+  });
+  return count === 1;
+}
+
+/** QUEUED/RUNNING -> FAILED with a stable error code. Returns whether this call made the change. */
+export async function markFailed(db: Db, runId: string, error: RunErrorInfo, extra: Extra = {}): Promise<boolean> {
+  const { count } = await db.run.updateMany({
+    where: { id: runId, status: { in: OPEN_STATUSES } },
+    data: {
+      status: 'FAILED',
+      error: error as unknown as Prisma.InputJsonObject,
+      finishedAt: new Date(),
+      progressMessage: `Failed: ${error.message}`.slice(0, 500),
+      ...extraData(extra),
+    },
+  });
+  return count === 1;
+}
+
+/**
+ * RUNNING -> QUEUED: the job goes back to the queue (retry after a transient error, or released by
+ * a worker that is shutting down), so a cancel in the meantime takes the fast path in cancelRun.
+ */
+export async function markRequeued(db: Db, runId: string, message: string, extra: Extra = {}): Promise<boolean> {
+  const { count } = await db.run.updateMany({
+    where: { id: runId, status: 'RUNNING' },
+    data: { status: 'QUEUED', ...extraData(extra), progressMessage: message.slice(0, 500) },
+  });
+  return count === 1;
+}

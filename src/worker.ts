@@ -1,0 +1,153 @@
+// The worker process (production profile; one or more per GPU host): pulls runs from the BullMQ
+// queues of the kinds it has handlers for, executes them, and keeps the queue consistent with
+// PostgreSQL through the reconciler. It never serves HTTP.
+//
+//   BRAINALIGN_PROFILE=production DATABASE_URL=... REDIS_URL=... ... npx tsx src/worker.ts
+//
+import { handlers as defaultHandlers } from './compute/jobs';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createDb, type Db } from './db/client';
+import { createBullmqQueue, type BullmqJobQueue } from './queue/bullmq-queue';
+import { startBullmqWorkers, type BullmqWorkers } from './queue/bullmq-worker';
+import { RUN_KINDS } from './queue/job-queue';
+import { runExecutor } from './runs/executor';
+import { jsonLog, type Log } from './runs/log';
+import { localIdentity } from './runs/provenance';
+import { startReconciler, type Reconciler } from './runs/reconciler';
+import { markFailed } from './runs/transitions';
+import type { HandlerRegistry, RunKind } from './runs/types';
+import { createArtifactStore, type ArtifactStore } from './storage';
+
+export interface StartWorkerOptions {
+  /** Defaults to loadConfig() (environment variables). */
+  config?: Config;
+  /** Defaults to the registry in src/compute/jobs. */
+  handlers?: HandlerRegistry;
+  /** Given ones are left open by close(); created ones are closed. */
+  db?: Db;
+  store?: ArtifactStore;
+  /** Restricts the kinds consumed (e.g. CPU-only hosts take imports only). Default: every kind with a handler. */
+  kinds?: RunKind[];
+  /** Run the reconciler here (default true; several at once are harmless). */
+  reconcile?: boolean;
+  /** First retry delay of jobs this worker (re-)enqueues; doubles per attempt. Default 10 s. */
+  backoffMs?: number;
+  /** How long close() lets running jobs finish before handing them back to the queue. Default 10 s. */
+  shutdownGraceMs?: number;
+  /** Stalls (worker died mid-job) tolerated per job before it fails. Default 1. */
+  maxStalledCount?: number;
+  /** Distinguishes several workers on one host in run provenance. */
+  workerId?: string;
+  log?: Log;
+}
+
+export interface RunningWorker {
+  kinds: RunKind[];
+  /** The producer side, on the same Redis prefix (tests enqueue through it). */
+  queue: BullmqJobQueue;
+  consumers: BullmqWorkers;
+  reconciler?: Reconciler;
+  /** Graceful stop: finish (or, after the grace period, release) current jobs, close connections. */
+  close(): Promise<void>;
+}
+
+export async function startWorker(options: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const config = options.config ?? loadConfig();
+  const log = options.log ?? jsonLog(config.logLevel, { component: 'worker' });
+  if (!config.redisUrl) throw new ConfigError('Invalid configuration:\n  REDIS_URL: required to run a worker (got unset)');
+  if (!options.db && !config.databaseUrl)
+    throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required to run a worker (got unset)');
+
+  const ownDb = !options.db;
+  const db = options.db ?? createDb(config.databaseUrl!, { poolSize: Math.max(4, config.workerConcurrency + 2) });
+  // The artifact store for this profile (S3/MinIO in production) from src/storage.
+  const store = options.store ?? createArtifactStore(config);
+  const handlers = options.handlers ?? defaultHandlers;
+  const kinds = (options.kinds ?? RUN_KINDS).filter((k) => handlers[k]);
+  if (kinds.length === 0) log('warn', 'no job handlers registered: this worker will not take any run');
+
+  const identity = localIdentity(options.workerId);
+  const queue = createBullmqQueue({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    attempts: config.runAttempts,
+    backoffMs: options.backoffMs,
+    log,
+  });
+  const consumers = await startBullmqWorkers({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    kinds,
+    concurrency: config.workerConcurrency,
+    lockDurationMs: config.stalledIntervalMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount,
+    execute: runExecutor({ db, store, handlers, identity, log }),
+    // BullMQ failed the job without the executor (stalled too often): close the run too.
+    onGaveUp: async (job, reason) => {
+      await markFailed(db, job.runId, { code: 'INTERNAL', message: `The queue gave up on this run: ${reason}` });
+    },
+    log,
+  });
+  const reconciler =
+    options.reconcile === false ? undefined : startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
+  log('info', 'worker started', { kinds, concurrency: config.workerConcurrency, prefix: config.queuePrefix, ...identity });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await reconciler?.stop();
+      await consumers.close(options.shutdownGraceMs ?? 10_000);
+      await queue.close();
+      if (ownDb) await db.$disconnect();
+      log('info', 'worker stopped');
+    })());
+  return { kinds, queue, consumers, reconciler, close };
+}
+
+/** Process entry: validated config, then run until SIGINT/SIGTERM. */
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const log = jsonLog(config.logLevel, { component: 'worker' });
+  let worker: RunningWorker;
+  try {
+    worker = await startWorker({ config, log });
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : `Worker failed to start: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second Ctrl-C means "now": jobs still running are retaken by others after the stall interval.
+      log('warn', 'second signal: exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    log('info', 'shutting down', { signal });
+    // A handler that ignores its abort signal must not keep the process (and the GPU) forever;
+    // its job is retaken by another worker after the stall interval.
+    setTimeout(() => {
+      log('error', 'shutdown timed out; exiting');
+      process.exit(1);
+    }, 30_000).unref();
+    worker.close().then(
+      () => process.exit(0),
+      (err) => {
+        log('error', 'shutdown failed', { error: (err as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) void main();
