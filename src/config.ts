@@ -33,6 +33,10 @@ const schema = z
     MAX_UPLOAD_GB: positiveInt.default(64),
     ONNX_EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     WORKER_CONCURRENCY: positiveInt.default(1),
+    WORKER_KINDS: z
+      .string()
+      .regex(/^\s*[A-Z_]+(\s*,\s*[A-Z_]+)*\s*$/, 'expected a comma-separated list of run kinds such as IMPORT_RESPONSES,ENCODING_RIDGE')
+      .optional(),
     RUN_ATTEMPTS: positiveInt.default(3),
     STALLED_INTERVAL_MS: positiveInt.default(30000),
     RECONCILE_INTERVAL_MS: positiveInt.default(60000),
@@ -69,6 +73,8 @@ export interface Config {
   maxUploadBytes: number;
   executionProvider: 'auto' | 'cpu' | 'cuda';
   workerConcurrency: number;
+  /** Run kinds this worker consumes; undefined: every kind it has a handler for. */
+  workerKinds?: string[];
   runAttempts: number;
   stalledIntervalMs: number;
   reconcileIntervalMs: number;
@@ -117,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.MAX_UPLOAD_GB * 1024 ** 3,
     executionProvider: e.ONNX_EXECUTION_PROVIDER,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerKinds: e.WORKER_KINDS?.split(',').map((k) => k.trim()),
     runAttempts: e.RUN_ATTEMPTS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,

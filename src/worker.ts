@@ -63,7 +63,9 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   // The artifact store for this profile (S3/MinIO in production) from src/storage.
   const store = options.store ?? createArtifactStore(config);
   const handlers = options.handlers ?? defaultHandlers;
-  const kinds = (options.kinds ?? RUN_KINDS).filter((k) => handlers[k]);
+  const unknown = (config.workerKinds ?? []).filter((k) => !RUN_KINDS.includes(k as RunKind));
+  if (unknown.length) throw new ConfigError(`Invalid configuration:\n  WORKER_KINDS: unknown run kinds ${unknown.join(', ')} (expected some of ${RUN_KINDS.join(', ')})`);
+  const kinds = (options.kinds ?? (config.workerKinds as RunKind[] | undefined) ?? RUN_KINDS).filter((k) => handlers[k]);
   if (kinds.length === 0) log('warn', 'no job handlers registered: this worker will not take any run');
 
   const identity = localIdentity(options.workerId);
