@@ -30,9 +30,13 @@ export interface RunningService {
 }
 
 export async function startService(config: Config, log: Log = jsonLog(config.logLevel, { component: 'api' })): Promise<RunningService> {
-  const closers: (() => Promise<unknown>)[] = [];
+  const closers: { name: string; fn: () => Promise<unknown> }[] = [];
+  const onClose = (name: string, fn: () => Promise<unknown>) => closers.push({ name, fn });
   const close = async () => {
-    for (const fn of closers.reverse()) await fn().catch((err) => log('warn', `shutdown step failed: ${(err as Error).message}`));
+    for (const { name, fn } of closers.reverse()) {
+      log('debug', `stopping ${name}`);
+      await fn().catch((err) => log('warn', `stopping ${name} failed: ${(err as Error).message}`));
+    }
   };
   try {
     let databaseUrl = config.databaseUrl;
@@ -40,7 +44,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
       mkdirSync(config.dataDir, { recursive: true });
       if (!databaseUrl) {
         const pg: EmbeddedDatabase = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (m) => log('info', m));
-        closers.push(() => pg.stop());
+        onClose('embedded PostgreSQL', () => pg.stop());
         databaseUrl = pg.url;
       }
       config = { ...config, uploadSecret: config.uploadSecret || installSecret(config.dataDir) };
@@ -49,7 +53,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     if (applied.length) log('info', 'migrations applied', { applied });
 
     const db = createDb(databaseUrl!);
-    closers.push(() => db.$disconnect());
+    onClose('database pool', () => db.$disconnect());
     const store = createArtifactStore(config);
 
     let queue: JobQueue;
@@ -63,24 +67,24 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     } else {
       queue = createBullmqQueue({ redisUrl: config.redisUrl!, prefix: config.queuePrefix, attempts: config.runAttempts });
     }
-    closers.push(() => queue.close());
+    onClose('job queue', () => queue.close());
 
     const lab = await ensureDefaultLab(db);
     const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
 
     // Runs left open by a previous process (or lost by Redis) are queued again.
     const reconciler = startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
-    closers.push(() => reconciler.stop());
+    onClose('reconciler', () => reconciler.stop());
     const sweep = setInterval(() => void sweepExpiredUploads(services).catch(() => undefined), 3600_000);
     sweep.unref();
-    closers.push(async () => clearInterval(sweep));
+    onClose('upload sweeper', async () => clearInterval(sweep));
 
     const api = await startApi(services, {
       host: config.host,
       port: config.port,
       routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
     });
-    closers.push(() => api.close());
+    onClose('HTTP server', () => api.close());
 
     if (config.profile === 'embedded' && config.seedDemo) await seedDemoCatalog(services, log);
     return { api, services, close };

@@ -12,6 +12,8 @@ export function createApollo(log: (msg: string) => void = console.error): Apollo
     resolvers: resolvers as any,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // The process entry points own shutdown order (HTTP, queue, database).
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, log),
   });
 }
