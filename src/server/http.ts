@@ -64,6 +64,11 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
   });
   // Uploads stream through the embedded store's route; no server-wide request timeout for them.
   server.requestTimeout = 0;
+  // Longer than clients' and load balancers' idle timeouts, so the server is never the side that
+  // closes an idle keep-alive connection while a client reuses it (ECONNRESET); in the embedded
+  // profile a long numeric step can also delay the event loop past Node's 5 s default.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

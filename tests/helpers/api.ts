@@ -2,7 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { handlers } from '../../src/compute/jobs';
 import { loadConfig } from '../../src/config';
+import { createInProcessQueue } from '../../src/queue/inprocess-queue';
+import { runExecutor } from '../../src/runs/executor';
 import type { Db } from '../../src/db/client';
 import { ensureDefaultLab } from '../../src/domain/labs';
 import type { JobQueue, JobState } from '../../src/queue/job-queue';
@@ -47,7 +50,8 @@ export interface TestApi {
 export interface TestApiOptions {
   db?: Db;
   store?: ArtifactStore;
-  queue?: JobQueue;
+  /** Default: a RecordingQueue. 'in-process' executes runs with the real handlers, as the embedded profile. */
+  queue?: JobQueue | 'in-process';
   env?: Record<string, string>;
 }
 
@@ -63,7 +67,11 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     options.store ??
     new FsArtifactStore({ rootDir: path.join(dataDir, 'artifacts'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: config.uploadSecret });
   const lab = await ensureDefaultLab(db, uniqueName('lab'));
-  const services: Services = { config, db, store, queue: options.queue ?? new RecordingQueue(), defaultLabId: lab.id, version: codeVersion };
+  const queue =
+    options.queue === 'in-process'
+      ? createInProcessQueue({ execute: runExecutor({ db, store, handlers }), concurrency: 1, attempts: 1 })
+      : (options.queue ?? new RecordingQueue());
+  const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
   server = await startApi(services, { port, routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [] });
   const gql = async (query: string, variables?: Record<string, unknown>) => {
     const res = await fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
@@ -81,6 +89,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     },
     close: async () => {
       await server?.close();
+      if (options.queue === 'in-process') await queue.close();
       if (!options.db) await db.$disconnect();
       if (ownStore) rmSync(dataDir, { recursive: true, force: true });
     },
