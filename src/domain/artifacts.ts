@@ -6,7 +6,7 @@ import { badInput, DomainError, notFound } from '../errors';
 import type { Artifact } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
 import type { Services } from '../services';
-import { parseNpyHeader } from '../storage/npy';
+import { parseNpyHeader, readPrefix } from '../storage';
 import { assertCanWrite, targetLab } from './access';
 import { requireName, requireUuid } from './validate';
 
@@ -133,19 +133,8 @@ export async function finalizeUpload(ctx: Context, input: { uploadId: string; pa
 
 /** Reads just enough of a stream to parse the .npy header, then stops reading. */
 export async function probeNpyHeader(stream: Readable, fileSize: number): Promise<{ dtype: string; shape: number[] }> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  try {
-    for await (const chunk of stream) {
-      chunks.push(chunk as Buffer);
-      length += (chunk as Buffer).length;
-      if (length >= HEADER_PROBE_BYTES) break;
-    }
-  } finally {
-    stream.destroy();
-  }
   // The known file size lets the header check catch truncated data without reading it all.
-  const header = parseNpyHeader(Buffer.concat(chunks), { fileSize });
+  const header = parseNpyHeader(await readPrefix(stream, HEADER_PROBE_BYTES), { fileSize });
   return { dtype: header.dtype.descr, shape: header.shape };
 }
 

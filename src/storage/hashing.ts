@@ -63,3 +63,19 @@ export function toReadable(body: Readable | Uint8Array | AsyncIterable<Uint8Arra
   if (body instanceof Uint8Array) return Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]);
   return Readable.from(body);
 }
+
+/** The first `max` bytes of a stream (or all of it, if shorter); stops reading and destroys it. */
+export async function readPrefix(stream: Readable, max = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      n += (c as Buffer).length;
+      if (n >= max) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks);
+}

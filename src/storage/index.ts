@@ -7,7 +7,7 @@ import { S3ArtifactStore, type S3ConnectionConfig } from './s3-artifact-store';
 export * from './artifact-store';
 export * from './errors';
 export * from './keys';
-export { hashStream, type Digest } from './hashing';
+export { hashStream, readPrefix, type Digest } from './hashing';
 export { S3ArtifactStore, type S3ArtifactStoreOptions, type S3ConnectionConfig } from './s3-artifact-store';
 export { FsArtifactStore, type FsArtifactStoreOptions } from './fs-artifact-store';
 export { createFsArtifactHttpHandler, type NodeHttpHandler } from './fs-http-handler';

@@ -14,6 +14,7 @@ import {
   NpzArchive,
   parseNpyHeader,
   readNpyRows,
+  readPrefix,
   type ArtifactStore,
   type NpyHeader,
 } from '../../storage';
@@ -67,21 +68,6 @@ function parseOrReject(head: Buffer, size: number, name: string): NpyHeader {
   } catch (err) {
     throw new RunInputError(`${name} is not a valid .npy array: ${(err as Error).message}`);
   }
-}
-
-async function readPrefix(stream: Readable, max = Infinity): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const c of stream) {
-      chunks.push(c as Buffer);
-      n += (c as Buffer).length;
-      if (n >= max) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Passes bytes [offset, offset + length) of the input through, discarding the rest. */

@@ -1,7 +1,7 @@
 // IMPORT_RESPONSES and IMPORT_FEATURES: check an uploaded array against the catalog (rows =
 // stimuli of the set, columns = the subject's voxels, numeric dtype, finite values), compute
 // per-voxel summaries in one streaming pass, and mark the set READY.
-import type { Artifact } from '../../generated/prisma/client';
+import type { Artifact, SetStatus } from '../../generated/prisma/client';
 import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
 import { formatShape } from '../../storage';
 import { nanMedian } from '../metrics';
@@ -41,22 +41,37 @@ function rejectNonFinite(data: Float32Array, firstRow: number, rowLength: number
 export const importResponses: JobHandler = async (ctx) => {
   const set = await ctx.db.responseSet.findUnique({ where: { id: String(ctx.params.responseSetId) }, include: { subject: true } });
   if (!set) throw new RunInputError(`Response set ${ctx.params.responseSetId} no longer exists`);
-  const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId: set.stimulusSetId } });
+  const mark = (data: { status: SetStatus; error: string | null }) => ctx.db.responseSet.update({ where: { id: set.id }, data });
+  return importing(ctx, set.stimulusSetId, mark, (source, artifact, nStimuli) =>
+    summariseResponses(ctx, source, { setId: set.id, nStimuli, nVoxels: set.subject.nVoxels, name: artifact.filename }),
+  );
+};
+
+/**
+ * The frame both imports share: the set is IMPORTING while the array is read, FAILED with the
+ * reason when the array is bad (a retry of a transient error leaves it IMPORTING).
+ */
+async function importing(
+  ctx: JobContext,
+  stimulusSetId: string,
+  mark: (data: { status: SetStatus; error: string | null }) => Promise<unknown>,
+  work: (source: ArraySource, artifact: Artifact, nStimuli: number) => Promise<JobResult>,
+): Promise<JobResult> {
+  const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId } });
   const artifact = await loadArtifact(ctx, ctx.params.artifactId);
-  await ctx.db.responseSet.update({ where: { id: set.id }, data: { status: 'IMPORTING', error: null } });
+  await mark({ status: 'IMPORTING', error: null });
   try {
     const source = await openArraySource(ctx.store, artifact, ctx.params.npzMember as string | null);
     try {
-      return await summariseResponses(ctx, source, { setId: set.id, nStimuli, nVoxels: set.subject.nVoxels, name: artifact.filename });
+      return await work(source, artifact, nStimuli);
     } finally {
       await source.close();
     }
   } catch (err) {
-    if (err instanceof RunInputError)
-      await ctx.db.responseSet.update({ where: { id: set.id }, data: { status: 'FAILED', error: err.message } });
+    if (err instanceof RunInputError) await mark({ status: 'FAILED', error: err.message });
     throw err;
   }
-};
+}
 
 async function summariseResponses(
   ctx: JobContext,
@@ -137,39 +152,29 @@ async function summariseResponses(
 export const importFeatures: JobHandler = async (ctx) => {
   const set = await ctx.db.featureSet.findUnique({ where: { id: String(ctx.params.featureSetId) }, include: { model: true } });
   if (!set) throw new RunInputError(`Feature set ${ctx.params.featureSetId} no longer exists`);
-  const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId: set.stimulusSetId } });
-  const artifact = await loadArtifact(ctx, ctx.params.artifactId);
-  await ctx.db.featureSet.update({ where: { id: set.id }, data: { status: 'IMPORTING', error: null } });
-  try {
-    const source = await openArraySource(ctx.store, artifact, ctx.params.npzMember as string | null);
-    try {
-      const name = artifact.filename;
-      checkNumeric(source, name);
-      const shape = source.header.shape;
-      if (shape.length !== 2) throw new RunInputError(`${name} has shape ${formatShape(shape)}; features must be [n_stimuli, d]`);
-      const [rows, dim] = shape;
-      if (rows !== nStimuli)
-        throw new RunInputError(`${name} has ${rows} stimulus rows (shape ${formatShape(shape)}) but the stimulus set has ${nStimuli} stimuli`);
-      if (set.model.featureWidth != null && dim !== set.model.featureWidth)
-        throw new RunInputError(`${name} has width ${dim} but model ${set.model.name} declares featureWidth ${set.model.featureWidth}`);
-      const moments = new VoxelMomentsAccumulator(dim);
-      for await (const chunk of readSlabRows(source, 0, rows, dim)) {
-        rejectNonFinite(chunk.data, chunk.start, dim, name, (row) => `stimulus row ${row}`);
-        moments.push(chunk.data);
-        await ctx.progress((chunk.start + chunk.count) / rows, `checked ${chunk.start + chunk.count} of ${rows} stimuli`);
-      }
-      const constant = Array.from(moments.sd(0)).filter((s) => s === 0).length;
-      ctx.recordProvenance({ shape, constantFeatures: constant });
-      return {
-        commit: async (tx) => {
-          await tx.featureSet.update({ where: { id: set.id }, data: { status: 'READY', dim, error: null } });
-        },
-      };
-    } finally {
-      await source.close();
+  const mark = (data: { status: SetStatus; error: string | null }) => ctx.db.featureSet.update({ where: { id: set.id }, data });
+  return importing(ctx, set.stimulusSetId, mark, async (source, artifact, nStimuli) => {
+    const name = artifact.filename;
+    checkNumeric(source, name);
+    const shape = source.header.shape;
+    if (shape.length !== 2) throw new RunInputError(`${name} has shape ${formatShape(shape)}; features must be [n_stimuli, d]`);
+    const [rows, dim] = shape;
+    if (rows !== nStimuli)
+      throw new RunInputError(`${name} has ${rows} stimulus rows (shape ${formatShape(shape)}) but the stimulus set has ${nStimuli} stimuli`);
+    if (set.model.featureWidth != null && dim !== set.model.featureWidth)
+      throw new RunInputError(`${name} has width ${dim} but model ${set.model.name} declares featureWidth ${set.model.featureWidth}`);
+    const moments = new VoxelMomentsAccumulator(dim);
+    for await (const chunk of readSlabRows(source, 0, rows, dim)) {
+      rejectNonFinite(chunk.data, chunk.start, dim, name, (row) => `stimulus row ${row}`);
+      moments.push(chunk.data);
+      await ctx.progress((chunk.start + chunk.count) / rows, `checked ${chunk.start + chunk.count} of ${rows} stimuli`);
     }
-  } catch (err) {
-    if (err instanceof RunInputError) await ctx.db.featureSet.update({ where: { id: set.id }, data: { status: 'FAILED', error: err.message } });
-    throw err;
-  }
+    const constant = Array.from(moments.sd(0)).filter((sd) => sd === 0).length;
+    ctx.recordProvenance({ shape, constantFeatures: constant });
+    return {
+      commit: async (tx) => {
+        await tx.featureSet.update({ where: { id: set.id }, data: { status: 'READY', dim, error: null } });
+      },
+    };
+  });
 };
