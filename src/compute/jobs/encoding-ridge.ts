@@ -117,7 +117,10 @@ export const encodingRidge: JobHandler = async (ctx) => {
     }
   }
   await ctx.progress(0.98, 'storing results');
-  ctx.recordProvenance({ nTrain: split.train.length, nTest: split.test.length, nVoxels, nFeatures: fit.nFeatures });
+  // Voxels constant over the test stimuli have no defined r or EV: NaN in the maps, left out of
+  // ROI aggregates, counted here so nobody mistakes a smaller n for missing data.
+  const undefinedVoxels = Array.from(r).filter((x) => Number.isNaN(x)).length;
+  ctx.recordProvenance({ nTrain: split.train.length, nTest: split.test.length, nVoxels, nFeatures: fit.nFeatures, undefinedVoxels });
   return { outputs, scores: scores.filter((s) => Number.isFinite(s.value)) };
 };
 
