@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sweepExpiredUploads } from '../../src/domain/artifacts';
 import { decodeNpy, encodeNpy } from '../../src/storage';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { uploadArtifact } from '../helpers/upload';
@@ -48,6 +49,22 @@ describe('artifact uploads', () => {
     const good = encodeNpy({ dtype: '<f4', shape: [10, 10], data: new Float32Array(100) });
     const truncated = good.subarray(0, good.length - 4);
     await expect(uploadArtifact(api, truncated, 'truncated.npy')).rejects.toThrow(/not a valid \.npy file.*400 data bytes/s);
+  });
+
+  it('refuses a file mislabelled as .npy with the byte that gave it away', async () => {
+    const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, ...new Array(60).fill(0)]);
+    await expect(uploadArtifact(api, zip, 'really-a-zip.npy')).rejects.toThrow(/not a valid \.npy file.*byte 0/s);
+  });
+
+  it('sweeps uploads that were started and never finalized', async () => {
+    const bytes = new Uint8Array([5, 6, 7]);
+    const { createArtifactUpload: up } = await api.ok(CREATE, { input: { filename: 'abandoned.bin', size: '3', sha256: sha(bytes) } });
+    await fetch(up.url, { method: 'PUT', body: bytes });
+    const row = await api.db.artifactUpload.findUniqueOrThrow({ where: { id: up.id } });
+    await api.db.artifactUpload.update({ where: { id: up.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await sweepExpiredUploads(api.services)).toBeGreaterThanOrEqual(1);
+    expect(await api.db.artifactUpload.count({ where: { id: up.id } })).toBe(0);
+    await expect(api.services.store.hashStaging(row.stagingKey)).rejects.toThrow();
   });
 
   it('refuses malformed upload requests with codes and fields', async () => {
