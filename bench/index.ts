@@ -1,0 +1,19 @@
+// `npm run bench -- <name> [options]`: runs one benchmark; its last output line is one JSON object.
+import * as ridge from './ridge';
+
+const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge };
+
+async function run(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const load = name ? benches[name] : undefined;
+  if (!load) {
+    console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--small]`);
+    process.exit(2);
+  }
+  await load.main(args);
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

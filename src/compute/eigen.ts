@@ -1,0 +1,412 @@
+// Symmetric eigen-decomposition in float64 with the O(n^3) work in engine products, for the
+// d x d Gram matrices of ridge (d = 512..1152, six decompositions per fit). Plain JavaScript does
+// about 1 GFLOP/s, which makes the textbook Householder + QL route (~10 n^3 flops) cost seconds per
+// decomposition; here:
+//   1. blocked Householder tridiagonalisation (LAPACK dsytrd/dlatrd, lower): per column, one
+//      matrix-vector product with the panel's trailing block (an engine call) and O(n * panel)
+//      corrections in JavaScript; the symmetric rank-2k update of each panel is an engine product;
+//   2. eigenvalues of the tridiagonal matrix by implicit QL without vectors (O(n^2));
+//   3. eigenvectors of the tridiagonal matrix by inverse iteration (O(n) per vector and sweep),
+//      re-orthogonalised within clusters of close eigenvalues (LAPACK dstein's approach), and only
+//      for the eigenvalues the caller keeps;
+//   4. back-transformation by the panels' compact WY form (dlarft), as float64 engine products.
+import { ComputeError } from './errors';
+import { symmetricEigen, tridiagonalEigen } from './linalg';
+import type { Engine } from './onnx/engine';
+import { GraphBuilder, type Graph } from './onnx/graph';
+import { cachedGraph } from './onnx/kernels';
+import { Rng } from './random';
+
+// Module-level bindings: inside vm contexts (test runners) every global lookup is slow.
+const { abs, floor, max, min, sqrt } = Math;
+
+export interface EigenOptions {
+  /** Compute eigenvectors only for eigenvalues > minEigenvalue (all by default). */
+  minEigenvalue?: number;
+  /** Likewise, relative to the largest eigenvalue (the larger of the two thresholds applies). */
+  minEigenvalueRelative?: number;
+  /** Panel width of the blocked reduction (default 48; the back-transformation uses >= 128). */
+  blockSize?: number;
+  /** Below this size the plain JavaScript route is used (default 160, the measured crossover). */
+  blockedFrom?: number;
+  /**
+   * Eigenvalues closer than clusterTolerance * ||T||_1 are treated as a cluster and their inverse
+   * iteration vectors are re-orthogonalised against each other (default 1e-5).
+   */
+  clusterTolerance?: number;
+}
+
+export interface EigenResult {
+  /** All eigenvalues, ascending, (n,). */
+  values: Float64Array;
+  /** Index of the first eigenvalue with a computed vector. */
+  first: number;
+  /** Eigenvectors as rows for values[first..n-1], shape (n - first, n). */
+  vectorsT: Float64Array;
+}
+
+/**
+ * Eigen-decomposition of a symmetric matrix a : (n, n) row-major (not modified).
+ */
+export async function symmetricEigenBlocked(engine: Engine, a: Float64Array, n: number, options: EigenOptions = {}): Promise<EigenResult> {
+  if (a.length !== n * n) throw new ComputeError('SHAPE_MISMATCH', `expected ${n}x${n} matrix`);
+  const threshold = (largest: number) => max(options.minEigenvalue ?? -Infinity, options.minEigenvalueRelative === undefined ? -Infinity : options.minEigenvalueRelative * largest);
+  if (n < (options.blockedFrom ?? 160)) {
+    const { values, vectorsT } = symmetricEigen(a, n);
+    const minEigenvalue = threshold(values[n - 1]);
+    let first = 0;
+    while (first < n && !(values[first] > minEigenvalue)) first++;
+    return { values, first, vectorsT: vectorsT.slice(first * n) };
+  }
+  const nb = max(2, floor(options.blockSize ?? 48));
+  const work = Float64Array.from(a);
+  const { d, e, tau } = await tridiagonalizeBlocked(engine, work, n, nb);
+  const values = Float64Array.from(d);
+  const ql = new Float64Array(n);
+  ql.set(e);
+  tridiagonalEigen(values, ql, null, n);
+  const minEigenvalue = threshold(values[n - 1]);
+  let first = 0;
+  while (first < n && !(values[first] > minEigenvalue)) first++;
+  const zt = inverseIteration(d, e, values, first, n, options.clusterTolerance ?? 1e-5);
+  const vectorsT = await backTransform(engine, work, tau, n, max(nb, 128), zt, n - first);
+  return { values, first, vectorsT };
+}
+
+/**
+ * Eigen-decompositions of several symmetric matrices of the same size (ridge: one per fold and the
+ * refit). Sequential: running them in lockstep, one engine call per column for all of them, was
+ * measured no faster (the per-column products are bound by memory traffic, not call overhead).
+ */
+export async function symmetricEigenMany(engine: Engine, mats: readonly Float64Array[], n: number, options: EigenOptions = {}): Promise<EigenResult[]> {
+  const out: EigenResult[] = [];
+  for (const a of mats) out.push(await symmetricEigenBlocked(engine, a, n, options));
+  return out;
+}
+
+/**
+ * Blocked reduction to tridiagonal form (lower). a : (n, n) symmetric, both triangles valid;
+ * overwritten: column k below the subdiagonal holds reflector k (implicit 1 at row k+1).
+ */
+export async function tridiagonalizeBlocked(engine: Engine, a: Float64Array, n: number, nb: number): Promise<{ d: Float64Array; e: Float64Array; tau: Float64Array }> {
+  const d = new Float64Array(n);
+  const e = new Float64Array(n - 1);
+  const tau = new Float64Array(n);
+  const y = new Float64Array(n);
+  const col = new Float64Array(n);
+  for (let k0 = 0; k0 < n - 2; k0 += nb) {
+    const kb = min(nb, n - 2 - k0);
+    // Panel reflectors V and W, (n, kb) column-major by panel column for contiguous access.
+    const V = new Float64Array(kb * n);
+    const W = new Float64Array(kb * n);
+    const m0 = n - k0 - 1;
+    const panelBlock = new Float64Array(m0 * m0);
+    const vRows = new Float64Array(m0 * kb);
+    const wRows = new Float64Array(m0 * kb);
+    for (let r = 0; r < m0; r++) panelBlock.set(a.subarray((k0 + 1 + r) * n + k0 + 1, (k0 + 2 + r) * n), r * m0);
+    for (let i = 0; i < kb; i++) {
+      const j = k0 + i;
+      // Current column j (rows j..n-1) = panel-start column minus this panel's earlier updates.
+      for (let r = j; r < n; r++) col[r] = a[r * n + j];
+      for (let p = 0; p < i; p++) {
+        const vp = p * n;
+        const wjp = W[vp + j];
+        const vjp = V[vp + j];
+        for (let r = j; r < n; r++) col[r] -= V[vp + r] * wjp + W[vp + r] * vjp;
+      }
+      d[j] = col[j];
+      const alpha = col[j + 1];
+      let xnorm2 = 0;
+      for (let r = j + 2; r < n; r++) xnorm2 += col[r] * col[r];
+      const vi = i * n;
+      if (xnorm2 === 0) {
+        // Already reduced: H = I.
+        tau[j] = 0;
+        e[j] = alpha;
+        for (let r = j + 1; r < n; r++) a[r * n + j] = 0;
+        a[(j + 1) * n + j] = 1;
+        continue;
+      }
+      const beta = -(alpha >= 0 ? 1 : -1) * sqrt(alpha * alpha + xnorm2);
+      const t = (beta - alpha) / beta;
+      const scale = 1 / (alpha - beta);
+      tau[j] = t;
+      e[j] = beta;
+      V[vi + j + 1] = 1;
+      for (let r = j + 2; r < n; r++) V[vi + r] = col[r] * scale;
+      for (let r = j + 1; r < n; r++) a[r * n + j] = V[vi + r];
+      // y = A_panelstart[j+1:, j+1:] v - V (W^T v) - W (V^T v), one engine call with the panel-start
+      // block (rows and columns k0+1..n-1), v zero-padded and this panel's V, W so far (columns not
+      // yet computed are zero); JavaScript manages ~0.3 GFLOP/s on such loops here.
+      const vPad = new Float64Array(m0);
+      for (let r = j + 1; r < n; r++) vPad[r - k0 - 1] = V[vi + r];
+      const yFull = (
+        await engine.run(panelGemvGraph(), {
+          A: { data: panelBlock, dims: [m0, m0] },
+          x: { data: vPad, dims: [m0, 1] },
+          V: { data: vRows, dims: [m0, kb] },
+          W: { data: wRows, dims: [m0, kb] },
+        })
+      ).y.data as Float64Array;
+      for (let r = j + 1; r < n; r++) y[r] = yFull[r - k0 - 1];
+      let yv = 0;
+      for (let r = j + 1; r < n; r++) {
+        y[r] *= t;
+        yv += y[r] * V[vi + r];
+      }
+      const c = -0.5 * t * yv;
+      for (let r = j + 1; r < n; r++) W[vi + r] = y[r] + c * V[vi + r];
+      for (let r = j + 1; r < n; r++) {
+        vRows[(r - k0 - 1) * kb + i] = V[vi + r];
+        wRows[(r - k0 - 1) * kb + i] = W[vi + r];
+      }
+    }
+    // Trailing update A[s:, s:] -= V W^T + W V^T for s = k0 + kb, as one engine product.
+    const s = k0 + kb;
+    const m = n - s;
+    if (m > 0) {
+      const block = new Float64Array(m * m);
+      for (let r = 0; r < m; r++) block.set(a.subarray((s + r) * n + s, (s + r) * n + n), r * m);
+      const vs = new Float64Array(m * kb);
+      const ws = new Float64Array(m * kb);
+      for (let r = 0; r < m; r++) {
+        for (let p = 0; p < kb; p++) {
+          vs[r * kb + p] = V[p * n + s + r];
+          ws[r * kb + p] = W[p * n + s + r];
+        }
+      }
+      const out = await engine.run(syr2kGraph(), {
+        A: { data: block, dims: [m, m] },
+        V: { data: vs, dims: [m, kb] },
+        W: { data: ws, dims: [m, kb] },
+      });
+      const updated = out.A2.data as Float64Array;
+      for (let r = 0; r < m; r++) a.set(updated.subarray(r * m, r * m + m), (s + r) * n + s);
+    }
+  }
+  d[n - 2] = a[(n - 2) * n + n - 2];
+  e[n - 2] = a[(n - 1) * n + n - 2];
+  d[n - 1] = a[(n - 1) * n + n - 1];
+  return { d, e, tau };
+}
+
+function panelGemvGraph(): Graph {
+  return cachedGraph('eigen:panel_gemv', () => {
+    const g = new GraphBuilder('eigen_panel_gemv');
+    const A = g.input('A', 'float64', ['m', 'm']);
+    const x = g.input('x', 'float64', ['m', 1]);
+    const V = g.input('V', 'float64', ['m', 'k']);
+    const W = g.input('W', 'float64', ['m', 'k']);
+    const wx = g.node('Gemm', [W, x], { transA: 1 });
+    const vx = g.node('Gemm', [V, x], { transA: 1 });
+    const ax = g.node('MatMul', [A, x]);
+    const minusVwx = g.node('Gemm', [V, wx, ax], { alpha: -1, beta: 1 }, { floatAttrs: ['alpha', 'beta'] });
+    g.output(g.node('Gemm', [W, vx, minusVwx], { alpha: -1, beta: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'y', 'float64', ['m', 1]);
+    return g.build({ singleThread: true });
+  });
+}
+
+function syr2kGraph(): Graph {
+  return cachedGraph('eigen:syr2k', () => {
+    const g = new GraphBuilder('eigen_syr2k');
+    const A = g.input('A', 'float64', ['m', 'm']);
+    const V = g.input('V', 'float64', ['m', 'k']);
+    const W = g.input('W', 'float64', ['m', 'k']);
+    const once = g.node('Gemm', [V, W, A], { alpha: -1, beta: 1, transB: 1 }, { floatAttrs: ['alpha', 'beta'] });
+    g.output(g.node('Gemm', [W, V, once], { alpha: -1, beta: 1, transB: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'A2', 'float64', ['m', 'm']);
+    return g.build();
+  });
+}
+
+/**
+ * Eigenvectors of the tridiagonal (d, e) for eigenvalues lambda[first..n-1] by inverse iteration.
+ * Returns rows (n - first, n).
+ */
+export function inverseIteration(d: Float64Array, e: Float64Array, lambda: Float64Array, first: number, n: number, clusterTolerance: number): Float64Array {
+  const count = n - first;
+  const zt = new Float64Array(count * n);
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = max(norm, abs(d[i]) + (i > 0 ? abs(e[i - 1]) : 0) + (i < n - 1 ? abs(e[i]) : 0));
+  if (norm === 0) {
+    for (let k = 0; k < count; k++) zt[k * n + first + k] = 1;
+    return zt;
+  }
+  const eps = 2 ** -52;
+  const ortol = clusterTolerance * norm;
+  const pertol = 10 * eps * norm;
+  const rng = new Rng(12345);
+  // LU factors of T - x I with partial pivoting: U has diagonals u0, u1, u2; multipliers l; swap flags.
+  const u0 = new Float64Array(n);
+  const u1 = new Float64Array(n);
+  const u2 = new Float64Array(n);
+  const l = new Float64Array(n);
+  const swapped = new Uint8Array(n);
+  const x = new Float64Array(n);
+  let clusterStart = first;
+  let previous = -Infinity;
+  for (let k = first; k < n; k++) {
+    let shift = lambda[k];
+    if (k > first && shift - previous < pertol) shift = previous + pertol;
+    if (k === first || lambda[k] - lambda[k - 1] > ortol) clusterStart = k;
+    previous = shift;
+    factorShifted(d, e, shift, n, u0, u1, u2, l, swapped, eps * norm);
+    for (let i = 0; i < n; i++) x[i] = rng.uniform() - 0.5;
+    // Two sweeps: with an eigenvalue accurate to eps ||T||, one already gives the vector to working
+    // accuracy from a random start; the second cleans up after re-orthogonalisation.
+    for (let iter = 0; iter < 2; iter++) {
+      solveShifted(u0, u1, u2, l, swapped, n, x);
+      // Re-orthogonalise against this cluster's earlier vectors (modified Gram-Schmidt).
+      for (let q = clusterStart; q < k; q++) {
+        const row = (q - first) * n;
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += zt[row + i] * x[i];
+        for (let i = 0; i < n; i++) x[i] -= dot * zt[row + i];
+      }
+      let s = 0;
+      for (let i = 0; i < n; i++) s += x[i] * x[i];
+      const inv = 1 / sqrt(s);
+      if (!Number.isFinite(inv)) throw new ComputeError('INVALID_ARGUMENT', 'inverse iteration broke down');
+      for (let i = 0; i < n; i++) x[i] *= inv;
+    }
+    zt.set(x, (k - first) * n);
+  }
+  return zt;
+}
+
+function factorShifted(d: Float64Array, e: Float64Array, shift: number, n: number, u0: Float64Array, u1: Float64Array, u2: Float64Array, l: Float64Array, swapped: Uint8Array, tiny: number): void {
+  // Row i of T - shift I: [e[i-1], d[i] - shift, e[i]]. Eliminate the subdiagonal row by row.
+  let a0 = d[0] - shift; // current pivot-row diagonal
+  let a1 = n > 1 ? e[0] : 0; // its superdiagonal
+  let a2 = 0; // its second superdiagonal (fill-in from swaps)
+  for (let i = 0; i < n - 1; i++) {
+    const b0 = e[i]; // next row's subdiagonal
+    const b1 = d[i + 1] - shift;
+    const b2 = i + 1 < n - 1 ? e[i + 1] : 0;
+    if (abs(b0) > abs(a0)) {
+      // Swap rows: pivot on the next row.
+      swapped[i] = 1;
+      u0[i] = b0;
+      u1[i] = b1;
+      u2[i] = b2;
+      const m = a0 / b0;
+      l[i] = m;
+      a0 = a1 - m * b1;
+      a1 = a2 - m * b2;
+      a2 = 0;
+    } else {
+      swapped[i] = 0;
+      const piv = a0 === 0 ? tiny : a0;
+      u0[i] = piv;
+      u1[i] = a1;
+      u2[i] = a2;
+      const m = b0 / piv;
+      l[i] = m;
+      a0 = b1 - m * a1;
+      a1 = b2;
+      a2 = 0;
+    }
+  }
+  u0[n - 1] = a0 === 0 ? tiny : a0;
+  u1[n - 1] = 0;
+  u2[n - 1] = 0;
+  for (let i = 0; i < n; i++) if (abs(u0[i]) < tiny) u0[i] = u0[i] < 0 ? -tiny : tiny;
+}
+
+function solveShifted(u0: Float64Array, u1: Float64Array, u2: Float64Array, l: Float64Array, swapped: Uint8Array, n: number, x: Float64Array): void {
+  // Forward: apply the row operations to x.
+  for (let i = 0; i < n - 1; i++) {
+    if (swapped[i]) {
+      const t = x[i];
+      x[i] = x[i + 1];
+      x[i + 1] = t - l[i] * x[i + 1];
+    } else {
+      x[i + 1] -= l[i] * x[i];
+    }
+  }
+  // Backward: upper triangular with two superdiagonals. Rescale to avoid overflow.
+  let big = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    let s = x[i];
+    if (i + 1 < n) s -= u1[i] * x[i + 1];
+    if (i + 2 < n) s -= u2[i] * x[i + 2];
+    x[i] = s / u0[i];
+    const ax = abs(x[i]);
+    if (ax > big) big = ax;
+    if (big > 1e150) {
+      // The solve is linear: rescale the solved part and the remaining right-hand side alike.
+      for (let k = 0; k < n; k++) x[k] /= big;
+      big = 1;
+    }
+  }
+}
+
+/**
+ * Row eigenvectors of A from those of T: X = Q Z with Q = Q_1 ... Q_P (panel WY forms), applied
+ * from the last panel to the first. Z is held as columns (n, count) so that the rows a panel
+ * touches (k0+1..n-1) are one contiguous block and untouched rows cost nothing.
+ * zt : (count, n) rows; reflector k is column k of `a` below the diagonal (a[k+1, k] = 1 implicit).
+ * Returns (count, n) rows.
+ */
+export async function backTransform(engine: Engine, a: Float64Array, tau: Float64Array, n: number, nb: number, zt: Float64Array, count: number): Promise<Float64Array> {
+  if (count === 0) return zt;
+  const x = new Float64Array(n * count);
+  for (let k = 0; k < count; k++) for (let i = 0; i < n; i++) x[i * count + k] = zt[k * n + i];
+  const panels: number[] = [];
+  for (let k0 = 0; k0 < n - 2; k0 += nb) panels.push(k0);
+  for (let pi = panels.length - 1; pi >= 0; pi--) {
+    const k0 = panels[pi];
+    const kb = min(nb, n - 2 - k0);
+    const top = k0 + 1;
+    const m = n - top;
+    // V : (m, kb) for rows k0+1..n-1; reflector k0 + q in column q with v[k0+q+1] = 1.
+    const vp = new Float64Array(m * kb);
+    for (let q = 0; q < kb; q++) {
+      const k = k0 + q;
+      if (tau[k] === 0) continue;
+      vp[(k + 1 - top) * kb + q] = 1;
+      for (let r = k + 2; r < n; r++) vp[(r - top) * kb + q] = a[r * n + k];
+    }
+    // T (kb, kb) upper triangular, forward columnwise (dlarft): Q_p = I - V T V^T.
+    const T = new Float64Array(kb * kb);
+    const dots = new Float64Array(kb);
+    for (let q = 0; q < kb; q++) {
+      const t = tau[k0 + q];
+      T[q * kb + q] = t;
+      if (t === 0 || q === 0) continue;
+      dots.fill(0, 0, q);
+      for (let r = k0 + q + 1 - top; r < m; r++) {
+        const vq = vp[r * kb + q];
+        if (vq === 0) continue;
+        for (let p = 0; p < q; p++) dots[p] += vp[r * kb + p] * vq;
+      }
+      for (let p = 0; p < q; p++) {
+        let s = 0;
+        for (let l = p; l < q; l++) s += T[p * kb + l] * dots[l];
+        T[p * kb + q] = -t * s;
+      }
+    }
+    const out = await engine.run(wyGraph(), {
+      X: { data: x.subarray(top * count), dims: [m, count] },
+      V: { data: vp, dims: [m, kb] },
+      T: { data: T, dims: [kb, kb] },
+    });
+    x.set(out.Y.data as Float64Array, top * count);
+  }
+  const rows = new Float64Array(count * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < count; k++) rows[k * n + i] = x[i * count + k];
+  return rows;
+}
+
+/** Y = X - V (T (V^T X)): X (m, c), V (m, k), T (k, k). */
+function wyGraph(): Graph {
+  return cachedGraph('eigen:wy', () => {
+    const g = new GraphBuilder('eigen_apply_wy');
+    const X = g.input('X', 'float64', ['m', 'c']);
+    const V = g.input('V', 'float64', ['m', 'k']);
+    const T = g.input('T', 'float64', ['k', 'k']);
+    const vtx = g.node('Gemm', [V, X], { transA: 1 });
+    const tvtx = g.node('MatMul', [T, vtx]);
+    g.output(g.node('Gemm', [V, tvtx, X], { alpha: -1, beta: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'Y', 'float64', ['m', 'c']);
+    return g.build();
+  });
+}

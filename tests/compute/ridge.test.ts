@@ -1,0 +1,63 @@
+/** @jest-environment ./tests/compute/ort-environment.js */
+import { affine, matrix } from '../../src/compute/onnx';
+import { kFoldValidationSets, ridgeCv, type RidgeScore } from '../../src/compute/ridge';
+import { cpuEngine, fixture, maxRelativeError } from './helpers';
+
+interface RidgeFixture {
+  name: string;
+  n: number;
+  nTest: number;
+  d: number;
+  v: number;
+  fitIntercept: boolean;
+  score: RidgeScore;
+  alphaSelection: 'best' | 'withinOneSd';
+  alphas: number[];
+  folds: number[][];
+  X: number[];
+  Y: number[];
+  Xtest: number[];
+  Ytest: number[];
+  bestAlphas: number[];
+  cvScores: number[];
+  weights: number[];
+  intercept: number[];
+  predictions: number[];
+  sklearnWeights: number[];
+  sklearnIntercept: number[];
+}
+
+const cases = ['kfold_r2', 'kfold_r2_intercept', 'groups_corr_intercept', 'kfold_conservative', 'wide_l2', 'kfold_blocked'];
+
+describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
+  // Every case twice: with each decomposition's default route (plain JavaScript below its
+  // crossover size) and with the blocked engine routes forced.
+  test.each(cases.flatMap((c) => [[c, 'default'] as const, [c, 'blocked'] as const]))('%s (%s decompositions)', async (name, route) => {
+    const fx = fixture<RidgeFixture>(`ridge_cv_${name}.json`);
+    const engine = await cpuEngine();
+    const kfold = name !== 'groups_corr_intercept';
+    const result = await ridgeCv(engine, matrix(Float32Array.from(fx.X), fx.n, fx.d), matrix(Float32Array.from(fx.Y), fx.n, fx.v), {
+      alphas: fx.alphas,
+      folds: kfold ? 5 : fx.folds,
+      score: fx.score,
+      alphaSelection: fx.alphaSelection,
+      fitIntercept: fx.fitIntercept,
+      voxelBatch: 4, // several batches, last one partial
+      quadraticBlockRows: 8, // several triangular blocks
+      blockedDecompositionsFrom: route === 'blocked' ? 0 : undefined,
+    });
+    expect(Array.from(result.bestAlphas)).toEqual(fx.bestAlphas);
+    expect(maxRelativeError(result.cvScores, fx.cvScores)).toBeLessThan(1e-4);
+    expect(maxRelativeError(result.weights, fx.weights)).toBeLessThan(1e-4);
+    expect(maxRelativeError(result.weights, fx.sklearnWeights)).toBeLessThan(1e-4);
+    expect(maxRelativeError(result.intercept, fx.intercept)).toBeLessThan(1e-4);
+    const pred = await affine(engine, matrix(Float32Array.from(fx.Xtest), fx.nTest, fx.d), matrix(result.weights, fx.d, fx.v), result.intercept);
+    expect(maxRelativeError(pred.data, fx.predictions)).toBeLessThan(1e-4);
+  });
+
+  test('KFold sets match scikit-learn (first n % k folds one larger)', () => {
+    expect(kFoldValidationSets(12, 5).map((s) => s.length)).toEqual([3, 3, 2, 2, 2]);
+    const fx = fixture<RidgeFixture>('ridge_cv_kfold_r2.json');
+    expect(kFoldValidationSets(fx.n, 5).map((s) => Array.from(s))).toEqual(fx.folds);
+  });
+});
