@@ -3,7 +3,7 @@
 // -> IMPORT_RESPONSES on a worker process over BullMQ. Reports the peak RSS of the API and the
 // worker, and the time against copying the same file into the same S3 with the minio client.
 //
-//   npm run bench -- import [--stimuli 10000] [--voxels 20000]
+//   npm run bench -- import [--small] [--stimuli 10000] [--voxels 20000]
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -16,9 +16,9 @@ import { formatNpyHeader } from '../src/storage';
 import { freePort } from '../tests/helpers/ports';
 import { peakRssMb, startTs, stop, waitForLine } from './support/processes';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+function arg(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
 }
 
 async function writeArray(file: string, rows: number, cols: number): Promise<string> {
@@ -39,9 +39,10 @@ async function writeArray(file: string, rows: number, cols: number): Promise<str
   return hash.digest('hex');
 }
 
-export async function run(): Promise<Record<string, unknown>> {
-  const rows = arg('stimuli', 10_000);
-  const cols = arg('voxels', 20_000);
+export async function run(args: string[] = []): Promise<Record<string, unknown>> {
+  const small = args.includes('--small');
+  const rows = arg(args, 'stimuli', small ? 1000 : 10_000);
+  const cols = arg(args, 'voxels', small ? 2000 : 20_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ba-bench-import-'));
   const file = path.join(dir, 'betas.npy');
   console.log(`writing a ${rows} x ${cols} float32 array ...`);
@@ -150,9 +151,7 @@ export async function run(): Promise<Record<string, unknown>> {
   return results;
 }
 
-if (require.main === module) {
-  run().then((r) => console.log(JSON.stringify(r)), (err) => {
-    console.error(err);
-    process.exit(1);
-  });
+/** Entry for `npm run bench -- import [--small] [--stimuli N] [--voxels N]`; the last line is JSON. */
+export async function main(args: string[]): Promise<void> {
+  console.log(JSON.stringify(await run(args)));
 }

@@ -1,7 +1,8 @@
 // `npm run bench -- <name> [options]`: runs one benchmark; its last output line is one JSON object.
+import * as importArrays from './import';
 import * as ridge from './ridge';
 
-const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge };
+const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, import: importArrays };
 
 async function run(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
