@@ -5,6 +5,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { DomainError, fromPrismaError } from '../errors';
 import { loadTypeDefs, resolvers } from '../resolvers';
 import type { Context } from '../resolvers/context';
+import { isQueryLimit, queryLimitsRule } from './limits';
 
 export function createApollo(log: (msg: string) => void = console.error): ApolloServer<Context> {
   return new ApolloServer<Context>({
@@ -14,6 +15,7 @@ export function createApollo(log: (msg: string) => void = console.error): Apollo
     includeStacktraceInErrorResponses: false,
     // The process entry points own shutdown order (HTTP, queue, database).
     stopOnTerminationSignals: false,
+    validationRules: [queryLimitsRule()],
     formatError: (formatted, error) => formatError(formatted, error, log),
   });
 }
@@ -23,6 +25,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   if (original instanceof DomainError) return { ...formatted, message: original.message, extensions: { ...original.extensions } };
   const mapped = fromPrismaError(original);
   if (mapped) return { ...formatted, message: mapped.message, extensions: { ...mapped.extensions } };
+  // Apollo reports every validation failure as GRAPHQL_VALIDATION_FAILED; the shape limits get
+  // their own code so scripts can tell "too big" from "malformed".
+  if (isQueryLimit(formatted.extensions?.limit)) return { ...formatted, extensions: { ...formatted.extensions, code: 'QUERY_TOO_COMPLEX' } };
   const code = formatted.extensions?.code;
   // Validation and parse errors from graphql-js already carry a code and a useful message.
   if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;

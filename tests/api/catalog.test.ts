@@ -88,6 +88,17 @@ describe('catalog', () => {
     expect(codeOf(tooMany)).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses queries nested too deeply or selecting too many fields before running them', async () => {
+    let deep = 'id';
+    for (let i = 0; i < 7; i++) deep = `subjects { dataset { ${deep} } }`;
+    const tooDeep = await api.gql(`{ datasets { edges { node { ${deep} } } } }`);
+    expect(tooDeep.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxDepth', max: 12 });
+    const wide = Array.from({ length: 2100 }, (_, i) => `a${i}: id`).join(' ');
+    const tooWide = await api.gql(`{ labs { ${wide} } }`);
+    expect(tooWide.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxFields' });
+    expect(tooWide.data).toBeUndefined();
+  });
+
   it('refuses an oversized request body with PAYLOAD_TOO_LARGE', async () => {
     const res = await fetch(api.url, {
       method: 'POST',
