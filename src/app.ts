@@ -11,7 +11,7 @@ import { migrate } from './db/migrate';
 import { sweepExpiredUploads } from './domain/artifacts';
 import { ensureDefaultLab } from './domain/labs';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded/postgres';
-import { seedDemoCatalog } from './embedded/seed';
+import { queueDemoEncodings, seedDemoCatalog } from './embedded/seed';
 import { createBullmqQueue } from './queue/bullmq-queue';
 import { createInProcessQueue } from './queue/inprocess-queue';
 import type { JobQueue } from './queue/job-queue';
@@ -86,7 +86,11 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     });
     onClose('HTTP server', () => api.close());
 
-    if (config.profile === 'embedded' && config.seedDemo) await seedDemoCatalog(services, log);
+    if (config.profile === 'embedded' && config.seedDemo) {
+      await seedDemoCatalog(services, log);
+      const demoRuns = queueDemoEncodings(services, log);
+      onClose('demo runs', async () => demoRuns.stop());
+    }
     return { api, services, close };
   } catch (err) {
     await close();

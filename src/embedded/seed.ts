@@ -8,7 +8,11 @@ import { createDataset, createStimulusSet, createSubject, registerModel } from '
 import { storeArtifact } from '../domain/artifacts';
 import { importFeatureSet, importResponseSet } from '../domain/imports';
 import { encodeNpy } from '../storage';
+import { submitEncodingRidge } from '../domain/encoding';
 import { demoData, DEMO_DATASET } from './demo-data';
+
+/** The backbone the demo's encoding runs use. */
+const DEMO_BACKBONE = 'clip';
 
 export async function seedDemoCatalog(services: Services, log: Log): Promise<boolean> {
   const ctx = createContext(services);
@@ -41,4 +45,54 @@ export async function seedDemoCatalog(services: Services, log: Log): Promise<boo
   }
   log('info', 'demo catalog seeded', { dataset: DEMO_DATASET, subjects: data.subjects.length, ms: Date.now() - started });
   return true;
+}
+
+/**
+ * Once the demo imports are READY, queues one ENCODING_RIDGE run per subject (the 512-wide
+ * backbone) so a newcomer can read scores minutes after the first start. Idempotency keys make
+ * this safe on every start; it gives up quietly if the demo data is gone or an import failed.
+ */
+export function queueDemoEncodings(services: Services, log: Log): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = async (): Promise<boolean> => {
+    const sets = await services.db.responseSet.findMany({
+      where: { subject: { dataset: { labId: services.defaultLabId, name: DEMO_DATASET } } },
+      include: { subject: true },
+    });
+    const features = await services.db.featureSet.findMany({
+      where: { model: { labId: services.defaultLabId, name: DEMO_BACKBONE }, stimulusSetId: { in: sets.map((s) => s.stimulusSetId) } },
+    });
+    const all = [...sets, ...features];
+    if (sets.length === 0 || all.some((s) => s.status === 'FAILED')) return true;
+    if (features.length < sets.length || all.some((s) => s.status !== 'READY')) return false;
+    const ctx = createContext(services);
+    for (const set of sets) {
+      const featureSet = features.find((f) => f.stimulusSetId === set.stimulusSetId)!;
+      await submitEncodingRidge(ctx, {
+        featureSetId: featureSet.id,
+        responseSetId: set.id,
+        bootstrapSamples: 200,
+        idempotencyKey: `demo-ridge-${set.subject.name}-${DEMO_BACKBONE}`,
+      });
+    }
+    log('info', 'demo encoding runs queued', { subjects: sets.length, backbone: DEMO_BACKBONE });
+    return true;
+  };
+  const tick = () => {
+    if (stopped) return;
+    attempt().then(
+      (done) => {
+        if (!done && !stopped) timer = setTimeout(tick, 1000);
+      },
+      (err) => log('warn', `demo encoding runs not queued: ${(err as Error).message}`),
+    );
+  };
+  tick();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

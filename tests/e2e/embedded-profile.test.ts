@@ -47,37 +47,57 @@ async function query(service: Service, q: string) {
   return body.data;
 }
 
-async function waitForRuns(service: Service) {
-  for (let i = 0; i < 300; i++) {
-    const { runs } = await query(service, '{ runs(first: 100) { edges { node { status } } } }');
-    if (runs.edges.every((e: any) => e.node.status === 'SUCCEEDED')) return runs.edges.length;
-    if (runs.edges.some((e: any) => e.node.status === 'FAILED')) throw new Error('a seed run failed');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('seed runs did not finish');
+interface RunRow {
+  kind: string;
+  status: string;
 }
 
-it('seeds the demo catalog on first start, imports it in-process, and reuses the data without reseeding', async () => {
+async function runs(service: Service): Promise<RunRow[]> {
+  const { runs } = await query(service, '{ runs(first: 100) { edges { node { kind status } } } }');
+  return runs.edges.map((e: any) => e.node);
+}
+
+/** Polls until `done` holds for the run list; fails fast if a run failed. */
+async function waitFor(service: Service, done: (rows: RunRow[]) => boolean, timeoutMs: number): Promise<RunRow[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await runs(service);
+    if (rows.some((r) => r.status === 'FAILED')) throw new Error(`a demo run failed: ${JSON.stringify(rows)}`);
+    if (done(rows)) return rows;
+    if (Date.now() > deadline) throw new Error(`demo runs not done in time: ${JSON.stringify(rows)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const imports = (rows: RunRow[]) => rows.filter((r) => r.kind.startsWith('IMPORT_'));
+const encodings = (rows: RunRow[]) => rows.filter((r) => r.kind === 'ENCODING_RIDGE');
+
+it('seeds the demo catalog once, imports it in-process, queues encoding runs, and finishes them after a restart', async () => {
   const first = await start();
-  let runs: number;
   try {
     const { datasets } = await query(first, '{ datasets { totalCount edges { node { name subjects { name rois { name } } } } } }');
     expect(datasets.totalCount).toBe(1);
     expect(datasets.edges[0].node.name).toBe('synthetic-nsd');
     expect(datasets.edges[0].node.subjects.map((s: any) => s.name)).toEqual(['subj01', 'subj02', 'subj05']);
-    runs = await waitForRuns(first);
-    expect(runs).toBe(9); // 3 response sets + 3 subjects x 2 backbones of features
+    // 3 response sets + 3 subjects x 2 backbones of features, then one encoding run per subject.
+    const rows = await waitFor(first, (r) => imports(r).length === 9 && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length === 3, 90_000);
+    expect(encodings(rows)).toHaveLength(3);
     const { datasets: ready } = await query(first, '{ datasets { edges { node { subjects { responseSets { status noiseCeilingMedian } } } } } }');
     for (const s of ready.edges[0].node.subjects) expect(s.responseSets[0]).toMatchObject({ status: 'READY' });
   } finally {
+    // Ctrl-C while an encoding run may be computing: it is handed back and finished after restart.
     expect(await first.stop()).toBe(0);
   }
   const second = await start();
   try {
     const { datasets } = await query(second, '{ datasets { totalCount } }');
     expect(datasets.totalCount).toBe(1);
-    expect(await waitForRuns(second)).toBe(runs);
+    const rows = await waitFor(second, (r) => r.every((x) => x.status === 'SUCCEEDED'), 240_000);
+    expect(imports(rows)).toHaveLength(9);
+    expect(encodings(rows)).toHaveLength(3);
+    const { runs: scored } = await query(second, '{ runs(first: 10, filter: { kind: ENCODING_RIDGE }) { edges { node { scores(metric: "pearson_r.mean") { scope value ciLow ciHigh } } } } }');
+    for (const e of scored.edges) expect(e.node.scores.find((x: any) => x.scope === 'all').value).toBeGreaterThan(0.3);
   } finally {
     expect(await second.stop()).toBe(0);
   }
-}, 120_000);
+}, 400_000);
