@@ -186,6 +186,9 @@ export async function ridgeCv(
   const xOffset = new Float64Array(d);
   if (fitIntercept) columnMeans(X.data, n, d, xOffset);
   const { xp, xp64 } = gatherFeatures(X.data, perm, xOffset, d);
+  for (let i = 0; i < xp.length; i++) {
+    if (!Number.isFinite(xp[i])) throw new ComputeError('NON_FINITE_INPUT', `features contain a non-finite value (sample ${perm[Math.floor(i / d)]}, feature ${i % d})`);
+  }
 
   // Per-fold Grams (float64) and feature sums.
   const foldStarts: number[] = [];
@@ -210,8 +213,6 @@ export async function ridgeCv(
   }
 
   lap('grams');
-  // (onnxruntime-node runs sessions synchronously on the JavaScript thread, so the independent
-  // decompositions gain nothing from being interleaved.)
   const inputs: PlanInput[] = valSets.map((set, f) => ({
     d,
     na,
@@ -230,7 +231,7 @@ export async function ridgeCv(
   }));
   const grams = inputs.map(foldGrams);
   kVal.length = 0;
-  // Refit Gram on all samples; all decompositions run together (lockstep engine calls).
+  // Refit Gram on all samples, decomposed with the fold Grams.
   const kAll = Float64Array.from(kTotal);
   if (fitIntercept) subtractOuter(kAll, sTotal, sTotal, 1 / n, d);
   const blockedFrom = options.blockedDecompositionsFrom;
@@ -280,6 +281,12 @@ export async function ridgeCv(
     const syTotal = new Float64Array(vb);
     for (const s of sy) for (let k = 0; k < vb; k++) syTotal[k] += s[k];
     const yOffset = fitIntercept ? Float64Array.from(crossOut.yOffset.data as Float32Array) : new Float64Array(vb);
+    // Non-finite responses would poison every score of their voxel silently: refuse them (the
+    // sums of squares, free here, are finite exactly when the voxel's responses are).
+    for (const ss of syy) {
+      const bad = ss.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new ComputeError('NON_FINITE_INPUT', `responses of voxel ${c0 + bad} contain a non-finite value (or overflow float32 squares)`);
+    }
 
     lap('crossProducts');
     const scoreSum = new Float64Array(na * vb);

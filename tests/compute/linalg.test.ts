@@ -53,15 +53,17 @@ describe('symmetric eigen-decomposition (float64)', () => {
   });
 
   test.each([
-    ['full rank', 70, 120, 0],
-    ['fewer samples than features', 70, 30, 0],
-    ['duplicated features', 70, 120, 5],
-  ])('blocked route (%s) agrees with the plain route', async (_label, n, m, dup) => {
+    ['full rank', 70, 120, 0, 0],
+    ['fewer samples than features', 70, 30, 0, 0],
+    ['duplicated features', 70, 120, 5, 0],
+    ['full rank, small-matrix JavaScript route', 70, 120, 0, 1000],
+    ['fewer samples than features, small-matrix JavaScript route', 70, 30, 0, 1000],
+  ])('inverse-iteration route (%s) agrees with the QL reference', async (_label, n, m, dup, blockedFrom) => {
     const engine = await cpuEngine();
     const A = gram(n, m, 2, dup);
     const plain = symmetricEigen(A, n);
     const lmax = plain.values[n - 1];
-    const blocked = await symmetricEigenBlocked(engine, A, n, { blockedFrom: 0, blockSize: 8, minEigenvalueRelative: 1e-10 });
+    const blocked = await symmetricEigenBlocked(engine, A, n, { blockedFrom, blockSize: 8, minEigenvalueRelative: 1e-10 });
     for (let i = 0; i < n; i++) expect(Math.abs(blocked.values[i] - plain.values[i]) / lmax).toBeLessThan(1e-13);
     const expectedFirst = plain.values.findIndex((v) => v > 1e-10 * lmax);
     expect(blocked.first).toBe(expectedFirst);

@@ -55,6 +55,19 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
     expect(maxRelativeError(pred.data, fx.predictions)).toBeLessThan(1e-4);
   });
 
+  test('non-finite inputs and bad folds are refused with codes', async () => {
+    const engine = await cpuEngine();
+    const X = new Float32Array(40 * 3).map((_, i) => Math.sin(i));
+    const Y = new Float32Array(40 * 2).map((_, i) => Math.cos(i));
+    Y[17] = Number.NaN;
+    await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y, 40, 2), { alphas: [1] })).rejects.toMatchObject({ code: 'NON_FINITE_INPUT' });
+    const Y2 = Float32Array.from(Y, (y) => (Number.isNaN(y) ? 0 : y));
+    await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y2, 40, 2), { alphas: [1], folds: [[0, 1], [1, 2]] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y2, 40, 2), { alphas: [-1] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    X[5] = Number.POSITIVE_INFINITY;
+    await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y2, 40, 2), { alphas: [1] })).rejects.toMatchObject({ code: 'NON_FINITE_INPUT' });
+  });
+
   test('KFold sets match scikit-learn (first n % k folds one larger)', () => {
     expect(kFoldValidationSets(12, 5).map((s) => s.length)).toEqual([3, 3, 2, 2, 2]);
     const fx = fixture<RidgeFixture>('ridge_cv_kfold_r2.json');
