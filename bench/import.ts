@@ -14,6 +14,7 @@ import * as Minio from 'minio';
 import { ensureDatabase, dropDatabase } from '../src/db/migrate';
 import { formatNpyHeader } from '../src/storage';
 import { freePort } from '../tests/helpers/ports';
+import { s3Env } from '../tests/helpers/s3-emulator';
 import { peakRssMb, startTs, stop, waitForLine } from './support/processes';
 
 function arg(args: string[], name: string, fallback: number): number {
@@ -64,12 +65,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       DATABASE_URL: pgServer.replace(/postgres$/, dbName),
       REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: dbName,
-      ARTIFACT_STORE: 's3',
-      S3_ENDPOINT: s3.endPoint,
-      S3_PORT: String(s3.port),
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      S3_BUCKET: s3.bucket,
+      ...s3Env(s3),
       UPLOAD_SECRET: 'bench-upload-secret-0123456789',
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -6,7 +6,7 @@ import { createBullmqQueue } from '../../src/queue/bullmq-queue';
 import { decodeNpy, encodeNpy, S3ArtifactStore } from '../../src/storage';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { testDatabaseUrl, uniqueName } from '../helpers/db';
-import { startS3Emulator, type S3Emulator } from '../helpers/s3-emulator';
+import { s3Env, startS3Emulator, type S3Emulator } from '../helpers/s3-emulator';
 import { uploadArtifact, waitForRun } from '../helpers/upload';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -17,14 +17,6 @@ const prefix = `${process.env.TEST_QUEUE_PREFIX}_e2e`;
 
 beforeAll(async () => {
   s3 = await startS3Emulator();
-  const s3Env = {
-    ARTIFACT_STORE: 's3',
-    S3_ENDPOINT: s3.endPoint,
-    S3_PORT: String(s3.port),
-    S3_ACCESS_KEY: s3.accessKey,
-    S3_SECRET_KEY: s3.secretKey,
-    S3_BUCKET: s3.bucket,
-  };
   const store = S3ArtifactStore.fromConfig({ ...s3, useSSL: false });
   const queue = createBullmqQueue({ redisUrl: process.env.TEST_REDIS_URL!, prefix, attempts: 3 });
   api = await startTestApi({ store, queue });
@@ -32,7 +24,7 @@ beforeAll(async () => {
     cwd: ROOT,
     env: {
       ...process.env,
-      ...s3Env,
+      ...s3Env(s3),
       BRAINALIGN_PROFILE: 'production',
       DATABASE_URL: testDatabaseUrl(),
       REDIS_URL: process.env.TEST_REDIS_URL,

@@ -103,3 +103,15 @@ export async function startS3Emulator(options: { bucket?: string } = {}): Promis
     },
   };
 }
+
+/** The environment variables that point a BrainAlign process at this emulator. */
+export function s3Env(s3: Pick<S3Emulator, 'endPoint' | 'port' | 'accessKey' | 'secretKey' | 'bucket'>): Record<string, string> {
+  return {
+    ARTIFACT_STORE: 's3',
+    S3_ENDPOINT: s3.endPoint,
+    S3_PORT: String(s3.port),
+    S3_ACCESS_KEY: s3.accessKey,
+    S3_SECRET_KEY: s3.secretKey,
+    S3_BUCKET: s3.bucket,
+  };
+}
