@@ -26,6 +26,8 @@ const config: CodegenConfig = {
           Artifact: `${prisma}Artifact as DbArtifact`,
           Run: `${prisma}Run as DbRun`,
           Score: `${prisma}Score as DbScore`,
+          Benchmark: `${prisma}Benchmark as DbBenchmark`,
+          LeaderboardRow: '../domain/leaderboards#LeaderboardRowModel',
         },
       },
     },

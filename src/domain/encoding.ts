@@ -66,6 +66,8 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
     labId: dataset.labId,
     kind: 'ENCODING_RIDGE',
     benchmarkId: input.benchmarkId ?? null,
+    modelId: featureSet!.modelId,
+    subjectId: responseSet!.subjectId,
     visibility: dataset.visibility,
     idempotencyKey: input.idempotencyKey,
     params: {

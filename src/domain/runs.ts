@@ -15,6 +15,9 @@ export interface RunRequest {
   params: Record<string, unknown>;
   idempotencyKey?: string | null;
   benchmarkId?: string | null;
+  /** The model and subject evaluated, where the kind has them (leaderboards filter on them). */
+  modelId?: string | null;
+  subjectId?: string | null;
   visibility?: Visibility;
 }
 
@@ -43,6 +46,8 @@ export async function submitRun(
           params: params as Prisma.InputJsonValue,
           idempotencyKey: key,
           benchmarkId: request.benchmarkId ?? null,
+          modelId: request.modelId ?? null,
+          subjectId: request.subjectId ?? null,
           visibility: request.visibility ?? 'PRIVATE',
         },
       });

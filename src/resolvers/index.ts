@@ -4,6 +4,7 @@ import type { Resolvers } from '../generated/graphql';
 import { artifactResolvers } from './artifacts';
 import { catalogResolvers } from './catalog';
 import { encodingResolvers } from './encoding';
+import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { BigInt_, DateTime, JSON as JSONScalar } from './scalars';
 
@@ -39,4 +40,5 @@ export const resolvers: Resolvers = merge(
   artifactResolvers,
   runResolvers,
   encodingResolvers,
+  leaderboardResolvers,
 );

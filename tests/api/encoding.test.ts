@@ -74,8 +74,16 @@ describe('ENCODING_RIDGE', () => {
       }),
     );
     const s = subjects[0];
-    const { submitEncodingRidge: submitted } = await api.ok(SUBMIT, { i: { featureSetId: s.featureSets.dino, responseSetId: s.responseSetId, bootstrapSamples: 0 } });
+    const { createBenchmark: bench } = await api.ok(`mutation { createBenchmark(input: { name: "synthetic-encoding", kind: ENCODING, metric: "pearson_r.mean" }) { id } }`);
+    const { submitEncodingRidge: submitted } = await api.ok(SUBMIT, {
+      i: { featureSetId: s.featureSets.dino, responseSetId: s.responseSetId, bootstrapSamples: 0, benchmarkId: bench.id },
+    });
     expect((await waitForRun(api, submitted.id, 120_000)).status).toBe('SUCCEEDED');
+    // The run reaches the benchmark's leaderboard with what produced it.
+    const { leaderboard } = await api.ok(`query($b: ID!) { leaderboard(benchmarkId: $b, roi: "FFA") { edges { node { rank value subject { name } provenance run { id } } } } }`, { b: bench.id });
+    expect(leaderboard.edges).toHaveLength(1);
+    expect(leaderboard.edges[0].node).toMatchObject({ rank: 1, subject: { name: 'subj01' }, run: { id: submitted.id } });
+    expect(leaderboard.edges[0].node.provenance.inputs.features).toMatch(/^[0-9a-f]{64}$/);
     const { run } = await api.ok(`query($id: ID!) { run(id: $id) { outputs { name artifact { downloadUrl } } } }`, { id: submitted.id });
     const r = await download(run.outputs.find((o: any) => o.name === 'pearsonR').artifact.downloadUrl);
     // Correlation of the averaged measurement with the noise-free signal: sqrt(NC) in closed form.
