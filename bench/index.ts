@@ -1,8 +1,9 @@
 // `npm run bench -- <name> [options]`: runs one benchmark; its last output line is one JSON object.
 import * as importArrays from './import';
+import * as leaderboard from './leaderboard';
 import * as ridge from './ridge';
 
-const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, import: importArrays };
+const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, import: importArrays, leaderboard };
 
 async function run(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

@@ -4,7 +4,7 @@
 // a chain of small overlaps from tying the whole board. Ranks are competition ranks: 1, 1, 3.
 
 export const TIE_RULE =
-  'Sorted by value (best first; earlier runs first among equal values). A row shares the rank of the first row of its group ' +
+  'Sorted by value (best first; earlier scores first among equal values). A row shares the rank of the first row of its group ' +
   'when their 95% confidence intervals overlap (equal values when either has no interval); otherwise it opens a new group ' +
   'ranked by its position (competition ranking: 1, 1, 3).';
 
