@@ -5,7 +5,7 @@ import { Prisma, type BenchmarkKind, type Run } from '../generated/prisma/client
 import type { Context } from '../resolvers/context';
 import { readableSql, targetLab } from './access';
 import { writing } from './catalog';
-import { rankRows, TIE_RULE } from './ranking';
+import { rankRows, TIE_RULE, type Ranked } from './ranking';
 import { requireName, requireUuid } from './validate';
 
 /** Until sites exchange results, every score on a leaderboard was computed here. */
@@ -45,6 +45,46 @@ export interface LeaderboardRowModel {
   site: string;
 }
 
+interface RankInput {
+  id: string;
+  value: number;
+  ciLow: number | null;
+  ciHigh: number | null;
+  normalized: number | null;
+  createdAt: Date;
+  runId: string;
+}
+
+/**
+ * Rankings by (benchmark, metric, scope, filters, viewer), reused while a cheap fingerprint of
+ * the same rows (count, newest score, sum of values) is unchanged: a board of 10,000 scores is
+ * then not re-read and re-ranked on every request. Bounded; the oldest entry is dropped first.
+ */
+const rankingCache = new Map<string, { fingerprint: string; ranked: Ranked<RankInput>[] }>();
+const RANKING_CACHE_SIZE = 200;
+
+function viewerKey(ctx: Context): string {
+  return ctx.viewer.superuser ? '*' : [...ctx.viewer.roles.keys()].sort().join(',');
+}
+
+async function rankedScores(ctx: Context, key: string, where: Prisma.Sql, higherIsBetter: boolean): Promise<Ranked<RankInput>[]> {
+  const [fp] = await ctx.db.$queryRaw<{ n: number; latest: Date | null; total: number | null }[]>`
+    SELECT count(*)::int AS n, max(s."createdAt") AS latest, sum(s.value) AS total
+    FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
+  const fingerprint = `${fp.n}|${fp.latest?.toISOString()}|${fp.total}`;
+  const cached = rankingCache.get(key);
+  if (cached?.fingerprint === fingerprint) return cached.ranked;
+  // Ranking needs only the numbers, fetched in one statement; the page's runs are loaded after.
+  const scores = await ctx.db.$queryRaw<RankInput[]>`
+    SELECT s.id, s.value, s."ciLow", s."ciHigh", s.normalized, s."createdAt", s."runId"
+    FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
+  const ranked = rankRows(scores.filter((x) => Number.isFinite(x.value)), higherIsBetter);
+  rankingCache.delete(key);
+  rankingCache.set(key, { fingerprint, ranked });
+  if (rankingCache.size > RANKING_CACHE_SIZE) rankingCache.delete(rankingCache.keys().next().value!);
+  return ranked;
+}
+
 export interface LeaderboardArgs {
   benchmarkId: string;
   metric?: string | null;
@@ -79,15 +119,8 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
   if (f.subjectId) conditions.push(Prisma.sql`r."subjectId" = ${requireUuid(f.subjectId, 'filter.subjectId')}::uuid`);
   if (f.modelId) conditions.push(Prisma.sql`r."modelId" = ${requireUuid(f.modelId, 'filter.modelId')}::uuid`);
   if (f.modelFamily) conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "Model" m WHERE m.id = r."modelId" AND m.family = ${f.modelFamily})`);
-  // Ranking needs only the numbers, fetched in one statement; the page's runs are loaded after.
-  const scores = await ctx.db.$queryRaw<{ id: string; value: number; ciLow: number | null; ciHigh: number | null; normalized: number | null; createdAt: Date; runId: string }[]>`
-    SELECT s.id, s.value, s."ciLow", s."ciHigh", s.normalized, s."createdAt", s."runId"
-    FROM "Score" s JOIN "Run" r ON r.id = s."runId"
-    WHERE ${Prisma.join(conditions, ' AND ')}`;
-  const ranked = rankRows(
-    scores.filter((s) => Number.isFinite(s.value)),
-    benchmark.higherIsBetter,
-  );
+  const where = Prisma.join(conditions, ' AND ');
+  const ranked = await rankedScores(ctx, JSON.stringify([benchmark.id, metric, scope, f, viewerKey(ctx)]), where, benchmark.higherIsBetter);
   const page = ranked.slice(offset, offset + first);
   const runs = new Map((await ctx.db.run.findMany({ where: { id: { in: page.map((r) => r.row.runId) } } })).map((r) => [r.id, r]));
   const edges = page.map((r, i): { cursor: string; node: LeaderboardRowModel } => {
