@@ -1,7 +1,7 @@
 /** Tests run against the real PostgreSQL and Redis on this machine; see tests/setup/. */
 module.exports = {
   // Shares the host's typed-array constructors with each test realm: onnxruntime-node checks them.
-  testEnvironment: '<rootDir>/tests/compute/ort-environment.js',
+  testEnvironment: '<rootDir>/tests/setup/ort-environment.js',
   roots: ['<rootDir>/tests', '<rootDir>/src'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },

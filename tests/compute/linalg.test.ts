@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/compute/ort-environment.js */
 import { pivotedCholeskyBlocked } from '../../src/compute/cholesky';
 import { symmetricEigenBlocked } from '../../src/compute/eigen';
 import { pivotedCholesky, symmetricEigen } from '../../src/compute/linalg';

@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/compute/ort-environment.js */
 import { explainedVariance, pearsonR, r2Score } from '../../src/compute/metrics';
 import { matrix } from '../../src/compute/onnx';
 import { Rng } from '../../src/compute/random';

@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/compute/ort-environment.js */
 import { ComputeError } from '../../src/compute/errors';
 import { Engine, GraphBuilder, affine, gemm, matrix } from '../../src/compute/onnx';
 import { cpuEngine } from './helpers';

@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/compute/ort-environment.js */
 import { affine, matrix } from '../../src/compute/onnx';
 import { kFoldValidationSets, ridgeCv, type RidgeScore } from '../../src/compute/ridge';
 import { cpuEngine, fixture, maxRelativeError } from './helpers';

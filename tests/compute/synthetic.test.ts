@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/compute/ort-environment.js */
 import { pearsonR } from '../../src/compute/metrics';
 import { affine, matrix } from '../../src/compute/onnx';
 import { ridgeCv } from '../../src/compute/ridge';

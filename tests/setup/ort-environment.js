@@ -1,6 +1,6 @@
 // Jest runs each test file in its own realm, so typed arrays made there are not instances of the
 // host's Float32Array/Float64Array, which onnxruntime-node checks when it wraps native outputs.
-// Test files that run ONNX graphs use this environment: it shares the host's typed-array
+// Every test file runs in this environment (jest.config.js): it shares the host's typed-array
 // constructors with the test realm.
 const NodeEnvironment = require('jest-environment-node').TestEnvironment;
 
