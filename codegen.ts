@@ -28,6 +28,8 @@ const config: CodegenConfig = {
           Score: `${prisma}Score as DbScore`,
           Benchmark: `${prisma}Benchmark as DbBenchmark`,
           LeaderboardRow: '../domain/leaderboards#LeaderboardRowModel',
+          VqaBenchmarkInfo: '../domain/vqa#VqaBenchmarkInfoModel',
+          VqaQuestion: '../domain/vqa#VqaQuestionModel',
         },
       },
     },

@@ -7,6 +7,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/tests/setup/per-file-database.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -6,6 +6,7 @@ import { catalogResolvers } from './catalog';
 import { encodingResolvers } from './encoding';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
+import { vqaResolvers } from './vqa';
 import { BigInt_, DateTime, JSON as JSONScalar } from './scalars';
 
 const SCHEMA_DIR = path.resolve(__dirname, '../schema');
@@ -41,4 +42,5 @@ export const resolvers: Resolvers = merge(
   runResolvers,
   encodingResolvers,
   leaderboardResolvers,
+  vqaResolvers,
 );
