@@ -89,6 +89,7 @@ export interface LeaderboardArgs {
   benchmarkId: string;
   metric?: string | null;
   roi?: string | null;
+  category?: string | null;
   filter?: { subjectId?: string | null; modelId?: string | null; modelFamily?: string | null } | null;
   first?: number | null;
   after?: string | null;
@@ -98,7 +99,7 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
   const benchmark = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(args.benchmarkId, 'benchmarkId') } });
   if (!benchmark) throw notFound('Benchmark', args.benchmarkId);
   const metric = args.metric ?? benchmark.metric;
-  const scope = args.roi ? `roi:${args.roi}` : 'all';
+  const scope = [args.roi ? `roi:${args.roi}` : '', args.category ? `category:${args.category}` : ''].filter(Boolean).join('|') || 'all';
   const first = args.first ?? 20;
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput(`first must be an integer between 0 and ${MAX_PAGE}`, 'first');
   const offset = args.after ? Number(Buffer.from(args.after, 'base64url').toString()) + 1 : 0;

@@ -127,6 +127,11 @@ describe('VQA benchmarks and VQA_EVAL', () => {
     expect(leaderboard.edges[0].node.provenance.inputs.benchmark).toBe(artifact.sha256);
     const { leaderboard: v1 } = await api.ok(`query($b: ID!) { leaderboard(benchmarkId: $b, roi: "V1") { totalCount edges { node { value } } } }`, { b: bench.id });
     expect(v1.edges[0].node.value).toBeCloseTo((1 / 3 + 0.5 + 0) / 3, 12);
+    const { leaderboard: v1Count } = await api.ok(`query($b: ID!) { leaderboard(benchmarkId: $b, roi: "V1", category: "count") { scope edges { node { value } } } }`, {
+      b: bench.id,
+    });
+    expect(v1Count.scope).toBe('roi:V1|category:count');
+    expect(v1Count.edges[0].node.value).toBeCloseTo(0.5, 12);
   }, 60_000);
 
   it('reports every bad benchmark line in one BAD_USER_INPUT error and imports nothing', async () => {
