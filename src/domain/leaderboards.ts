@@ -34,6 +34,7 @@ export async function createBenchmark(
 export interface LeaderboardRowModel {
   rank: number;
   tied: boolean;
+  rankedValue: number;
   value: number;
   ciLow: number | null;
   ciHigh: number | null;
@@ -47,7 +48,12 @@ export interface LeaderboardRowModel {
 
 interface RankInput {
   id: string;
+  /** The value ranked (raw or normalised) and its interval (none for normalised rankings). */
   value: number;
+  /** The score itself and its CI, as shown. */
+  raw: number;
+  rawCiLow: number | null;
+  rawCiHigh: number | null;
   ciLow: number | null;
   ciHigh: number | null;
   normalized: number | null;
@@ -67,7 +73,7 @@ function viewerKey(ctx: Context): string {
   return ctx.viewer.superuser ? '*' : [...ctx.viewer.roles.keys()].sort().join(',');
 }
 
-async function rankedScores(ctx: Context, key: string, where: Prisma.Sql, higherIsBetter: boolean): Promise<Ranked<RankInput>[]> {
+async function rankedScores(ctx: Context, key: string, where: Prisma.Sql, rankBy: 'RAW' | 'NORMALIZED', higherIsBetter: boolean): Promise<Ranked<RankInput>[]> {
   const [fp] = await ctx.db.$queryRaw<{ n: number; latest: Date | null; total: number | null }[]>`
     SELECT count(*)::int AS n, max(s."createdAt") AS latest, sum(s.value) AS total
     FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
@@ -75,10 +81,16 @@ async function rankedScores(ctx: Context, key: string, where: Prisma.Sql, higher
   const cached = rankingCache.get(key);
   if (cached?.fingerprint === fingerprint) return cached.ranked;
   // Ranking needs only the numbers, fetched in one statement; the page's runs are loaded after.
-  const scores = await ctx.db.$queryRaw<RankInput[]>`
-    SELECT s.id, s.value, s."ciLow", s."ciHigh", s.normalized, s."createdAt", s."runId"
+  const scores = await ctx.db.$queryRaw<Omit<RankInput, 'value' | 'ciLow' | 'ciHigh'>[]>`
+    SELECT s.id, s.value AS raw, s."ciLow" AS "rawCiLow", s."ciHigh" AS "rawCiHigh", s.normalized, s."createdAt", s."runId"
     FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
-  const ranked = rankRows(scores.filter((x) => Number.isFinite(x.value)), higherIsBetter);
+  // CIs are on the raw scale; a normalised ranking compares values only (equal values tie).
+  const inputs: RankInput[] = scores.map((x) =>
+    rankBy === 'RAW'
+      ? { ...x, value: x.raw, ciLow: x.rawCiLow, ciHigh: x.rawCiHigh }
+      : { ...x, value: x.normalized as number, ciLow: null, ciHigh: null },
+  );
+  const ranked = rankRows(inputs.filter((x) => Number.isFinite(x.value)), higherIsBetter);
   rankingCache.delete(key);
   rankingCache.set(key, { fingerprint, ranked });
   if (rankingCache.size > RANKING_CACHE_SIZE) rankingCache.delete(rankingCache.keys().next().value!);
@@ -90,6 +102,7 @@ export interface LeaderboardArgs {
   metric?: string | null;
   roi?: string | null;
   category?: string | null;
+  rankBy?: 'RAW' | 'NORMALIZED' | null;
   filter?: { subjectId?: string | null; modelId?: string | null; modelFamily?: string | null } | null;
   first?: number | null;
   after?: string | null;
@@ -120,8 +133,11 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
   if (f.subjectId) conditions.push(Prisma.sql`r."subjectId" = ${requireUuid(f.subjectId, 'filter.subjectId')}::uuid`);
   if (f.modelId) conditions.push(Prisma.sql`r."modelId" = ${requireUuid(f.modelId, 'filter.modelId')}::uuid`);
   if (f.modelFamily) conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "Model" m WHERE m.id = r."modelId" AND m.family = ${f.modelFamily})`);
+  const rankBy = args.rankBy ?? 'RAW';
+  if (rankBy === 'NORMALIZED') conditions.push(Prisma.sql`s.normalized IS NOT NULL`);
   const where = Prisma.join(conditions, ' AND ');
-  const ranked = await rankedScores(ctx, JSON.stringify([benchmark.id, metric, scope, f, viewerKey(ctx)]), where, benchmark.higherIsBetter);
+  const key = JSON.stringify([benchmark.id, metric, scope, rankBy, f, viewerKey(ctx)]);
+  const ranked = await rankedScores(ctx, key, where, rankBy, benchmark.higherIsBetter);
   const page = ranked.slice(offset, offset + first);
   const runs = new Map((await ctx.db.run.findMany({ where: { id: { in: page.map((r) => r.row.runId) } } })).map((r) => [r.id, r]));
   const edges = page.map((r, i): { cursor: string; node: LeaderboardRowModel } => {
@@ -131,9 +147,10 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
       node: {
         rank: r.rank,
         tied: r.tied,
-        value: r.row.value,
-        ciLow: r.row.ciLow,
-        ciHigh: r.row.ciHigh,
+        rankedValue: r.row.value,
+        value: r.row.raw,
+        ciLow: r.row.rawCiLow,
+        ciHigh: r.row.rawCiHigh,
         normalized: r.row.normalized,
         run,
         modelId: run.modelId,
@@ -147,6 +164,7 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
     benchmark,
     metric,
     scope,
+    rankBy,
     tieRule: TIE_RULE,
     edges,
     totalCount: ranked.length,

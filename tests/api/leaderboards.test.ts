@@ -74,6 +74,24 @@ describe('leaderboards', () => {
     expect(ffa.leaderboard.edges.map((e: any) => e.node.value)).toEqual([0.4]);
   });
 
+  it('ranks by the noise-ceiling-normalised value on request, showing the raw score and CI', async () => {
+    const { bench, add } = await setup();
+    const a = await add(0, 0, 0.6, [0.55, 0.65]);
+    const b = await add(1, 1, 0.5, [0.45, 0.55]);
+    // add() stores normalized = value / 0.8; give b a lower ceiling so it wins once normalised.
+    await api.db.score.updateMany({ where: { runId: b }, data: { normalized: 0.9 } });
+    const { leaderboard } = await api.ok(
+      `query($b: ID!) { leaderboard(benchmarkId: $b, rankBy: NORMALIZED) { rankBy edges { node { rank rankedValue value ciLow normalized run { id } } } } }`,
+      { b: bench.id },
+    );
+    expect(leaderboard.rankBy).toBe('NORMALIZED');
+    expect(leaderboard.edges.map((e: any) => [e.node.run.id, e.node.rank, e.node.rankedValue])).toEqual([
+      [b, 1, 0.9],
+      [a, 2, 0.6 / 0.8],
+    ]);
+    expect(leaderboard.edges[0].node).toMatchObject({ value: 0.5, ciLow: 0.45 });
+  });
+
   it('filters by subject and model family and pages with cursors', async () => {
     const { bench, add, subjects } = await setup();
     for (let i = 0; i < 5; i++) await add(i % 3, i % 2, 0.1 * (i + 1), [0.1 * (i + 1) - 0.01, 0.1 * (i + 1) + 0.01]);
