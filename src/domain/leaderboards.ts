@@ -62,24 +62,34 @@ interface RankInput {
 }
 
 /**
- * Rankings by (benchmark, metric, scope, filters, viewer), reused while a cheap fingerprint of
- * the same rows (count, newest score, sum of values) is unchanged: a board of 10,000 scores is
- * then not re-read and re-ranked on every request. Bounded; the oldest entry is dropped first.
+ * Rankings by (benchmark, metric, scope, filters, viewer), reused for a few seconds while a cheap
+ * fingerprint of the board's scores (count, newest, sum of values; read from the Score index
+ * alone) is unchanged, so a board of 10,000 scores is not re-read and re-ranked per request. New
+ * scores show at once; changes to runs (visibility) show within RANKING_TTL_MS. Bounded; the
+ * oldest entry is dropped first.
  */
-const rankingCache = new Map<string, { fingerprint: string; ranked: Ranked<RankInput>[] }>();
+const rankingCache = new Map<string, { fingerprint: string; at: number; ranked: Ranked<RankInput>[] }>();
 const RANKING_CACHE_SIZE = 200;
+const RANKING_TTL_MS = 10_000;
 
 function viewerKey(ctx: Context): string {
   return ctx.viewer.superuser ? '*' : [...ctx.viewer.roles.keys()].sort().join(',');
 }
 
-async function rankedScores(ctx: Context, key: string, where: Prisma.Sql, rankBy: 'RAW' | 'NORMALIZED', higherIsBetter: boolean): Promise<Ranked<RankInput>[]> {
+async function rankedScores(
+  ctx: Context,
+  key: string,
+  board: { benchmarkId: string; metric: string; scope: string },
+  where: Prisma.Sql,
+  rankBy: 'RAW' | 'NORMALIZED',
+  higherIsBetter: boolean,
+): Promise<Ranked<RankInput>[]> {
   const [fp] = await ctx.db.$queryRaw<{ n: number; latest: Date | null; total: number | null }[]>`
-    SELECT count(*)::int AS n, max(s."createdAt") AS latest, sum(s.value) AS total
-    FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
+    SELECT count(*)::int AS n, max("createdAt") AS latest, sum(value) AS total FROM "Score"
+    WHERE "benchmarkId" = ${board.benchmarkId}::uuid AND metric = ${board.metric} AND scope = ${board.scope}`;
   const fingerprint = `${fp.n}|${fp.latest?.toISOString()}|${fp.total}`;
   const cached = rankingCache.get(key);
-  if (cached?.fingerprint === fingerprint) return cached.ranked;
+  if (cached?.fingerprint === fingerprint && Date.now() - cached.at < RANKING_TTL_MS) return cached.ranked;
   // Ranking needs only the numbers, fetched in one statement; the page's runs are loaded after.
   const scores = await ctx.db.$queryRaw<Omit<RankInput, 'value' | 'ciLow' | 'ciHigh'>[]>`
     SELECT s.id, s.value AS raw, s."ciLow" AS "rawCiLow", s."ciHigh" AS "rawCiHigh", s.normalized, s."createdAt", s."runId"
@@ -92,7 +102,7 @@ async function rankedScores(ctx: Context, key: string, where: Prisma.Sql, rankBy
   );
   const ranked = rankRows(inputs.filter((x) => Number.isFinite(x.value)), higherIsBetter);
   rankingCache.delete(key);
-  rankingCache.set(key, { fingerprint, ranked });
+  rankingCache.set(key, { fingerprint, at: Date.now(), ranked });
   if (rankingCache.size > RANKING_CACHE_SIZE) rankingCache.delete(rankingCache.keys().next().value!);
   return ranked;
 }
@@ -137,7 +147,7 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
   if (rankBy === 'NORMALIZED') conditions.push(Prisma.sql`s.normalized IS NOT NULL`);
   const where = Prisma.join(conditions, ' AND ');
   const key = JSON.stringify([benchmark.id, metric, scope, rankBy, f, viewerKey(ctx)]);
-  const ranked = await rankedScores(ctx, key, where, rankBy, benchmark.higherIsBetter);
+  const ranked = await rankedScores(ctx, key, { benchmarkId: benchmark.id, metric, scope }, where, rankBy, benchmark.higherIsBetter);
   const page = ranked.slice(offset, offset + first);
   const runs = new Map((await ctx.db.run.findMany({ where: { id: { in: page.map((r) => r.row.runId) } } })).map((r) => [r.id, r]));
   const edges = page.map((r, i): { cursor: string; node: LeaderboardRowModel } => {
