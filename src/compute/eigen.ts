@@ -59,20 +59,23 @@ export async function symmetricEigenBlocked(engine: Engine, a: Float64Array, n: 
     // save): Householder reduction, QL eigenvalues, inverse iteration, reflectors applied to rows.
     const work = Float64Array.from(a);
     const { d, e, tau } = tridiagonalize(work, n);
-    const values = Float64Array.from(d);
-    const ql = new Float64Array(n);
-    ql.set(e);
-    tridiagonalEigen(values, ql, null, n);
-    const minEigenvalue = threshold(values[n - 1]);
-    let first = 0;
-    while (first < n && !(values[first] > minEigenvalue)) first++;
-    const zt = inverseIteration(d, e, values, first, n, options.clusterTolerance ?? 1e-5);
+    const { values, first, zt } = tridiagonalEigenpairs(d, e, n, threshold, options.clusterTolerance);
     applyReflectorsToRows(work, tau, n, zt, n - first);
     return { values, first, vectorsT: zt };
   }
   const nb = max(2, floor(options.blockSize ?? 48));
   const work = Float64Array.from(a);
   const { d, e, tau } = await tridiagonalizeBlocked(engine, work, n, nb);
+  const { values, first, zt } = tridiagonalEigenpairs(d, e, n, threshold, options.clusterTolerance);
+  const vectorsT = await backTransform(engine, work, tau, n, max(nb, 128), zt, n - first);
+  return { values, first, vectorsT };
+}
+
+/**
+ * Eigenvalues of the tridiagonal (d, e) by QL, ascending; the eigenvectors of those above the
+ * threshold (a function of the largest eigenvalue) by inverse iteration, as rows of zt.
+ */
+function tridiagonalEigenpairs(d: Float64Array, e: Float64Array, n: number, threshold: (largest: number) => number, clusterTolerance = 1e-5) {
   const values = Float64Array.from(d);
   const ql = new Float64Array(n);
   ql.set(e);
@@ -80,9 +83,8 @@ export async function symmetricEigenBlocked(engine: Engine, a: Float64Array, n: 
   const minEigenvalue = threshold(values[n - 1]);
   let first = 0;
   while (first < n && !(values[first] > minEigenvalue)) first++;
-  const zt = inverseIteration(d, e, values, first, n, options.clusterTolerance ?? 1e-5);
-  const vectorsT = await backTransform(engine, work, tau, n, max(nb, 128), zt, n - first);
-  return { values, first, vectorsT };
+  const zt = inverseIteration(d, e, values, first, n, clusterTolerance);
+  return { values, first, zt };
 }
 
 /**

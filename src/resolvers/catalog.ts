@@ -3,17 +3,8 @@ import { readableWhere } from '../domain/access';
 import * as catalog from '../domain/catalog';
 import * as imports from '../domain/imports';
 import { badInput } from '../errors';
+import { orNull } from './nullable';
 import { paginate } from './pagination';
-
-/** Nullable single-object queries: a missing or invisible id is null, not an error. */
-async function orNull<T>(work: () => Promise<T>): Promise<T | null> {
-  try {
-    return await work();
-  } catch (err) {
-    if ((err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return null;
-    throw err;
-  }
-}
 
 const need = <T>(row: T | null, what: string): T => {
   if (!row) throw new Error(`${what} vanished while the request ran`);

@@ -1,17 +1,11 @@
 import type { Resolvers } from '../generated/graphql';
 import * as runs from '../domain/runs';
+import { orNull } from './nullable';
 import { paginate } from './pagination';
 
 export const runResolvers: Resolvers = {
   Query: {
-    run: async (_p, { id }, ctx) => {
-      try {
-        return await runs.visibleRun(ctx, id);
-      } catch (err) {
-        if ((err as any).extensions?.code === 'NOT_FOUND') return null;
-        throw err;
-      }
-    },
+    run: (_p, { id }, ctx) => orNull(() => runs.visibleRun(ctx, id)),
     runs: (_p, args, ctx) => paginate(ctx.db.run, runs.runsWhere(ctx, args.filter), args.first, args.after),
   },
   Mutation: {
