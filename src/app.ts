@@ -83,6 +83,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
       host: config.host,
       port: config.port,
       routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
+      databaseUrl,
     });
     onClose('HTTP server', () => api.close());
 

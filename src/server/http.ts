@@ -3,9 +3,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
+import type { Viewer } from '../domain/access';
 import type { Services } from '../services';
+import { startChangeFeed, type ChangeFeed } from '../db/change-feed';
 import { createContext } from '../resolvers/context';
 import { createApollo } from './graphql';
+import { ResponseCache } from './response-cache';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 
@@ -21,6 +24,8 @@ export interface ApiOptions {
   /** Largest GraphQL request body accepted, in bytes. */
   maxRequestBytes?: number;
   routes?: RouteHandler[];
+  /** The database the API reads; enables the leaderboard response cache (its change feed). */
+  databaseUrl?: string;
 }
 
 export async function startApi(services: Services, options: ApiOptions = {}): Promise<ApiServer> {
@@ -28,6 +33,8 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
   await apollo.start();
   const maxBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
   const routes = options.routes ?? [];
+  const feed: ChangeFeed | null = options.databaseUrl ? await startChangeFeed(options.databaseUrl, (m) => console.error(m)) : null;
+  const cache = feed ? new ResponseCache(feed) : null;
 
   const server = http.createServer(async (req, res) => {
     try {
@@ -43,14 +50,24 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers))
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      const context = createContext(services);
+      const cacheKey = cache?.keyFor(viewerKey(context.viewer), body) ?? null;
+      const hit = cacheKey ? await cache!.get(cacheKey) : undefined;
+      if (hit) {
+        res.writeHead(200, { ...Object.fromEntries(hit.headers), 'x-cache': 'hit' }).end(hit.body);
+        return;
+      }
+      const version = cache?.version ?? 0;
       const result = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: async () => createContext(services),
+        context: async () => context,
       });
       for (const [key, value] of result.headers) res.setHeader(key, value);
       res.statusCode = result.status ?? 200;
-      if (result.body.kind === 'complete') res.end(result.body.string);
-      else {
+      if (result.body.kind === 'complete') {
+        if (cacheKey && res.statusCode === 200) cache!.set(cacheKey, version, result.body.string, [...result.headers]);
+        res.end(result.body.string);
+      } else {
         for await (const chunk of result.body.asyncIterator) res.write(chunk);
         res.end();
       }
@@ -83,8 +100,15 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
         server.closeAllConnections();
       });
       await apollo.stop();
+      await feed?.close();
     },
   };
+}
+
+/** Viewers with the same access get the same answers. */
+function viewerKey(viewer: Viewer): string {
+  if (viewer.superuser) return '*';
+  return [...viewer.roles].map(([lab, role]) => `${lab}:${role}`).sort().join(',');
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -15,7 +15,7 @@ import { codeVersion, type Services } from '../../src/services';
 import type { ArtifactStore } from '../../src/storage/artifact-store';
 import { createFsArtifactHttpHandler, FsArtifactStore } from '../../src/storage';
 import { freePort } from './ports';
-import { testDb, uniqueName } from './db';
+import { testDatabaseUrl, testDb, uniqueName } from './db';
 
 /** A queue that only records what was enqueued; for tests of the API alone. */
 export class RecordingQueue implements JobQueue {
@@ -72,7 +72,11 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       ? createInProcessQueue({ execute: runExecutor({ db, store, handlers }), concurrency: 1, attempts: 1 })
       : (options.queue ?? new RecordingQueue());
   const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
-  server = await startApi(services, { port, routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [] });
+  server = await startApi(services, {
+    port,
+    routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
+    databaseUrl: options.db ? undefined : testDatabaseUrl(),
+  });
   const gql = async (query: string, variables?: Record<string, unknown>) => {
     const res = await fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     return (await res.json()) as { data?: any; errors?: any[] };

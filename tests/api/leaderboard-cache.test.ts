@@ -1,0 +1,90 @@
+// The leaderboard response cache: repeated reads are served from memory, and a read never misses
+// a change committed before it was sent, whichever connection wrote it.
+import { startTestApi, type TestApi } from '../helpers/api';
+import { uniqueName } from '../helpers/db';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(() => api.close());
+
+const BOARD = `query($b: ID!) { leaderboard(benchmarkId: $b) { totalCount edges { node { rank value run { id } } } } }`;
+const provenance = { inputs: { features: 'a'.repeat(64), responses: 'b'.repeat(64) }, codeVersion: '0.1.0' };
+
+async function post(query: string, variables: Record<string, unknown>) {
+  const res = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { cache: res.headers.get('x-cache'), body: (await res.json()) as { data?: any; errors?: any[] } };
+}
+
+async function board() {
+  const db = api.db;
+  const labId = api.services.defaultLabId;
+  const { createBenchmark } = await api.ok(`mutation($n: String!) { createBenchmark(input: { name: $n, kind: ENCODING, metric: "pearson_r.mean" }) { id } }`, { n: uniqueName('cached') });
+  const add = async (value: number) => {
+    const run = await db.run.create({ data: { labId, kind: 'ENCODING_RIDGE', status: 'SUCCEEDED', params: {}, benchmarkId: createBenchmark.id, provenance } });
+    await db.score.create({ data: { runId: run.id, benchmarkId: createBenchmark.id, metric: 'pearson_r.mean', scope: 'all', value, ciLow: value - 0.001, ciHigh: value + 0.001 } });
+    return run;
+  };
+  return { id: createBenchmark.id as string, add, db };
+}
+
+describe('leaderboard response cache', () => {
+  it('serves a repeated read from the cache with the same answer', async () => {
+    const b = await board();
+    await b.add(0.5);
+    const first = await post(BOARD, { b: b.id });
+    const second = await post(BOARD, { b: b.id });
+    expect(first.cache).toBeNull();
+    expect(second.cache).toBe('hit');
+    expect(second.body).toEqual(first.body);
+    expect(second.body.data.leaderboard.totalCount).toBe(1);
+  });
+
+  it('never answers with a board older than a committed write, even written on another connection', async () => {
+    const b = await board();
+    for (let i = 1; i <= 15; i++) {
+      await post(BOARD, { b: b.id }); // warm the cache with the board as it is
+      await b.add(i); // each new score is the best so far
+      const { body } = await post(BOARD, { b: b.id });
+      expect(body.data.leaderboard.totalCount).toBe(i);
+      expect(body.data.leaderboard.edges[0].node.value).toBe(i);
+    }
+  });
+
+  it('sees a run hidden after the board was cached', async () => {
+    const b = await board();
+    const run = await b.add(0.7);
+    await post(BOARD, { b: b.id });
+    await b.db.run.update({ where: { id: run.id }, data: { status: 'FAILED' } });
+    const { body } = await post(BOARD, { b: b.id });
+    expect(body.data.leaderboard.totalCount).toBe(0);
+  });
+
+  it('keeps different arguments apart and never caches mutations or other queries', async () => {
+    const b1 = await board();
+    const b2 = await board();
+    await b1.add(0.1);
+    await b2.add(0.2);
+    await b2.add(0.3);
+    await post(BOARD, { b: b1.id });
+    expect((await post(BOARD, { b: b2.id })).body.data.leaderboard.totalCount).toBe(2);
+    const runs = `query { runs(first: 1) { totalCount } }`;
+    await post(runs, {});
+    expect((await post(runs, {})).cache).toBeNull();
+    const mutation = `mutation($n: String!) { createBenchmark(input: { name: $n, kind: ENCODING, metric: "m" }) { id } }`;
+    const n = uniqueName('m');
+    await post(mutation, { n });
+    const again = await post(mutation, { n });
+    expect(again.cache).toBeNull();
+    expect(again.body.errors?.[0].extensions.code).toBe('CONFLICT');
+  });
+
+  it('does not cache errors', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const first = await post(BOARD, { b: missing });
+    const second = await post(BOARD, { b: missing });
+    expect(first.body.errors?.[0].extensions.code).toBe('NOT_FOUND');
+    expect(second.cache).toBeNull();
+  });
+});
