@@ -1,0 +1,168 @@
+// ENCODING_ICL: an in-context encoder (BraInCoRL-style) predicts every voxel's readout from k
+// context images of one subject; scored on the held-out stimuli exactly as ENCODING_RIDGE scores
+// (same split, same repeat averaging, same metric functions), swept over k with repeats and
+// compared with ridge fit on the same k images. Stores the curves (scores and a JSON artifact),
+// per-voxel explained variance at each k, and the predicted per-voxel weights.
+import { storeArtifact } from '../../domain/artifacts';
+import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../../runs/types';
+import { sharedEngine } from '../engine-instance';
+import { ContractError } from '../icl/contract';
+import { loadEncoder } from '../icl/encoder';
+import { unitNormRows } from '../icl/predict';
+import { readEncoderBytes } from '../icl/encoder-bytes';
+import { testTimeScaling, type CurvePoint, type SweepMethod, type SweepMetric } from '../icl/sweep';
+import { loadSplit, type Split } from './load-arrays';
+import { saveArray } from './outputs';
+
+export interface EncodingIclParams {
+  featureSetId: string;
+  responseSetId: string;
+  modelId: string;
+  testStimulusIds: string[];
+  ks: number[];
+  repeats: number;
+  seed: number;
+  batchVoxels: number;
+  compareRidge: boolean;
+  alphas: number[];
+  featureNormalization: 'unit-norm';
+}
+
+/** Metric name a curve point is stored under, e.g. in_context.explained_variance.mean@k100. */
+export const sweepMetricName = (method: SweepMethod, metric: SweepMetric, k: number) => `${method}.${metric}.mean@k${k}`;
+
+export const encodingIcl: JobHandler = async (ctx) => {
+  const p = ctx.params as unknown as EncodingIclParams;
+  const featureSet = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { artifact: true, model: true } });
+  const responseSet = await ctx.db.responseSet.findUnique({
+    where: { id: p.responseSetId },
+    include: { artifact: true, subject: { include: { rois: true } } },
+  });
+  const model = await ctx.db.model.findUnique({ where: { id: p.modelId }, include: { artifact: true } });
+  if (!featureSet?.artifact || !responseSet?.artifact) throw new RunInputError('The feature set or response set no longer has its array');
+  if (!model?.artifact) throw new RunInputError('The in-context encoder no longer has its ONNX file');
+  ctx.recordProvenance({
+    inputs: { features: featureSet.artifact.sha256, responses: responseSet.artifact.sha256, encoder: model.artifact.sha256 },
+    model: model.name,
+    backbone: featureSet.model.name,
+    subject: responseSet.subject.name,
+    // Consumers of the stored weights must L2-normalise feature rows first.
+    featureNormalization: p.featureNormalization,
+  });
+
+  await ctx.progress(0.01, 'loading the in-context encoder');
+  let encoder;
+  try {
+    encoder = loadEncoder(await readEncoderBytes(ctx.store, model.artifact.sha256), model.artifact.sha256);
+  } catch (err) {
+    if (err instanceof ContractError) throw new RunInputError(err.message);
+    throw err;
+  }
+  ctx.recordProvenance({ encoder: { variant: encoder.variant, featureWidth: encoder.featureWidth, maxContext: encoder.maxContext, architecture: encoder.architecture } });
+
+  const split = await resolveSplit(ctx, responseSet.stimulusSetId, p.testStimulusIds);
+  const nRows = split.train.length + split.test.length;
+  await ctx.progress(0.03, `loading features (${split.train.length} training, ${split.test.length} test stimuli)`);
+  const X = await loadSplit(ctx, featureSet.artifact, null, split, nRows);
+  if (X.train.cols !== encoder.featureWidth)
+    throw new RunInputError(`The features are ${X.train.cols} wide but the encoder reads E = ${encoder.featureWidth}`);
+  await ctx.progress(0.06, 'loading responses');
+  const Y = await loadSplit(ctx, responseSet.artifact, null, split, nRows);
+  const nVoxels = Y.train.cols;
+
+  const scopes: Record<string, ArrayLike<number>> = { all: Int32Array.from({ length: nVoxels }, (_, i) => i) };
+  for (const roi of responseSet.subject.rois) scopes[`roi:${roi.name}`] = roi.voxelIndices;
+  const roiIds = new Map(responseSet.subject.rois.map((roi) => [`roi:${roi.name}`, roi.id]));
+
+  const engine = await sharedEngine();
+  ctx.recordProvenance({ engine: engine.provenance });
+  const started = performance.now();
+  const sweep = await testTimeScaling(
+    engine,
+    encoder,
+    { Xtrain: unitNormRows(X.train), Ytrain: Y.train, Xtest: unitNormRows(X.test), Ytest: Y.test },
+    {
+      ks: p.ks,
+      repeats: p.repeats,
+      seed: p.seed,
+      batchVoxels: p.batchVoxels,
+      compareRidge: p.compareRidge,
+      alphas: p.alphas,
+      scopes,
+      onStep: (done, total, message) => ctx.progress(0.08 + (0.85 * done) / total, message),
+    },
+  );
+  const kMax = Math.max(...p.ks);
+  ctx.recordProvenance({
+    sweepSeconds: (performance.now() - started) / 1000,
+    nTrain: split.train.length,
+    nTest: split.test.length,
+    nVoxels,
+    encoderBatchVoxels: sweep.encoderBatch,
+    constantContextVoxels: sweep.constantContextVoxels,
+    weightsFrom: { k: kMax, repeat: 0 },
+  });
+
+  await ctx.progress(0.95, 'storing curves and weights');
+  const ks = [...p.ks].sort((a, b) => a - b);
+  const E = encoder.featureWidth;
+  const weights = new Float32Array((E + 1) * nVoxels);
+  weights.set(sweep.weights.weights);
+  weights.set(sweep.weights.intercept, E * nVoxels);
+  const outputs: Record<string, string> = {
+    // [E + 1, n_voxels], intercept last, as ENCODING_RIDGE; for unit-norm feature rows.
+    weights: await saveArray(ctx, weights, [E + 1, nVoxels], 'in-context-weights.npy'),
+    inContextExplainedVariance: await saveArray(ctx, sweep.voxelExplainedVariance.in_context!, [ks.length, nVoxels], 'in-context-explained-variance.npy'),
+  };
+  if (sweep.voxelExplainedVariance.ridge)
+    outputs.ridgeExplainedVariance = await saveArray(ctx, sweep.voxelExplainedVariance.ridge, [ks.length, nVoxels], 'ridge-explained-variance.npy');
+  const curvesDoc = {
+    ks,
+    repeats: p.repeats,
+    seed: p.seed,
+    interval: 'Student-t 95% interval over repeats of the voxel-mean score',
+    featureNormalization: p.featureNormalization,
+    weightsFrom: { k: kMax, repeat: 0 },
+    // Nested contexts: repeat r uses the first k of contextStimuli[r] for every k.
+    contextStimuli: sweep.contexts.map((rows) => rows.map((i) => split.trainIds[i])),
+    curves: sweep.curves,
+  };
+  const curvesArtifact = await storeArtifact(ctx, Buffer.from(JSON.stringify(curvesDoc)), { filename: 'test-time-scaling.json', labId: ctx.run.labId, mediaType: 'application/json' });
+  outputs.curves = curvesArtifact.id;
+
+  const scores: ScoreRecord[] = [];
+  for (const [method, byMetric] of Object.entries(sweep.curves) as [SweepMethod, Record<SweepMetric, Record<string, CurvePoint[]>>][]) {
+    for (const [metric, byScope] of Object.entries(byMetric) as [SweepMetric, Record<string, CurvePoint[]>][]) {
+      for (const [scope, points] of Object.entries(byScope)) {
+        for (const pt of points) {
+          if (!Number.isFinite(pt.mean)) continue;
+          scores.push({
+            metric: sweepMetricName(method, metric, pt.k),
+            scope,
+            roiId: roiIds.get(scope) ?? null,
+            benchmarkId: ctx.run.benchmarkId,
+            value: pt.mean,
+            ciLow: pt.ciLow,
+            ciHigh: pt.ciHigh,
+            n: pt.values.length,
+            extra: { k: pt.k, repeats: p.repeats, nVoxels: scopes[scope].length, values: pt.values },
+          });
+        }
+      }
+    }
+  }
+  return { outputs, scores };
+};
+
+async function resolveSplit(ctx: JobContext, stimulusSetId: string, testIds: string[]): Promise<Split & { trainIds: string[] }> {
+  const stimuli = await ctx.db.stimulus.findMany({ where: { stimulusSetId }, select: { externalId: true, position: true }, orderBy: { position: 'asc' } });
+  const test = new Set(testIds);
+  const found = stimuli.filter((s) => test.has(s.externalId));
+  if (found.length !== test.size) throw new RunInputError(`${test.size - found.length} test stimuli are no longer in the stimulus set`);
+  const train = stimuli.filter((s) => !test.has(s.externalId));
+  return {
+    train: Int32Array.from(train.map((s) => s.position)),
+    test: Int32Array.from(found.map((s) => s.position)),
+    trainIds: train.map((s) => s.externalId),
+  };
+}
