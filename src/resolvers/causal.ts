@@ -1,0 +1,46 @@
+import type { Resolvers } from '../generated/graphql';
+import { readableWhere } from '../domain/access';
+import { causalTestResult, conceptQueries, createConceptQuery, submitCausalTest, visibleConceptQuery } from '../domain/causal';
+import type { Context } from './context';
+import { orNull } from './nullable';
+
+/** Stimuli of a set at the given positions, in that order. */
+async function atPositions(ctx: Context, stimulusSetId: string, positions: number[]) {
+  const rows = await ctx.db.stimulus.findMany({ where: { stimulusSetId, position: { in: positions } } });
+  const byPosition = new Map(rows.map((r) => [r.position, r]));
+  return positions.map((p) => byPosition.get(p)!).filter(Boolean);
+}
+
+export const causalResolvers: Resolvers = {
+  Query: {
+    conceptQuery: (_p, { id }, ctx) => orNull(() => visibleConceptQuery(ctx, id)),
+    conceptQueries: (_p, { datasetId, concept }, ctx) => conceptQueries(ctx, datasetId, concept),
+    causalTestResult: (_p, { runId }, ctx) => orNull(() => causalTestResult(ctx, runId)),
+  },
+  Mutation: {
+    createConceptQuery: (_p, { input }, ctx) => createConceptQuery(ctx, input),
+    submitCausalTest: (_p, { input }, ctx) => submitCausalTest(ctx, input),
+  },
+  ConceptQuery: {
+    dataset: async (q, _a, ctx) => (await ctx.loaders.dataset.load(q.datasetId))!,
+    stimulusSet: async (q, _a, ctx) => (await ctx.loaders.stimulusSet.load(q.stimulusSetId))!,
+    positives: (q, _a, ctx) => atPositions(ctx, q.stimulusSetId, q.positivePositions),
+    pairs: async (q, _a, ctx) => {
+      const [pos, cf] = await Promise.all([atPositions(ctx, q.stimulusSetId, q.positivePositions), atPositions(ctx, q.stimulusSetId, q.counterfactualPositions)]);
+      return pos.map((positive, i) => ({ positive, counterfactual: cf[i] }));
+    },
+    distractorGroups: (q, _a, ctx) => ctx.db.distractorGroup.findMany({ where: { conceptQueryId: q.id }, orderBy: { cue: 'asc' } }),
+    baseline: (q, _a, ctx) => atPositions(ctx, q.stimulusSetId, q.baselinePositions),
+    featureSets: (q, _a, ctx) => ctx.db.featureSet.findMany({ where: { stimulusSetId: q.stimulusSetId, model: readableWhere(ctx.viewer) }, orderBy: { createdAt: 'asc' } }),
+  },
+  DistractorGroup: {
+    stimuli: async (g, _a, ctx) => {
+      const q = await ctx.db.conceptQuery.findUnique({ where: { id: g.conceptQueryId }, select: { stimulusSetId: true } });
+      return q ? atPositions(ctx, q.stimulusSetId, g.positions) : [];
+    },
+  },
+  CausalTestResult: {
+    conceptQuery: (r, _a, ctx) => orNull(() => visibleConceptQuery(ctx, r.conceptQueryId)),
+    designFile: (r, _a, ctx) => (r.designFileId ? ctx.loaders.artifact.load(r.designFileId) : null),
+  },
+};
