@@ -1,0 +1,171 @@
+// The result views of run kinds the demo catalog does not compute (in-context encoders, causal
+// tests, VQA) in headless Chromium, against the real GraphQL schema executed over planted results:
+// every number the page prints must be the planted one, and the page's operations must validate.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createDashboardHandler } from '../../src/server/dashboard';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-artifacts/dashboard');
+const suite = existsSync(CHROMIUM) ? describe : describe.skip;
+const fmt = (v: number) => v.toFixed(3);
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+const RUN_BASE = { params: {}, progress: 1, progressMessage: 'Done', error: null, attempts: 1, provenance: { codeVersion: 'test' }, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, outputs: [] };
+const score = (id: string, metric: string, scope: string, value: number, ciLow: number | null, ciHigh: number | null, extra: object = {}) => ({ id, metric, scope, value, ciLow, ciHigh, normalized: null, n: 12, extra });
+
+// In-context vs ridge at k = 10, 50, 200 for the whole brain and FFA.
+const ICL_SCORES = [10, 50, 200].flatMap((k, i) =>
+  ['all', 'roi:FFA'].flatMap((scope, j) => [
+    score(`icl-${k}-${j}`, `in_context.explained_variance.mean@k${k}`, scope, 0.1 + 0.1 * i + 0.01 * j, 0.05 + 0.1 * i, 0.15 + 0.1 * i),
+    score(`ridge-${k}-${j}`, `ridge.explained_variance.mean@k${k}`, scope, 0.02 + 0.08 * i + 0.01 * j, 0.01 + 0.08 * i, 0.04 + 0.08 * i),
+  ]),
+);
+const VQA_SCORES = [
+  score('v-all', 'vqa_accuracy', 'all', 0.55, 0.5, 0.6, { chance: 0.25, prior: 0.4 }),
+  score('v-color', 'vqa_accuracy', 'category:color', 0.62, 0.55, 0.69, { chance: 0.125, prior: 0.3 }),
+  score('v-count', 'vqa_accuracy', 'category:count', 0.48, 0.4, 0.56, { chance: 0.2, prior: 0.35 }),
+];
+const CAUSAL = {
+  concept: 'face',
+  fdrQ: 0.05,
+  minEffect: 1,
+  counts: { voxels: { validatedCausal: 12, activationOnly: 30, neither: 200, activationPositive: 42 }, rois: { validatedCausal: 1, activationOnly: 2, neither: 2, activationPositive: 3 } },
+  falsePositiveFraction: 30 / 42,
+  roiFalsePositiveFraction: 2 / 3,
+  rois: [
+    { roi: 'FFA', class: 'VALIDATED_CAUSAL', nVoxels: 20, nValidatedVoxels: 9, nActivationOnlyVoxels: 4, activationEffect: 2.1, causalEffect: 1.7, ciLow: 1.2, ciHigh: 2.2, causalDz: { effect: 1.5, ciLow: 1, ciHigh: 2 }, causalMeanDifference: 0.4, distractors: [], replicated: true, measuredHolds: true },
+    { roi: 'EBA', class: 'ACTIVATION_ONLY', nVoxels: 18, nValidatedVoxels: 1, nActivationOnlyVoxels: 11, activationEffect: 1.6, causalEffect: 0.2, ciLow: -0.3, ciHigh: 0.7, causalDz: { effect: 0.1, ciLow: -0.4, ciHigh: 0.6 }, causalMeanDifference: 0.05, distractors: [], replicated: false, measuredHolds: null },
+  ],
+  validatedVoxels: [],
+  followUps: [{ voxelOrRoi: 'roi:FFA', pairs: [{ positive: 'img-1', counterfactual: 'img-1-edit', predictedEffect: 0.9 }], predictedEffect: 0.9, noiseSd: 0.5, standardizedEffect: 1.27, trialsFor80Power: 7 }],
+  validatedCausalEffect: { effect: 1.5, ciLow: 1.1, ciHigh: 1.9 },
+  designFile: null,
+  measured: null,
+  groundTruth: null,
+};
+const RUNS: Record<string, object> = {
+  'run-icl': { ...RUN_BASE, id: 'run-icl', kind: 'ENCODING_ICL', status: 'SUCCEEDED', scores: ICL_SCORES },
+  'run-vqa': { ...RUN_BASE, id: 'run-vqa', kind: 'VQA_EVAL', status: 'SUCCEEDED', scores: VQA_SCORES },
+  'run-causal': { ...RUN_BASE, id: 'run-causal', kind: 'CAUSAL_TEST', status: 'SUCCEEDED', scores: [] },
+  'run-failed': { ...RUN_BASE, id: 'run-failed', kind: 'ENCODING_RIDGE', status: 'FAILED', scores: [], error: { code: 'BAD_INPUT', message: 'Feature rows (10) do not match the stimuli (12)', details: { rows: 10 } } },
+};
+
+suite('dashboard result views', () => {
+  let schema: GraphQLSchema;
+  let server: http.Server;
+  let origin: string;
+  let browser: Browser;
+  let page: Page;
+  const seen: string[] = [];
+  const failures: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    execFileSync(process.execPath, ['scripts/build-dashboard.js'], { cwd: ROOT, stdio: 'inherit' });
+    // The SDL files as the server loads them: common.graphql first, then the areas that extend it.
+    const dir = path.join(ROOT, 'src/schema');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort((a, b) => (a === 'common.graphql' ? -1 : b === 'common.graphql' ? 1 : a.localeCompare(b)));
+    schema = buildSchema(files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n'));
+    const hasCausal = !!schema.getQueryType()!.getFields().causalTestResult;
+    const rootValue = {
+      serviceInfo: () => ({ version: 'test', profile: 'test' }),
+      run: ({ id }: { id: string }) => RUNS[id] ?? null,
+      ...(hasCausal ? { causalTestResult: ({ runId }: { runId: string }) => (runId === 'run-causal' ? { ...CAUSAL, run: RUNS['run-causal'] } : null) } : {}),
+    };
+    const dashboard = createDashboardHandler();
+    server = http.createServer(async (req, res) => {
+      if (await dashboard(req, res)) return;
+      if (req.method !== 'POST' || req.url !== '/graphql') return void res.writeHead(404).end();
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      seen.push(query);
+      const result = await graphql({ schema, source: query, variableValues: variables, rootValue });
+      if (result.errors) failures.push(...result.errors.map((e) => e.message));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('plots in-context vs ridge test-time scaling with the planted numbers', async () => {
+    await page.goto(`${origin}/dashboard/runs/run-icl`);
+    await page.getByTestId('scaling-table').waitFor();
+    for (const k of [10, 50, 200]) {
+      const row = page.locator(`[data-testid=scaling-table] tr[data-k="${k}"]`);
+      const at = (m: string) => ICL_SCORES.find((s) => s.scope === 'all' && s.metric === `${m}.explained_variance.mean@k${k}`)!;
+      expect(await row.locator('[data-col=in_context]').innerText()).toBe(fmt(at('in_context').value));
+      expect(await row.locator('[data-col=ridge]').innerText()).toBe(fmt(at('ridge').value));
+    }
+    expect(await page.locator('.recharts-line').count()).toBe(2);
+    await page.getByLabel('Scope').selectOption('roi:FFA');
+    const ffa = ICL_SCORES.find((s) => s.scope === 'roi:FFA' && s.metric === 'in_context.explained_variance.mean@k50')!;
+    expect(await page.locator('[data-testid=scaling-table] tr[data-k="50"] [data-col=in_context]').innerText()).toBe(fmt(ffa.value));
+    await page.screenshot({ path: path.join(SHOTS, '10-run-in-context.png'), fullPage: true });
+  });
+
+  it('shows VQA accuracy per category beside the chance and prior baselines', async () => {
+    await page.goto(`${origin}/dashboard/runs/run-vqa`);
+    await page.getByTestId('vqa-categories').waitFor();
+    for (const s of VQA_SCORES.filter((x) => x.scope.startsWith('category:'))) {
+      const row = page.locator(`[data-testid=vqa-categories] tr[data-scope="${s.scope}"]`);
+      expect(await row.locator('[data-col=value]').innerText()).toBe(fmt(s.value));
+      expect(await row.locator('[data-col=chance]').innerText()).toBe(fmt((s.extra as any).chance));
+      expect(await row.locator('[data-col=prior]').innerText()).toBe(fmt((s.extra as any).prior));
+    }
+    expect(await page.getByTestId('overall-score').innerText()).toContain(fmt(0.55));
+    expect(await page.locator('.recharts-bar-rectangle').count()).toBe(6);
+    await page.screenshot({ path: path.join(SHOTS, '11-run-vqa.png'), fullPage: true });
+  });
+
+  it('shows the causal map per ROI, the false-positive accounting and the follow-ups, or says there are none', async () => {
+    await page.goto(`${origin}/dashboard/runs/run-causal`);
+    const hasCausal = !!schema.getQueryType()!.getFields().causalTestResult;
+    if (!hasCausal) {
+      await page.getByText('No results of this kind yet.').waitFor();
+      return;
+    }
+    await page.getByTestId('causal-rois').waitFor();
+    const fp = await page.locator('[data-testid=causal-counts] [data-col=false-positive-fraction]').allInnerTexts();
+    expect(fp).toEqual([pct(CAUSAL.falsePositiveFraction), pct(CAUSAL.roiFalsePositiveFraction)]);
+    const rois = await page.getByTestId('causal-rois').innerText();
+    for (const r of CAUSAL.rois) expect(rois).toContain(`${r.roi}\t${r.class}\t${r.nVoxels} (${r.nValidatedVoxels} / ${r.nActivationOnlyVoxels})\t${fmt(r.activationEffect)}\t${fmt(r.causalEffect)}`);
+    const followUps = await page.getByTestId('causal-followups').innerText();
+    expect(followUps).toContain('img-1 → img-1-edit');
+    expect(followUps).toContain('roi:FFA');
+    expect(followUps).toMatch(/\b7\b/);
+    await page.screenshot({ path: path.join(SHOTS, '12-run-causal.png'), fullPage: true });
+  });
+
+  it('shows a failed run’s error code, message and details', async () => {
+    await page.goto(`${origin}/dashboard/runs/run-failed`);
+    const error = await page.getByTestId('run-error').innerText();
+    expect(error).toContain('BAD_INPUT');
+    expect(error).toContain('Feature rows (10) do not match the stimuli (12)');
+    expect(await page.getByRole('button', { name: 'Resubmit with the same parameters' }).count()).toBe(1);
+  });
+
+  it('sends only operations that validate against the schema', () => {
+    expect(seen.length).toBeGreaterThan(4);
+    expect(failures).toEqual([]);
+  });
+});
