@@ -7,7 +7,8 @@ ENV ONNXRUNTIME_NODE_INSTALL=${ORT_INSTALL}
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run generate && npm prune --omit=dev
+# The dashboard bundle (web/dist) is built here with the dev tools, then served by the API at /dashboard/.
+RUN npm run generate && npm run build:web && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app

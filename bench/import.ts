@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import * as Minio from 'minio';
+import { newTokenSecret } from '../src/auth/tokens';
 import { ensureDatabase, dropDatabase } from '../src/db/migrate';
 import { formatNpyHeader } from '../src/storage';
 import { freePort } from '../tests/helpers/ports';
@@ -60,6 +61,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     const s3Proc = startTs('bench/support/s3-emulator-process.ts', {});
     children.push(s3Proc);
     const s3 = JSON.parse(await waitForLine(s3Proc, (l) => l.startsWith('{')));
+    const operatorToken = newTokenSecret().token;
     const env = {
       BRAINALIGN_PROFILE: 'production',
       DATABASE_URL: pgServer.replace(/postgres$/, dbName),
@@ -67,6 +69,8 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       QUEUE_PREFIX: dbName,
       ...s3Env(s3),
       UPLOAD_SECRET: 'bench-upload-secret-0123456789',
+      // The operator token this bench acts with.
+      BRAINALIGN_ADMIN_TOKEN: operatorToken,
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
@@ -78,7 +82,8 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     children.push(workerProc);
     const url = `http://127.0.0.1:${port}/graphql`;
     const gql = async (query: string, variables?: object) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` };
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       const body: any = await res.json();
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return body.data;

@@ -3,12 +3,17 @@
 // and prints the per-voxel noise ceiling. Needs only Node.js 20 and a running BrainAlign:
 //   npm start            (in another terminal)
 //   node examples/register-and-import.mjs [http://localhost:4000/graphql]
+// Writes need an API token: BRAINALIGN_TOKEN, else the embedded default's ./.data/admin-token.
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 
 const url = process.argv[2] ?? 'http://localhost:4000/graphql';
+const token = process.env.BRAINALIGN_TOKEN ?? (existsSync('.data/admin-token') ? readFileSync('.data/admin-token', 'utf8').trim() : undefined);
+if (!token) throw new Error('Set BRAINALIGN_TOKEN to an API token (npm start prints the operator token)');
 
 async function gql(query, variables) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   const body = await res.json();
   if (body.errors) throw new Error(body.errors.map((e) => `${e.extensions?.code}: ${e.message}`).join('\n'));
   return body.data;

@@ -23,3 +23,11 @@ if (mtime(path.join(root, 'prisma/schema.prisma')) > mtime(prismaOut)) run('npx 
 const gqlOut = path.join(root, 'src/generated/graphql.ts');
 if (Math.max(newest(path.join(root, 'src/schema'), '.graphql'), mtime(path.join(root, 'codegen.ts'))) > mtime(gqlOut))
   run('npx graphql-codegen --config codegen.ts --silent');
+
+// The lab dashboard served at /dashboard/: its operation types and bundle, when sources changed.
+// A failed dashboard build must not keep the API from starting: /dashboard/ then says it is missing.
+try {
+  require('./build-dashboard').ensureDashboard();
+} catch (err) {
+  console.warn(`The dashboard was not built (${err.message.split('\n')[0]}); the API runs without it.`);
+}

@@ -9,6 +9,7 @@ import type { Config } from './config';
 import { createDb } from './db/client';
 import { migrate } from './db/migrate';
 import { sweepExpiredUploads } from './domain/artifacts';
+import { ensureOperatorToken } from './auth/operator';
 import { ensureDefaultLab } from './domain/labs';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded/postgres';
 import { queueDemoEncodings, seedDemoCatalog } from './embedded/seed';
@@ -26,6 +27,8 @@ import { createArtifactStore, createFsArtifactHttpHandler, FsArtifactStore } fro
 export interface RunningService {
   api: ApiServer;
   services: Services;
+  /** The operator token's secret, when this process knows it (embedded data directory or BRAINALIGN_ADMIN_TOKEN). */
+  operatorToken?: string;
   close(): Promise<void>;
 }
 
@@ -70,6 +73,8 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     onClose('job queue', () => queue.close());
 
     const lab = await ensureDefaultLab(db);
+    const operatorToken = await ensureOperatorToken(db, { token: config.adminToken, dataDir: config.profile === 'embedded' ? config.dataDir : undefined });
+    if (!operatorToken) log('warn', 'no operator token: set BRAINALIGN_ADMIN_TOKEN to create labs, users and API tokens');
     const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
 
     // Runs left open by a previous process (or lost by Redis) are queued again.
@@ -80,6 +85,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     onClose('upload sweeper', async () => clearInterval(sweep));
 
     const api = await startApi(services, {
+      log,
       host: config.host,
       port: config.port,
       routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
@@ -92,7 +98,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
       const demoRuns = queueDemoEncodings(services, log);
       onClose('demo runs', async () => demoRuns.stop());
     }
-    return { api, services, close };
+    return { api, services, operatorToken, close };
   } catch (err) {
     await close();
     throw err;

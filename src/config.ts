@@ -1,5 +1,7 @@
 // All configuration comes from environment variables, validated once at start-up so a wrong value
 // fails fast with the variable's name and what it expects.
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -42,6 +44,26 @@ const schema = z
     RECONCILE_INTERVAL_MS: positiveInt.default(60000),
     SEED_DEMO: bool.default(true),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    BRAINALIGN_ADMIN_TOKEN: z
+      .string()
+      .regex(
+        /^ba_[0-9a-f]{12}_[A-Za-z0-9_-]{32,128}$/,
+        "expected ba_<12 hex>_<32-128 of A-Za-z0-9_->; make one with node -e \"const c=require('crypto');console.log('ba_'+c.randomBytes(6).toString('hex')+'_'+c.randomBytes(32).toString('base64url'))\"",
+      )
+      .optional(),
+    QUERY_MAX_DEPTH: positiveInt.default(12),
+    QUERY_MAX_FIELDS: positiveInt.default(2000),
+    QUERY_MAX_COST: positiveInt.default(100000),
+    RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: positiveInt.default(60),
+    MAX_REQUEST_MB: positiveInt.default(16),
+    TRUST_PROXY: bool.default(false),
+    SITE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit')
+      .default('local'),
+    SITE_URL: z.url({ error: 'expected an absolute URL other sites reach this one at, such as https://brainalign.example.org' }).optional(),
+    SITE_KEY_FILE: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.BRAINALIGN_PROFILE !== 'production') return;
@@ -51,7 +73,29 @@ const schema = z
     if ((env.ARTIFACT_STORE ?? 's3') === 's3')
       for (const key of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const)
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when ARTIFACT_STORE=s3' });
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SITE_KEY_FILE) return;
+    const problem = siteKeyProblem(env.SITE_KEY_FILE);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['SITE_KEY_FILE'], message: problem });
   });
+
+/** Why a mounted site key cannot sign bundles, or undefined when it can. */
+function siteKeyProblem(file: string): string | undefined {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    return `cannot read the site key file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519') return `expected an Ed25519 private key, found ${key.asymmetricKeyType}`;
+  } catch {
+    return 'expected a PEM-encoded Ed25519 private key (openssl genpkey -algorithm ed25519)';
+  }
+  return undefined;
+}
 
 export type Env = z.infer<typeof schema>;
 
@@ -80,6 +124,27 @@ export interface Config {
   reconcileIntervalMs: number;
   seedDemo: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Secret of the operator token (production); the embedded profile keeps one in dataDir. */
+  adminToken?: string;
+  /** Public-endpoint protection: query shape and cost, request rate (per token, per IP when anonymous), body size. */
+  limits: {
+    maxDepth: number;
+    maxFields: number;
+    maxCost: number;
+    requestsPerMinute: number;
+    anonymousRequestsPerMinute: number;
+    maxRequestBytes: number;
+    /** Behind a load balancer: take the client address from X-Forwarded-For (its first entry). */
+    trustProxy: boolean;
+  };
+  /** This deployment's identity towards other sites (signed leaderboard bundles). */
+  site: {
+    name: string;
+    /** Where other sites reach this one; its public bundle is at <url>/sites/bundle. */
+    url: string;
+    /** A mounted Ed25519 private key (PEM); otherwise one is generated and kept in the artifact store. */
+    keyFile?: string;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -129,5 +194,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     seedDemo: e.SEED_DEMO,
     logLevel: e.LOG_LEVEL,
+    adminToken: e.BRAINALIGN_ADMIN_TOKEN,
+    limits: {
+      maxDepth: e.QUERY_MAX_DEPTH,
+      maxFields: e.QUERY_MAX_FIELDS,
+      maxCost: e.QUERY_MAX_COST,
+      requestsPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      anonymousRequestsPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      maxRequestBytes: e.MAX_REQUEST_MB * 1024 * 1024,
+      trustProxy: e.TRUST_PROXY,
+    },
+    site: { name: e.SITE_NAME, url: (e.SITE_URL ?? publicUrl).replace(/\/$/, ''), keyFile: e.SITE_KEY_FILE },
   };
 }

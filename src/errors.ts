@@ -8,7 +8,16 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'PAYLOAD_TOO_LARGE'
-  | 'INTERNAL';
+  | 'QUERY_TOO_COMPLEX'
+  | 'RATE_LIMITED'
+  | 'INTERNAL'
+  // Signed leaderboard bundles exchanged between sites (src/sites).
+  | 'BUNDLE_MALFORMED'
+  | 'BUNDLE_SIGNATURE_INVALID'
+  | 'BUNDLE_REPLAYED'
+  | 'UNTRUSTED_SITE'
+  | 'SITE_KEY_MISMATCH'
+  | 'SITE_UNREACHABLE';
 
 export class DomainError extends GraphQLError {
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
@@ -30,6 +39,8 @@ export const conflict = (message: string, details: Record<string, unknown> = {})
   new DomainError('CONFLICT', message, details);
 
 export const forbidden = (message: string) => new DomainError('FORBIDDEN', message);
+
+export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
 
 /** Maps Prisma's known request errors onto stable codes; anything else is INTERNAL. */
 export function fromPrismaError(err: unknown): DomainError | undefined {

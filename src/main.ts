@@ -18,13 +18,20 @@ async function main(): Promise<void> {
   const service = await startService(config);
   const { url } = service.api;
   const publicGraphql = `${config.publicUrl}/graphql`;
+  // The embedded default is a single-user install: its operator token is printed so the first
+  // request works; in production the operator supplied the token and it stays out of the logs.
+  const token = config.profile === 'embedded' ? service.operatorToken : undefined;
+  const auth = token ? ` -H 'authorization: Bearer ${token}'` : '';
   console.log(
     [
       '',
       `BrainAlign ${service.services.version} (${config.profile} profile) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       `  GraphQL:  ${publicGraphql}`,
+      `  Dashboard: ${config.publicUrl}/dashboard/${token ? `#token=${token}` : ''}`,
       config.profile === 'embedded' ? `  Data:     ${config.dataDir}` : '',
-      `  Try:      curl -s ${publicGraphql} -H 'content-type: application/json' -d '{"query":"{ datasets { edges { node { name subjects { name } } } } }"}'`,
+      token ? `  Operator token (kept in ${config.dataDir}/admin-token, 0600): ${token}` : '',
+      token ? `    send it as the header 'Authorization: Bearer <token>'; without it a client is anonymous and sees public objects only` : '',
+      `  Try:      curl -s ${publicGraphql}${auth} -H 'content-type: application/json' -d '{"query":"{ me { operator } datasets { edges { node { name subjects { name } } } } }"}'`,
       '  Stop:     Ctrl-C',
       '',
     ]

@@ -372,3 +372,78 @@ export function conceptCausalPlant(roi: string, concept: string, fraction: numbe
     ctx.record(`conceptCausal:${roi}`, Int32Array.from(chosen));
   };
 }
+
+/** Parameters shared by every subject of a configuration: what an external sampler needs to draw new subjects. */
+export interface SyntheticPopulation {
+  /** Concept centroids in latent space, (n_concepts, n_latent). */
+  centroids: Matrix<Float64Array>;
+  /** Latent -> feature projection per backbone name, (n_latent, width). */
+  projections: Record<string, Matrix<Float64Array>>;
+  /** Low-rank weight prior per ROI name, (prior_rank, n_latent). */
+  priorBases: Record<string, Matrix<Float64Array>>;
+}
+
+/**
+ * Replays the seeded streams of `generateSynthetic` up to the subjects (the same forks in the same
+ * order), so the population parameters come out identical without generating any stimuli.
+ */
+export function syntheticPopulation(config: SyntheticConfig): SyntheticPopulation {
+  const rng = new Rng(config.seed);
+  const nc = config.concepts.length;
+  const L = config.nLatent;
+  const centroids = new Float64Array(nc * L);
+  for (let c = 0; c < nc; c++) centroids[c * L + c] = 2.5;
+  rng.fork('stimuli');
+  const projections: Record<string, Matrix<Float64Array>> = {};
+  for (const bb of config.backbones) {
+    const bRng = rng.fork(`backbone:${bb.name}`);
+    projections[bb.name] = { data: bRng.fillNormal(new Float64Array(L * bb.width), 1 / Math.sqrt(L)), rows: L, cols: bb.width };
+  }
+  const priorRng = rng.fork('prior');
+  const roiNames = [...new Set(config.subjects.flatMap((s) => s.rois.map((r) => r.name)))].sort();
+  const priorBases: Record<string, Matrix<Float64Array>> = {};
+  for (const name of roiNames) priorBases[name] = { data: priorRng.fillNormal(new Float64Array(config.priorRank * L), 1 / Math.sqrt(L)), rows: config.priorRank, cols: L };
+  return { centroids: { data: centroids, rows: nc, cols: L }, projections, priorBases };
+}
+
+/**
+ * Cue-driven voxels: `fraction` of an ROI's voxels respond to latent factor `cueAxis` (a cue that
+ * co-occurs with a concept in causal-test stimuli, e.g. a table for food) and not to the concept.
+ * Use an axis >= the number of concepts, so the cue varies independently of every concept in the
+ * training stimuli and an encoder can tell the two apart. Records `cueDriven:<roi>`.
+ */
+export function cueDrivenPlant(roi: string, cueAxis: number, fraction: number, strength: number): SignalPlant {
+  return (ctx, raw) => {
+    check(cueAxis >= ctx.concepts.length && cueAxis < ctx.latents.cols, 'INVALID_ARGUMENT', `cue axis ${cueAxis} must be a latent factor no concept centres on`);
+    const members = ctx.subject.rois.find((r) => r.name === roi)?.voxels ?? new Int32Array(0);
+    const chosen = Array.from(members).filter(() => ctx.rng.uniform() < fraction);
+    const v = ctx.subject.nVoxels;
+    const L = ctx.latents.cols;
+    ctx.stimulusIndices.forEach((s, i) => {
+      const cue = ctx.latents.data[s * L + cueAxis];
+      for (const j of chosen) raw[i * v + j] += strength * cue;
+    });
+    ctx.record(`cueDriven:${roi}`, Int32Array.from(chosen));
+  };
+}
+
+/**
+ * Concept-causal voxels that respond linearly to the concept's latent factor (its centroid axis),
+ * which a linear encoder can learn in full; `conceptCausalPlant` responds to the concept label
+ * instead. Records `conceptFactor:<roi>`.
+ */
+export function conceptFactorPlant(roi: string, concept: string, fraction: number, strength: number): SignalPlant {
+  return (ctx, raw) => {
+    const c = ctx.concepts.indexOf(concept);
+    check(c >= 0, 'INVALID_ARGUMENT', `unknown concept ${concept}`);
+    const members = ctx.subject.rois.find((r) => r.name === roi)?.voxels ?? new Int32Array(0);
+    const chosen = Array.from(members).filter(() => ctx.rng.uniform() < fraction);
+    const v = ctx.subject.nVoxels;
+    const L = ctx.latents.cols;
+    ctx.stimulusIndices.forEach((s, i) => {
+      const z = ctx.latents.data[s * L + c];
+      for (const j of chosen) raw[i * v + j] += strength * z;
+    });
+    ctx.record(`conceptFactor:${roi}`, Int32Array.from(chosen));
+  };
+}

@@ -5,11 +5,14 @@
 // a hit costs one round trip on the listening connection, shared by every request waiting at the
 // same moment (`sync`). While the listening connection is down the feed is not `live` and callers
 // must not trust the version (every reconnect advances it: anything may have changed meanwhile).
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 
 export const CHANGE_CHANNEL = 'brainalign_data_changed';
 
 export interface ChangeFeed {
+  /** Distinguishes feeds (databases) sharing one process, e.g. two sites in a test. */
+  readonly id: string;
   /** Advances on every committed change to leaderboard data. */
   readonly version: number;
   /** False until LISTEN is in place and whenever the connection is lost. */
@@ -56,6 +59,21 @@ export async function startChangeFeed(databaseUrl: string, log: (msg: string) =>
     return queued;
   };
 
+  let failures = 0;
+  const scheduleReconnect = () => {
+    if (closed || retry) return;
+    const delay = Math.min(30_000, 500 * 2 ** failures++);
+    retry = setTimeout(() => {
+      retry = null;
+      connect().then(
+        () => log('change feed reconnected; leaderboard response cache resumed'),
+        () => scheduleReconnect(),
+      );
+    }, delay);
+    // A feed waiting to reconnect must not keep a finished process alive.
+    retry.unref();
+  };
+
   const connect = async (): Promise<void> => {
     const c = new Client({ connectionString: databaseUrl });
     c.on('notification', () => {
@@ -66,16 +84,22 @@ export async function startChangeFeed(databaseUrl: string, log: (msg: string) =>
       live = false;
       client = null;
       c.end().catch(() => {});
-      if (!closed) {
-        log(`change feed lost (${why}); leaderboard response cache paused until it reconnects`);
-        retry = setTimeout(() => void connect().catch(() => lost('reconnect failed')), 1000);
-      }
+      if (closed) return;
+      if (failures === 0) log(`change feed lost (${why}); leaderboard response cache paused until it reconnects`);
+      scheduleReconnect();
     };
     c.on('error', (err) => lost(err.message));
     c.on('end', () => lost('connection ended'));
     client = c;
-    await c.connect();
-    await c.query(`LISTEN ${CHANGE_CHANNEL}`);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${CHANGE_CHANNEL}`);
+    } catch (err) {
+      if (client === c) client = null;
+      c.end().catch(() => {});
+      throw err;
+    }
+    failures = 0;
     version++;
     live = !closed;
   };
@@ -83,12 +107,11 @@ export async function startChangeFeed(databaseUrl: string, log: (msg: string) =>
   try {
     await connect();
   } catch (err) {
-    const c = client as Client | null;
-    client = null;
-    await c?.end().catch(() => {});
-    log(`change feed unavailable (${(err as Error).message}); responses are not cached`);
+    log(`change feed unavailable (${(err as Error).message}); responses are not cached until it connects`);
+    scheduleReconnect();
   }
   return {
+    id: randomUUID(),
     get version() {
       return version;
     },

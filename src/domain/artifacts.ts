@@ -7,7 +7,7 @@ import type { Artifact } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
 import type { Services } from '../services';
 import { parseNpyHeader, readPrefix } from '../storage';
-import { assertCanWrite, targetLab } from './access';
+import { assertCanWrite, canReadArtifact, targetLab } from './access';
 import { requireName, requireUuid } from './validate';
 
 const UPLOAD_TTL_MS = 24 * 3600 * 1000;
@@ -108,7 +108,9 @@ export async function finalizeUpload(ctx: Context, input: { uploadId: string; pa
   const existing = await ctx.db.artifact.findUnique({ where: { sha256: got.sha256 } });
   if (existing) {
     await discard();
-    return existing;
+    // The uploader's lab holds these bytes too, so it may read (and use) the existing artifact.
+    if (existing.labId === upload.labId || existing.sharedWith.includes(upload.labId)) return existing;
+    return ctx.db.artifact.update({ where: { id: existing.id }, data: { sharedWith: { push: upload.labId } } });
   }
   // The etag guards against bytes replaced between hashing and promotion.
   await store.promoteStaging(upload.stagingKey, got.sha256, { size: got.size, etag: got.etag });
@@ -128,6 +130,20 @@ export async function finalizeUpload(ctx: Context, input: { uploadId: string; pa
     }),
     ctx.db.artifactUpload.deleteMany({ where: { id: upload.id } }),
   ]);
+  return artifact;
+}
+
+/**
+ * An artifact named as the input of a write, when the viewer may read it; otherwise reported as
+ * missing (BAD_USER_INPUT on `field`), so another lab's private arrays can neither be used nor probed.
+ */
+export async function inputArtifact(ctx: Context, id: string, field: string): Promise<Artifact> {
+  const artifact = await ctx.loaders.artifact.load(requireUuid(id, field));
+  const readable = artifact && (await canReadArtifact(ctx.db, ctx.viewer, artifact));
+  if (!readable) {
+    ctx.viewer.onNotFound?.('Artifact', id);
+    throw badInput(`Artifact ${id} does not exist or is not visible to you; upload it first (createArtifactUpload)`, field);
+  }
   return artifact;
 }
 

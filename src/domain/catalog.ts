@@ -4,6 +4,8 @@ import type { Context } from '../resolvers/context';
 import { badInput, conflict, fromPrismaError } from '../errors';
 import type { ModelKind, Visibility } from '../generated/prisma/client';
 import { assertCanWrite, readableWhere, targetLab, visibleOrThrow } from './access';
+import { inputArtifact } from './artifacts';
+import { checkInContextEncoder } from './in-context';
 import { requireName, requirePositiveInt, requireUnique, requireUuid } from './validate';
 
 /** Upper bounds that keep a single request from exhausting the API. */
@@ -159,9 +161,10 @@ export async function registerModel(
   if (input.featureWidth != null) requirePositiveInt(input.featureWidth, 'featureWidth', 1 << 20);
   if (input.backboneId) await visibleModel(ctx, input.backboneId);
   if (input.artifactId) {
-    const artifact = await ctx.loaders.artifact.load(requireUuid(input.artifactId, 'artifactId'));
-    if (!artifact) throw badInput(`Artifact ${input.artifactId} does not exist`, 'artifactId');
+    await inputArtifact(ctx, input.artifactId, 'artifactId');
   }
+  // An in-context encoder is checked against its ONNX contract (and dry-run) before it is listed.
+  const featureWidth = input.kind === 'IN_CONTEXT_ENCODER' ? await checkInContextEncoder(ctx, input) : (input.featureWidth ?? null);
   return writing(`A model named ${JSON.stringify(name)} in this lab`, () =>
     ctx.db.model.create({
       data: {
@@ -170,7 +173,7 @@ export async function registerModel(
         kind: input.kind,
         family: input.family ?? '',
         description: input.description ?? '',
-        featureWidth: input.featureWidth ?? null,
+        featureWidth,
         artifactId: input.artifactId ?? null,
         backboneId: input.backboneId ?? null,
         visibility: input.visibility ?? 'PRIVATE',

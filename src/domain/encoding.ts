@@ -87,7 +87,7 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
  * The stimuli every subject of the dataset has READY responses for (NSD's shared images).
  * With a single subject nothing is "shared", so the caller must name the test stimuli.
  */
-async function sharedStimuli(ctx: Context, datasetId: string): Promise<string[]> {
+export async function sharedStimuli(ctx: Context, datasetId: string): Promise<string[]> {
   const sets = await ctx.db.responseSet.findMany({
     where: { status: 'READY', subject: { datasetId } },
     select: { subjectId: true, stimulusSetId: true },

@@ -4,15 +4,12 @@ import { badInput, conflict } from '../errors';
 import type { Artifact } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
 import { assertCanWrite } from './access';
+import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject } from './catalog';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
 
-async function loadArtifact(ctx: Context, id: string): Promise<Artifact> {
-  const artifact = await ctx.loaders.artifact.load(requireUuid(id, 'artifactId'));
-  if (!artifact) throw badInput(`Artifact ${id} does not exist; upload it first (createArtifactUpload)`, 'artifactId');
-  return artifact;
-}
+const loadArtifact = (ctx: Context, id: string): Promise<Artifact> => inputArtifact(ctx, id, 'artifactId');
 
 /** Checks what the .npy header already tells us, so obvious mistakes fail before queueing. */
 function checkHeaderShape(artifact: Artifact, expected: { nStimuli: number; nVoxels?: number }, what: string) {

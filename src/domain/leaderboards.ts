@@ -6,9 +6,10 @@ import type { Context } from '../resolvers/context';
 import { readableSql, targetLab } from './access';
 import { writing } from './catalog';
 import { rankRows, TIE_RULE, type Ranked } from './ranking';
+import { importedFingerprint, importedRankInputs, loadImportedRows, type ImportedRowModel } from '../sites/leaderboard-rows';
 import { requireName, requireUuid } from './validate';
 
-/** Until sites exchange results, every score on a leaderboard was computed here. */
+/** The site name of scores computed here when SITE_NAME is not set. */
 export const LOCAL_SITE = 'local';
 const MAX_PAGE = 100;
 
@@ -20,8 +21,8 @@ export async function createBenchmark(
   const name = requireName(input.name, 'name');
   const metric = requireName(input.metric, 'metric');
   if (input.datasetId) {
-    const dataset = await ctx.db.dataset.findUnique({ where: { id: requireUuid(input.datasetId, 'datasetId') } });
-    if (!dataset) throw badInput(`Dataset ${input.datasetId} does not exist`, 'datasetId');
+    const dataset = await ctx.loaders.dataset.load(requireUuid(input.datasetId, 'datasetId'));
+    if (!dataset) throw badInput(`Dataset ${input.datasetId} does not exist or is not visible to you`, 'datasetId');
   }
   return writing(`A benchmark named ${JSON.stringify(name)}`, () =>
     ctx.db.benchmark.create({
@@ -39,11 +40,14 @@ export interface LeaderboardRowModel {
   ciLow: number | null;
   ciHigh: number | null;
   normalized: number | null;
-  run: Run;
+  /** Null for rows imported from another site. */
+  run: Run | null;
   modelId: string | null;
   subjectId: string | null;
   provenance: unknown;
   site: string;
+  /** The imported score, for rows another site computed. */
+  imported: ImportedRowModel | null;
 }
 
 interface RankInput {
@@ -58,14 +62,18 @@ interface RankInput {
   ciHigh: number | null;
   normalized: number | null;
   createdAt: Date;
-  runId: string;
+  /** The local run, or null for a score imported from another site (then importedId is set). */
+  runId: string | null;
+  importedId?: string;
 }
 
 /**
- * Rankings by (benchmark, metric, scope, filters, viewer), reused for a few seconds while a cheap
- * fingerprint of the board's scores (count, newest, sum of values; read from the Score index
- * alone) is unchanged, so a board of 10,000 scores is not re-read and re-ranked per request. New
- * scores show at once; changes to runs (visibility) show within RANKING_TTL_MS. Bounded; the
+ * Rankings by (benchmark, metric, scope, filters, viewer), reused while nothing they depend on
+ * changed, so a board of 10,000 scores is not re-read and re-ranked per request. With the API's
+ * change feed (src/db/change-feed.ts) an entry is valid exactly until the next committed change
+ * to scores, runs, models or imports. Without one (code outside the API), a cheap fingerprint of
+ * the board's scores (count, newest, sum of values; read from the Score index alone) stands in:
+ * new scores show at once, changes to runs (visibility) within RANKING_TTL_MS. Bounded; the
  * oldest entry is dropped first.
  */
 const rankingCache = new Map<string, { fingerprint: string; at: number; ranked: Ranked<RankInput>[] }>();
@@ -83,17 +91,17 @@ async function rankedScores(
   where: Prisma.Sql,
   rankBy: 'RAW' | 'NORMALIZED',
   higherIsBetter: boolean,
+  filter: NonNullable<LeaderboardArgs['filter']>,
 ): Promise<Ranked<RankInput>[]> {
-  const [fp] = await ctx.db.$queryRaw<{ n: number; latest: Date | null; total: number | null }[]>`
-    SELECT count(*)::int AS n, max("createdAt") AS latest, sum(value) AS total FROM "Score"
-    WHERE "benchmarkId" = ${board.benchmarkId}::uuid AND metric = ${board.metric} AND scope = ${board.scope}`;
-  const fingerprint = `${fp.n}|${fp.latest?.toISOString()}|${fp.total}`;
+  const fingerprint = await boardFingerprint(ctx, board);
   const cached = rankingCache.get(key);
   if (cached?.fingerprint === fingerprint && Date.now() - cached.at < RANKING_TTL_MS) return cached.ranked;
   // Ranking needs only the numbers, fetched in one statement; the page's runs are loaded after.
   const scores = await ctx.db.$queryRaw<Omit<RankInput, 'value' | 'ciLow' | 'ciHigh'>[]>`
     SELECT s.id, s.value AS raw, s."ciLow" AS "rawCiLow", s."ciHigh" AS "rawCiHigh", s.normalized, s."createdAt", s."runId"
     FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
+  // Scores other sites computed rank beside local ones on the benchmark of the same name and kind.
+  scores.push(...(await importedRankInputs(ctx.db, board, filter, rankBy)));
   // CIs are on the raw scale; a normalised ranking compares values only (equal values tie).
   const inputs: RankInput[] = scores.map((x) =>
     rankBy === 'RAW'
@@ -105,6 +113,18 @@ async function rankedScores(
   rankingCache.set(key, { fingerprint, at: Date.now(), ranked });
   if (rankingCache.size > RANKING_CACHE_SIZE) rankingCache.delete(rankingCache.keys().next().value!);
   return ranked;
+}
+
+async function boardFingerprint(ctx: Context, board: { benchmarkId: string; metric: string; scope: string }): Promise<string> {
+  const changes = ctx.changes;
+  if (changes?.live) {
+    await changes.sync();
+    if (changes.live) return `feed:${changes.id}:${changes.version}`;
+  }
+  const [fp] = await ctx.db.$queryRaw<{ n: number; latest: Date | null; total: number | null }[]>`
+    SELECT count(*)::int AS n, max("createdAt") AS latest, sum(value) AS total FROM "Score"
+    WHERE "benchmarkId" = ${board.benchmarkId}::uuid AND metric = ${board.metric} AND scope = ${board.scope}`;
+  return `${fp.n}|${fp.latest?.toISOString()}|${fp.total}|${await importedFingerprint(ctx.db, board)}`;
 }
 
 export interface LeaderboardArgs {
@@ -147,11 +167,14 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
   if (rankBy === 'NORMALIZED') conditions.push(Prisma.sql`s.normalized IS NOT NULL`);
   const where = Prisma.join(conditions, ' AND ');
   const key = JSON.stringify([benchmark.id, metric, scope, rankBy, f, viewerKey(ctx)]);
-  const ranked = await rankedScores(ctx, key, { benchmarkId: benchmark.id, metric, scope }, where, rankBy, benchmark.higherIsBetter);
+  const ranked = await rankedScores(ctx, key, { benchmarkId: benchmark.id, metric, scope }, where, rankBy, benchmark.higherIsBetter, f);
   const page = ranked.slice(offset, offset + first);
-  const runs = new Map((await ctx.db.run.findMany({ where: { id: { in: page.map((r) => r.row.runId) } } })).map((r) => [r.id, r]));
+  const runIds = page.flatMap((r) => (r.row.runId ? [r.row.runId] : []));
+  const runs = new Map((await ctx.db.run.findMany({ where: { id: { in: runIds } } })).map((r) => [r.id, r]));
+  const imported = await loadImportedRows(ctx.db, page.flatMap((r) => (r.row.importedId ? [r.row.importedId] : [])));
   const edges = page.map((r, i): { cursor: string; node: LeaderboardRowModel } => {
-    const run = runs.get(r.row.runId)!;
+    const run = r.row.runId ? runs.get(r.row.runId)! : null;
+    const origin = r.row.importedId ? imported.get(r.row.importedId)! : null;
     return {
       cursor: Buffer.from(String(offset + i)).toString('base64url'),
       node: {
@@ -163,10 +186,11 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
         ciHigh: r.row.rawCiHigh,
         normalized: r.row.normalized,
         run,
-        modelId: run.modelId,
-        subjectId: run.subjectId,
-        provenance: run.provenance,
-        site: LOCAL_SITE,
+        modelId: run?.modelId ?? null,
+        subjectId: run?.subjectId ?? null,
+        provenance: run ? run.provenance : origin!.provenance,
+        site: origin ? origin.site.name : ctx.services.config.site.name,
+        imported: origin,
       },
     };
   });

@@ -7,6 +7,7 @@ import type { Context } from '../resolvers/context';
 import { checkBenchmarkFile, describeErrors, detectFormat, type LineError, type TextFormat } from '../compute/vqa';
 import { readPrefix } from '../storage';
 import { assertCanWrite, targetLab } from './access';
+import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject, writing } from './catalog';
 import { submitRun } from './runs';
 import { requireName, requireUuid } from './validate';
@@ -33,8 +34,7 @@ export interface VqaBenchmarkInfoModel {
 export type VqaQuestionModel = VqaQuestion & { stimulus: Stimulus };
 
 async function loadArtifact(ctx: Context, id: string, field: string): Promise<Artifact> {
-  const artifact = await ctx.loaders.artifact.load(requireUuid(id, field));
-  if (!artifact) throw badInput(`Artifact ${id} does not exist; upload it first (createArtifactUpload)`, field);
+  const artifact = await inputArtifact(ctx, id, field);
   if (Number(artifact.size) > MAX_VQA_FILE_BYTES)
     throw new DomainError('PAYLOAD_TOO_LARGE', `${artifact.filename || 'The file'} is ${artifact.size} bytes; VQA files may be at most ${MAX_VQA_FILE_BYTES} bytes (50 MiB)`, {
       field,
@@ -172,9 +172,12 @@ export async function vqaInfo(ctx: Context, benchmarkId: string): Promise<VqaBen
   };
 }
 
-export function vqaQuestions(ctx: Context, benchmarkId: string, args: { category?: string | null; first?: number | null }): Promise<VqaQuestionModel[]> {
+export async function vqaQuestions(ctx: Context, benchmarkId: string, args: { category?: string | null; first?: number | null }): Promise<VqaQuestionModel[]> {
   const first = args.first ?? 100;
   if (!Number.isInteger(first) || first < 0 || first > 1000) throw badInput('first must be an integer between 0 and 1000', 'first');
+  // Questions name the images of a stimulus set; they are listed to those who may read its dataset.
+  const source = await ctx.db.vqaSource.findUnique({ where: { benchmarkId } });
+  if (!source || !(await ctx.loaders.stimulusSet.load(source.stimulusSetId))) return [];
   return ctx.db.vqaQuestion.findMany({
     where: { benchmarkId, ...(args.category ? { category: args.category } : {}) },
     include: { stimulus: true },

@@ -9,10 +9,13 @@ import { storeArtifact } from '../domain/artifacts';
 import { importFeatureSet, importResponseSet } from '../domain/imports';
 import { encodeNpy } from '../storage';
 import { submitEncodingRidge } from '../domain/encoding';
+import { createBenchmark } from '../domain/leaderboards';
 import { demoData, DEMO_DATASET } from './demo-data';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
+/** The leaderboard the demo's encoding runs are scored on, so the dashboard has one to show. */
+export const DEMO_BENCHMARK = 'synthetic-nsd-encoding';
 
 export async function seedDemoCatalog(services: Services, log: Log): Promise<boolean> {
   const ctx = createContext(services);
@@ -67,12 +70,22 @@ export function queueDemoEncodings(services: Services, log: Log): { stop(): void
     if (sets.length === 0 || all.some((s) => s.status === 'FAILED')) return true;
     if (features.length < sets.length || all.some((s) => s.status !== 'READY')) return false;
     const ctx = createContext(services);
+    const benchmark =
+      (await services.db.benchmark.findUnique({ where: { name: DEMO_BENCHMARK } })) ??
+      (await createBenchmark(ctx, {
+        name: DEMO_BENCHMARK,
+        kind: 'ENCODING',
+        metric: 'pearson_r.mean',
+        description: 'Voxelwise ridge encoding of the synthetic NSD-like demo: Pearson r on the shared test images',
+        datasetId: sets[0].subject.datasetId,
+      }));
     for (const set of sets) {
       const featureSet = features.find((f) => f.stimulusSetId === set.stimulusSetId)!;
       await submitEncodingRidge(ctx, {
         featureSetId: featureSet.id,
         responseSetId: set.id,
         bootstrapSamples: 200,
+        benchmarkId: benchmark.id,
         idempotencyKey: `demo-ridge-${set.subject.name}-${DEMO_BACKBONE}`,
       });
     }

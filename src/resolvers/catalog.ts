@@ -13,7 +13,6 @@ const need = <T>(row: T | null, what: string): T => {
 
 export const catalogResolvers: Resolvers = {
   Query: {
-    labs: (_p, _a, ctx) => ctx.db.lab.findMany({ orderBy: { name: 'asc' } }),
     datasets: (_p, args, ctx) => paginate(ctx.db.dataset, catalog.datasetsWhere(ctx, args.filter), args.first, args.after),
     dataset: (_p, { id }, ctx) => orNull(() => catalog.visibleDataset(ctx, id)),
     subject: (_p, { id }, ctx) => orNull(async () => (await catalog.visibleSubject(ctx, id)).subject),
@@ -102,7 +101,7 @@ export const catalogResolvers: Resolvers = {
   },
   FeatureSet: {
     model: async (f, _a, ctx) => need(await ctx.loaders.model.load(f.modelId), 'Model'),
-    stimulusSet: async (f, _a, ctx) => need(await ctx.loaders.stimulusSet.load(f.stimulusSetId), 'Stimulus set'),
+    stimulusSet: (f, _a, ctx) => ctx.loaders.stimulusSet.load(f.stimulusSetId),
     artifact: (f, _a, ctx) => (f.artifactId ? ctx.loaders.artifact.load(f.artifactId) : null),
   },
   ResponseSet: {

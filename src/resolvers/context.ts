@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../db/change-feed';
 import type { Db } from '../db/client';
 import { superuser, type Viewer } from '../domain/access';
 import type { Services } from '../services';
@@ -8,12 +9,14 @@ export interface Context {
   db: Db;
   viewer: Viewer;
   loaders: Loaders;
+  /** Committed-change feed of the API's database, when it has one (src/db/change-feed.ts). */
+  changes?: ChangeFeed;
 }
 
 /**
- * Builds the per-request context. Until API tokens exist every client acts as an operator of
- * this installation writing to its default lab; the access module is where that tightens.
+ * Builds the per-request context for the viewer the request authenticated as (src/auth). Code
+ * inside the service (seeding, jobs) omits the viewer and acts as an operator of the default lab.
  */
 export function createContext(services: Services, viewer: Viewer = superuser(services.defaultLabId)): Context {
-  return { services, db: services.db, viewer, loaders: createLoaders(services.db) };
+  return { services, db: services.db, viewer, loaders: createLoaders(services.db, viewer) };
 }

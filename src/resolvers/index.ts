@@ -1,11 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Resolvers } from '../generated/graphql';
+import { accessResolvers } from './access';
 import { artifactResolvers } from './artifacts';
 import { catalogResolvers } from './catalog';
+import { causalResolvers } from './causal';
 import { encodingResolvers } from './encoding';
+import { inContextResolvers } from './in-context';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
+import { siteResolvers } from './sites';
 import { vqaResolvers } from './vqa';
 import { BigInt_, DateTime, JSON as JSONScalar } from './scalars';
 
@@ -38,9 +42,13 @@ export const resolvers: Resolvers = merge(
     },
   },
   catalogResolvers,
+  accessResolvers,
   artifactResolvers,
   runResolvers,
   encodingResolvers,
+  causalResolvers,
+  inContextResolvers,
   leaderboardResolvers,
   vqaResolvers,
+  siteResolvers,
 );

@@ -1,6 +1,7 @@
 // Per-request DataLoaders: nested fields batch into one query per level instead of one per row.
 import DataLoader from 'dataloader';
 import type { Db } from '../db/client';
+import { readableViaDataset, readableWhere, superuser, type Viewer } from '../domain/access';
 
 function byId<T extends { id: string }>(fetch: (ids: string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -19,15 +20,22 @@ function groupedBy<T>(fetch: (keys: string[]) => Promise<T[]>, keyOf: (row: T) =
   });
 }
 
-export function createLoaders(db: Db) {
+/**
+ * The loaders of lab-owned objects answer null for what the viewer may not read, so every nested
+ * field that follows an id (run -> model, benchmark -> dataset, score -> roi -> subject) is
+ * filtered by the same rule as the top-level queries. Children of a readable object (a dataset's
+ * subjects, a model's feature sets) share its visibility and are loaded unfiltered.
+ */
+export function createLoaders(db: Db, viewer: Viewer = superuser()) {
   const inIds = (ids: string[]) => ({ where: { id: { in: ids } } });
+  const readable = (ids: string[], rule: Record<string, unknown>) => ({ where: { AND: [{ id: { in: ids } }, rule] } });
   return {
     lab: byId((ids) => db.lab.findMany(inIds(ids))),
-    dataset: byId((ids) => db.dataset.findMany(inIds(ids))),
-    subject: byId((ids) => db.subject.findMany(inIds(ids))),
-    roi: byId((ids) => db.roi.findMany(inIds(ids))),
-    stimulusSet: byId((ids) => db.stimulusSet.findMany(inIds(ids))),
-    model: byId((ids) => db.model.findMany(inIds(ids))),
+    dataset: byId((ids) => db.dataset.findMany(readable(ids, readableWhere(viewer)))),
+    subject: byId((ids) => db.subject.findMany(readable(ids, readableViaDataset(viewer)))),
+    roi: byId((ids) => db.roi.findMany(readable(ids, viewer.superuser ? {} : { subject: readableViaDataset(viewer) }))),
+    stimulusSet: byId((ids) => db.stimulusSet.findMany(readable(ids, readableViaDataset(viewer)))),
+    model: byId((ids) => db.model.findMany(readable(ids, readableWhere(viewer)))),
     artifact: byId((ids) => db.artifact.findMany(inIds(ids))),
     subjectsByDataset: groupedBy(
       (ids) => db.subject.findMany({ where: { datasetId: { in: ids } }, orderBy: { name: 'asc' } }),

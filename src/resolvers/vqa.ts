@@ -11,7 +11,7 @@ export const vqaResolvers: Resolvers = {
     vqaQuestions: (b, args, ctx) => vqaQuestions(ctx, b.id, args),
   },
   VqaBenchmarkInfo: {
-    stimulusSet: async (info, _a, ctx) => (await ctx.loaders.stimulusSet.load(info.stimulusSetId))!,
-    source: async (info, _a, ctx) => (await ctx.loaders.artifact.load(info.artifactId))!,
+    stimulusSet: (info, _a, ctx) => ctx.loaders.stimulusSet.load(info.stimulusSetId),
+    source: async (info, _a, ctx) => ((await ctx.loaders.stimulusSet.load(info.stimulusSetId)) ? ctx.loaders.artifact.load(info.artifactId) : null),
   },
 };

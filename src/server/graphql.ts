@@ -5,9 +5,14 @@ import type { GraphQLFormattedError } from 'graphql';
 import { DomainError, fromPrismaError } from '../errors';
 import { loadTypeDefs, resolvers } from '../resolvers';
 import type { Context } from '../resolvers/context';
-import { isQueryLimit, queryLimitsRule } from './limits';
+import type { Log } from '../runs/log';
+import { DEFAULT_LIMITS, isQueryLimit, queryLimitsRule, type QueryLimits } from './limits';
+import { refusalLog } from './refusal-log';
 
-export function createApollo(log: (msg: string) => void = console.error): ApolloServer<Context> {
+export function createApollo(
+  log: (msg: string) => void = console.error,
+  options: { limits?: QueryLimits; refusals?: Log } = {},
+): ApolloServer<Context> {
   return new ApolloServer<Context>({
     typeDefs: loadTypeDefs(),
     resolvers: resolvers as any,
@@ -15,7 +20,8 @@ export function createApollo(log: (msg: string) => void = console.error): Apollo
     includeStacktraceInErrorResponses: false,
     // The process entry points own shutdown order (HTTP, queue, database).
     stopOnTerminationSignals: false,
-    validationRules: [queryLimitsRule()],
+    validationRules: [queryLimitsRule(options.limits ?? DEFAULT_LIMITS)],
+    plugins: options.refusals ? [refusalLog(options.refusals)] : [],
     formatError: (formatted, error) => formatError(formatted, error, log),
   });
 }

@@ -7,7 +7,12 @@ import type { Viewer } from '../domain/access';
 import type { Services } from '../services';
 import { startChangeFeed, type ChangeFeed } from '../db/change-feed';
 import { createContext } from '../resolvers/context';
+import { jsonLog, type Log } from '../runs/log';
+import { admit, type Refusal } from './admission';
+import { createDashboardHandler } from './dashboard';
+import { serveSiteBundle } from '../sites/http-route';
 import { createApollo } from './graphql';
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit';
 import { ResponseCache } from './response-cache';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
@@ -26,14 +31,24 @@ export interface ApiOptions {
   routes?: RouteHandler[];
   /** The database the API reads; enables the leaderboard response cache (its change feed). */
   databaseUrl?: string;
+  /** Where refused requests are logged (who, which limit). */
+  log?: Log;
+  /** Default: in Redis when REDIS_URL is set (shared by API replicas), else in memory. */
+  limiter?: RateLimiter;
 }
 
 export async function startApi(services: Services, options: ApiOptions = {}): Promise<ApiServer> {
-  const apollo = createApollo();
+  const limits = services.config.limits;
+  const log = options.log ?? jsonLog(services.config.logLevel, { component: 'api' });
+  const apollo = createApollo(undefined, { limits, refusals: log });
   await apollo.start();
-  const maxBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
+  const maxBytes = options.maxRequestBytes ?? limits.maxRequestBytes;
+  const limiter =
+    options.limiter ?? (services.config.redisUrl ? new RedisRateLimiter(services.config.redisUrl, services.config.queuePrefix) : new MemoryRateLimiter());
   const routes = options.routes ?? [];
-  const feed: ChangeFeed | null = options.databaseUrl ? await startChangeFeed(options.databaseUrl, (m) => console.error(m)) : null;
+  // The lab dashboard (web/dist) at /dashboard/; it talks to /graphql like any other client.
+  const dashboard = createDashboardHandler();
+  const feed: ChangeFeed | null = options.databaseUrl ? await startChangeFeed(options.databaseUrl, (m) => log('warn', m)) : null;
   const cache = feed ? new ResponseCache(feed) : null;
 
   const server = http.createServer(async (req, res) => {
@@ -41,16 +56,20 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, version: services.version });
       for (const route of routes) if (await route(req, res)) return;
+      if (await dashboard(req, res)) return;
+      // This site's signed public bundle, pulled by other sites (src/sites).
+      if (await serveSiteBundle(services, req, res, url.pathname)) return;
       if (url.pathname === '/') {
         res.writeHead(302, { location: '/graphql' }).end();
         return;
       }
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `No route ${url.pathname}; GraphQL is at /graphql` });
+      const viewer = await admit(req, services, limiter, limits, log);
       const body = req.method === 'POST' ? await readJsonBody(req, maxBytes) : undefined;
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers))
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-      const context = createContext(services);
+      const context = { ...createContext(services, viewer), changes: feed ?? undefined };
       const cacheKey = cache?.keyFor(viewerKey(context.viewer), body) ?? null;
       const hit = cacheKey ? await cache!.get(cacheKey) : undefined;
       if (hit) {
@@ -72,8 +91,13 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
         res.end();
       }
     } catch (err) {
-      const e = err as { status?: number; body?: object };
-      if (e.status && e.body) return sendJson(res, e.status, e.body);
+      const e = err as Partial<Refusal>;
+      if (e.status && e.body) {
+        const refused = e.body.errors?.[0]?.extensions;
+        if (refused?.code === 'PAYLOAD_TOO_LARGE') log('warn', 'request refused', { ...refused, ip: req.socket.remoteAddress });
+        req.resume();
+        return sendJson(res, e.status, e.body, e.headers);
+      }
       console.error(err);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal error', extensions: { code: 'INTERNAL' } }] });
       else res.destroy();
@@ -100,6 +124,7 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
         server.closeAllConnections();
       });
       await apollo.stop();
+      await limiter.close();
       await feed?.close();
     },
   };
@@ -111,8 +136,8 @@ function viewerKey(viewer: Viewer): string {
   return [...viewer.roles].map(([lab, role]) => `${lab}:${role}`).sort().join(',');
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
 async function readJsonBody(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {

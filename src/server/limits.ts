@@ -1,15 +1,18 @@
 // Query-shape limits checked before execution, so one request cannot make the API walk the whole
 // catalog: nesting depth and the number of fields selected (aliases and fragments included).
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { LIST_SIZE, queryCost } from './query-cost';
 
 export interface QueryLimits {
   maxDepth: number;
   maxFields: number;
+  /** Estimated objects loaded (src/server/query-cost.ts). */
+  maxCost: number;
 }
 
-export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxFields: 2000 };
+export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxFields: 2000, maxCost: 100_000 };
 
-export const isQueryLimit = (limit: unknown): limit is keyof QueryLimits => limit === 'maxDepth' || limit === 'maxFields';
+export const isQueryLimit = (limit: unknown): limit is keyof QueryLimits => limit === 'maxDepth' || limit === 'maxFields' || limit === 'maxCost';
 
 /** A graphql-js validation rule refusing operations deeper or wider than the limits. */
 export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS) {
@@ -50,6 +53,15 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS) {
               nodes: [node],
               extensions: { limit: 'maxFields', max: limits.maxFields },
             }),
+          );
+        if (deepest > limits.maxDepth || fields > limits.maxFields) return;
+        const cost = queryCost(context.getSchema(), node, fragments, limits.maxCost);
+        if (cost > limits.maxCost)
+          context.reportError(
+            new GraphQLError(
+              `The query's estimated cost is at least ${cost} objects (what a paginated field selects counts once per \`first\` row, under other lists ${LIST_SIZE} times); the limit is ${limits.maxCost}. Ask for smaller pages or fewer nested lists`,
+              { nodes: [node], extensions: { limit: 'maxCost', max: limits.maxCost, cost } },
+            ),
           );
       },
     };

@@ -13,7 +13,8 @@ const BOARD = `query($b: ID!) { leaderboard(benchmarkId: $b) { totalCount edges 
 const provenance = { inputs: { features: 'a'.repeat(64), responses: 'b'.repeat(64) }, codeVersion: '0.1.0' };
 
 async function post(query: string, variables: Record<string, unknown>) {
-  const res = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${api.operatorToken}` };
+  const res = await fetch(api.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   return { cache: res.headers.get('x-cache'), body: (await res.json()) as { data?: any; errors?: any[] } };
 }
 

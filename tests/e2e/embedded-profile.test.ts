@@ -2,7 +2,7 @@
 // PostgreSQL from npm, artifacts in a data directory, jobs in-process, the demo catalog seeded
 // once, Ctrl-C (SIGINT) stopping everything cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -15,6 +15,8 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 interface Service {
   child: ChildProcess;
   url: string;
+  /** What it printed up to "ready". */
+  banner: string[];
   stop(): Promise<number | null>;
 }
 
@@ -24,13 +26,18 @@ async function start(): Promise<Service> {
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const banner: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
-    rl.on('line', (line) => line.includes('GraphQL:') && resolve());
+    rl.on('line', (line) => {
+      banner.push(line);
+      if (line.includes('Stop:')) resolve();
+    });
     child.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
   });
   return {
     child,
+    banner,
     url: `http://127.0.0.1:${port}/graphql`,
     stop: () =>
       new Promise((resolve) => {
@@ -40,8 +47,12 @@ async function start(): Promise<Service> {
   };
 }
 
+/** The operator token the embedded default keeps in its data directory. */
+const operatorToken = () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+
 async function query(service: Service, q: string) {
-  const res = await fetch(service.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${operatorToken()}` };
+  const res = await fetch(service.url, { method: 'POST', headers, body: JSON.stringify({ query: q }) });
   const body: any = await res.json();
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
@@ -75,6 +86,12 @@ const encodings = (rows: RunRow[]) => rows.filter((r) => r.kind === 'ENCODING_RI
 it('seeds the demo catalog once, imports it in-process, queues encoding runs, and finishes them after a restart', async () => {
   const first = await start();
   try {
+    // It makes an operator token, keeps it private, and prints how to use it.
+    const token = operatorToken();
+    expect(statSync(path.join(dataDir, 'admin-token')).mode & 0o777).toBe(0o600);
+    expect(first.banner.join('\n')).toContain(`authorization: Bearer ${token}`);
+    expect(first.banner.join('\n')).toContain(`/dashboard/#token=${token}`);
+    expect((await query(first, '{ me { operator } }')).me.operator).toBe(true);
     const { datasets } = await query(first, '{ datasets { totalCount edges { node { name subjects { name rois { name } } } } } }');
     expect(datasets.totalCount).toBe(1);
     expect(datasets.edges[0].node.name).toBe('synthetic-nsd');
@@ -90,6 +107,8 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
   }
   const second = await start();
   try {
+    // The same token across restarts.
+    expect(second.banner.join('\n')).toContain(`authorization: Bearer ${operatorToken()}`);
     const { datasets } = await query(second, '{ datasets { totalCount } }');
     expect(datasets.totalCount).toBe(1);
     const rows = await waitFor(second, (r) => r.every((x) => x.status === 'SUCCEEDED'), 240_000);

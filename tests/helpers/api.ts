@@ -7,6 +7,8 @@ import { loadConfig } from '../../src/config';
 import { createInProcessQueue } from '../../src/queue/inprocess-queue';
 import { runExecutor } from '../../src/runs/executor';
 import type { Db } from '../../src/db/client';
+import { issueToken } from '../../src/auth/api-tokens';
+import { ensureOperatorUser } from '../../src/auth/operator';
 import { ensureDefaultLab } from '../../src/domain/labs';
 import type { JobQueue, JobState } from '../../src/queue/job-queue';
 import type { RunJob } from '../../src/runs/types';
@@ -44,8 +46,16 @@ export interface TestApi {
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: any[] }>;
   /** Like gql but throws on errors and returns data. */
   ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** The same API as another client: 'anonymous' (no Authorization header) or a token. */
+  as(auth: ClientAuth): Pick<TestApi, 'gql' | 'ok'> & { post(body: string, headers?: Record<string, string>): Promise<Response> };
+  /** Secret of an operator token created in the test database. */
+  operatorToken: string;
+  /** What the API logged (refusals among them). */
+  logs: { level: string; message: string; fields: Record<string, unknown> }[];
   close(): Promise<void>;
 }
+
+export type ClientAuth = 'operator' | 'anonymous' | { token: string };
 
 export interface TestApiOptions {
   db?: Db;
@@ -53,11 +63,14 @@ export interface TestApiOptions {
   /** Default: a RecordingQueue. 'in-process' executes runs with the real handlers, as the embedded profile. */
   queue?: JobQueue | 'in-process';
   env?: Record<string, string>;
+  /** Who gql/ok act as; default: an operator of the installation (sees and changes everything). */
+  auth?: ClientAuth;
 }
 
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ba-api-'));
-  const config = loadConfig({ DATA_DIR: dataDir, UPLOAD_SECRET: 'test-upload-secret-0123456789', ...options.env });
+  // Rate limits are tested on their own; other tests poll freely.
+  const config = loadConfig({ DATA_DIR: dataDir, UPLOAD_SECRET: 'test-upload-secret-0123456789', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000', ...options.env });
   const db = options.db ?? testDb();
   let server: ApiServer | undefined;
   const ownStore = !options.store;
@@ -65,32 +78,50 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const port = await freePort();
   const store =
     options.store ??
-    new FsArtifactStore({ rootDir: path.join(dataDir, 'artifacts'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: config.uploadSecret });
+    new FsArtifactStore({
+      rootDir: path.join(dataDir, 'artifacts'),
+      publicBaseUrl: `http://127.0.0.1:${port}`,
+      signingSecret: config.uploadSecret,
+      // UPLOAD_PART_SIZE_MB in options.env lets a test exercise multipart uploads with small files.
+      partSize: config.uploadPartSize,
+    });
   const lab = await ensureDefaultLab(db, uniqueName('lab'));
   const queue =
     options.queue === 'in-process'
       ? createInProcessQueue({ execute: runExecutor({ db, store, handlers }), concurrency: 1, attempts: 1 })
       : (options.queue ?? new RecordingQueue());
   const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
+  const operator = await ensureOperatorUser(db);
+  const operatorToken = (await issueToken(db, operator.id, { name: uniqueName('operator'), expiresAt: null })).secret;
+  const logs: TestApi['logs'] = [];
   server = await startApi(services, {
+    log: (level, message, fields = {}) => void logs.push({ level, message, fields }),
     port,
     routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
     databaseUrl: options.db ? undefined : testDatabaseUrl(),
   });
-  const gql = async (query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-    return (await res.json()) as { data?: any; errors?: any[] };
+  const client = (auth: ClientAuth) => {
+    const token = auth === 'operator' ? operatorToken : auth === 'anonymous' ? undefined : auth.token;
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers }, body });
+    const gql = async (query: string, variables?: Record<string, unknown>) => (await (await post(JSON.stringify({ query, variables }))).json()) as { data?: any; errors?: any[] };
+    const ok = async (query: string, variables?: Record<string, unknown>) => {
+      const body = await gql(query, variables);
+      if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors, null, 2)}`);
+      return body.data;
+    };
+    return { gql, ok, post };
   };
+  const { gql, ok } = client(options.auth ?? 'operator');
   return {
     url: server.url,
     services,
     db,
     gql,
-    ok: async (query, variables) => {
-      const body = await gql(query, variables);
-      if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors, null, 2)}`);
-      return body.data;
-    },
+    ok,
+    as: client,
+    operatorToken,
+    logs,
     close: async () => {
       await server?.close();
       if (options.queue === 'in-process') await queue.close();

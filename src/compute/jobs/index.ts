@@ -1,7 +1,9 @@
 // The job handlers the worker (and the embedded profile) execute, one per RunKind. A kind without
 // a handler is simply not consumed by a worker.
 import type { HandlerRegistry } from '../../runs/types';
+import { causalTest } from './causal-test';
 import { encodingRidge } from './encoding-ridge';
+import { encodingIcl } from './encoding-icl';
 import { importFeatures, importResponses } from './import-arrays';
 import { vqaEval } from './vqa-eval';
 
@@ -9,5 +11,7 @@ export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
   IMPORT_FEATURES: importFeatures,
   ENCODING_RIDGE: encodingRidge,
+  ENCODING_ICL: encodingIcl,
+  CAUSAL_TEST: causalTest,
   VQA_EVAL: vqaEval,
 };
