@@ -13,7 +13,17 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export const roleOf = (role: 'VIEWER' | 'SUBMITTER' | 'ADMIN'): Role => role.toLowerCase() as Role;
 
 export async function authenticate(db: Db, header: string | undefined, operatorLabId: string, now = new Date()): Promise<Viewer> {
-  if (header === undefined || header.trim() === '') return anonymous;
+  return (await resolveToken(db, header, operatorLabId, now)).viewer;
+}
+
+/** The viewer a header names, with its token's expiry (for callers that remember the answer). */
+export async function resolveToken(
+  db: Db,
+  header: string | undefined,
+  operatorLabId: string,
+  now = new Date(),
+): Promise<{ viewer: Viewer; expiresAt: Date | null }> {
+  if (header === undefined || header.trim() === '') return { viewer: anonymous, expiresAt: null };
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw unauthenticated("The Authorization header must read 'Bearer <token>'");
   const presented = fromToken(m[1]);
@@ -33,11 +43,12 @@ export async function authenticate(db: Db, header: string | undefined, operatorL
 
   const roles = new Map(token.user.memberships.map((m) => [m.labId, roleOf(m.role)] as const));
   const writable = token.user.memberships.find((m) => m.role !== 'VIEWER');
-  return {
+  const viewer: Viewer = {
     superuser: token.user.operator,
     defaultLabId: token.user.operator ? operatorLabId : writable?.labId,
     roles,
     userId: token.user.id,
     tokenId: token.id,
   };
+  return { viewer, expiresAt: token.expiresAt };
 }

@@ -3,6 +3,7 @@
 // status, and are logged with who was refused and which limit they hit.
 import type http from 'node:http';
 import { authenticate } from '../auth/authenticate';
+import type { TokenCache } from '../auth/token-cache';
 import type { Viewer } from '../domain/access';
 import { DomainError } from '../errors';
 import type { Log } from '../runs/log';
@@ -27,11 +28,20 @@ export function clientAddress(req: http.IncomingMessage, trustProxy = false): st
   return forwarded || (req.socket.remoteAddress ?? 'unknown');
 }
 
-export async function admit(req: http.IncomingMessage, services: Services, limiter: RateLimiter, limits: AdmissionLimits, log: Log): Promise<Viewer> {
+export async function admit(
+  req: http.IncomingMessage,
+  services: Services,
+  limiter: RateLimiter,
+  limits: AdmissionLimits,
+  log: Log,
+  tokens?: TokenCache,
+): Promise<Viewer> {
   const ip = clientAddress(req, limits.trustProxy);
   let viewer: Viewer;
   try {
-    viewer = await authenticate(services.db, req.headers.authorization, services.defaultLabId);
+    viewer = tokens
+      ? await tokens.authenticate(services.db, req.headers.authorization, services.defaultLabId)
+      : await authenticate(services.db, req.headers.authorization, services.defaultLabId);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     // Failed sign-ins spend the address's anonymous allowance, which bounds token guessing.

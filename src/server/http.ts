@@ -14,6 +14,7 @@ import { serveSiteBundle } from '../sites/http-route';
 import { createApollo } from './graphql';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit';
 import { ResponseCache } from './response-cache';
+import { TokenCache } from '../auth/token-cache';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 
@@ -50,6 +51,7 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
   const dashboard = createDashboardHandler();
   const feed: ChangeFeed | null = options.databaseUrl ? await startChangeFeed(options.databaseUrl, (m) => log('warn', m)) : null;
   const cache = feed ? new ResponseCache(feed) : null;
+  const tokens = feed ? new TokenCache(feed) : undefined;
 
   const server = http.createServer(async (req, res) => {
     try {
@@ -64,18 +66,18 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
         return;
       }
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `No route ${url.pathname}; GraphQL is at /graphql` });
-      const viewer = await admit(req, services, limiter, limits, log);
+      const viewer = await admit(req, services, limiter, limits, log, tokens);
       const body = req.method === 'POST' ? await readJsonBody(req, maxBytes) : undefined;
+      const cacheKey = cache?.keyFor(viewerKey(viewer), body) ?? null;
+      const hit = cacheKey ? await cache!.get(cacheKey) : undefined;
+      if (hit) {
+        res.writeHead(200, { ...hit.headers, 'x-cache': 'hit' }).end(hit.body);
+        return;
+      }
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers))
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       const context = { ...createContext(services, viewer), changes: feed ?? undefined };
-      const cacheKey = cache?.keyFor(viewerKey(context.viewer), body) ?? null;
-      const hit = cacheKey ? await cache!.get(cacheKey) : undefined;
-      if (hit) {
-        res.writeHead(200, { ...Object.fromEntries(hit.headers), 'x-cache': 'hit' }).end(hit.body);
-        return;
-      }
       const version = cache?.version ?? 0;
       const result = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -84,7 +86,7 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
       for (const [key, value] of result.headers) res.setHeader(key, value);
       res.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
-        if (cacheKey && res.statusCode === 200) cache!.set(cacheKey, version, result.body.string, [...result.headers]);
+        if (cacheKey && res.statusCode === 200) cache!.set(cacheKey, version, result.body.string, Object.fromEntries(result.headers));
         res.end(result.body.string);
       } else {
         for await (const chunk of result.body.asyncIterator) res.write(chunk);

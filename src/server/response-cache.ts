@@ -15,7 +15,7 @@ interface Entry {
   version: number;
   storedAt: number;
   body: string;
-  headers: [string, string][];
+  headers: Record<string, string>;
 }
 
 export class ResponseCache {
@@ -52,7 +52,7 @@ export class ResponseCache {
   }
 
   /** Stores a successful answer computed at `version` (read before execution started). */
-  set(key: string, version: number, body: string, headers: [string, string][]): void {
+  set(key: string, version: number, body: string, headers: Record<string, string>): void {
     if (version !== this.feed.version || body.length > this.maxBytes / 8 || body.includes('"errors"')) return;
     const old = this.entries.get(key);
     if (old) this.drop(key, old);

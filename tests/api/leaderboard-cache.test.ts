@@ -1,6 +1,7 @@
 // The leaderboard response cache: repeated reads are served from memory, and a read never misses
 // a change committed before it was sent, whichever connection wrote it.
 import { startTestApi, type TestApi } from '../helpers/api';
+import { createLab, addMember } from '../helpers/access';
 import { uniqueName } from '../helpers/db';
 
 let api: TestApi;
@@ -87,5 +88,32 @@ describe('leaderboard response cache', () => {
     const second = await post(BOARD, { b: missing });
     expect(first.body.errors?.[0].extensions.code).toBe('NOT_FOUND');
     expect(second.cache).toBeNull();
+  });
+});
+
+describe('token resolution cache', () => {
+  const ME = `query { me { user { id } } }`;
+
+  it('refuses a token at once when it is revoked, expired or its membership removed on another connection', async () => {
+    const lab = await createLab(api, 'cache');
+    const { createDataset } = await api.ok(`mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }`, { i: { name: uniqueName('private'), labId: lab } });
+    const DATASET = `query($id: ID!) { dataset(id: $id) { id } }`;
+    for (const change of ['revoke', 'expire', 'membership'] as const) {
+      const member = await addMember(api, lab, 'VIEWER');
+      const client = api.as({ token: member.token });
+      for (let i = 0; i < 3; i++) expect((await client.gql(ME)).data?.me.user.id).toBe(member.userId);
+      const prefix = member.token.split('_')[1];
+      if (change === 'revoke') await api.db.apiToken.update({ where: { prefix }, data: { revokedAt: new Date() } });
+      if (change === 'expire') await api.db.apiToken.update({ where: { prefix }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      if (change === 'membership') {
+        expect((await client.gql(DATASET, { id: createDataset.id })).data?.dataset.id).toBe(createDataset.id);
+        await api.db.labMembership.deleteMany({ where: { userId: member.userId } });
+        const hidden = await client.gql(DATASET, { id: createDataset.id });
+        expect(hidden.data?.dataset ?? null).toBeNull();
+        continue;
+      }
+      const after = await client.gql(ME);
+      expect(after.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
   });
 });

@@ -29,3 +29,12 @@ CREATE TRIGGER "ImportedScore_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNC
   FOR EACH STATEMENT EXECUTE FUNCTION brainalign_notify_change();
 CREATE TRIGGER "TrustedSite_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "TrustedSite"
   FOR EACH STATEMENT EXECUTE FUNCTION brainalign_notify_change();
+-- Cached token resolutions (src/auth/token-cache.ts) end with any change to who a token is.
+CREATE TRIGGER "ApiToken_changed" AFTER UPDATE OF "revokedAt", "expiresAt", "secretHash", "userId", prefix ON "ApiToken"
+  FOR EACH STATEMENT EXECUTE FUNCTION brainalign_notify_change();
+CREATE TRIGGER "ApiToken_deleted" AFTER DELETE OR TRUNCATE ON "ApiToken"
+  FOR EACH STATEMENT EXECUTE FUNCTION brainalign_notify_change();
+CREATE TRIGGER "User_changed" AFTER UPDATE OR DELETE OR TRUNCATE ON "User"
+  FOR EACH STATEMENT EXECUTE FUNCTION brainalign_notify_change();
+CREATE TRIGGER "LabMembership_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "LabMembership"
+  FOR EACH STATEMENT EXECUTE FUNCTION brainalign_notify_change();
