@@ -353,16 +353,21 @@ export function averageRepeats(r: RepeatedResponses): Matrix<Float32Array> {
   return { data: out, rows: r.nStimuli, cols: r.nVoxels };
 }
 
+/** The concept's index and a random `fraction` of the ROI's voxels, for a plant to act on. */
+function plantTargets(ctx: PlantContext, roi: string, concept: string, fraction: number): { c: number; chosen: number[] } {
+  const c = ctx.concepts.indexOf(concept);
+  check(c >= 0, 'INVALID_ARGUMENT', `unknown concept ${concept}`);
+  const members = ctx.subject.rois.find((r) => r.name === roi)?.voxels ?? new Int32Array(0);
+  return { c, chosen: Array.from(members).filter(() => ctx.rng.uniform() < fraction) };
+}
+
 /**
  * Example plant: makes `fraction` of an ROI's voxels respond to a concept's presence (indicator),
  * independent of the latent factors; records the voxel indices under `conceptCausal:<roi>`.
  */
 export function conceptCausalPlant(roi: string, concept: string, fraction: number, strength: number): SignalPlant {
   return (ctx, raw) => {
-    const c = ctx.concepts.indexOf(concept);
-    check(c >= 0, 'INVALID_ARGUMENT', `unknown concept ${concept}`);
-    const members = ctx.subject.rois.find((r) => r.name === roi)?.voxels ?? new Int32Array(0);
-    const chosen = Array.from(members).filter(() => ctx.rng.uniform() < fraction);
+    const { c, chosen } = plantTargets(ctx, roi, concept, fraction);
     const v = ctx.subject.nVoxels;
     const nc = ctx.concepts.length;
     ctx.stimulusIndices.forEach((s, i) => {
@@ -434,10 +439,7 @@ export function cueDrivenPlant(roi: string, cueAxis: number, fraction: number, s
  */
 export function conceptFactorPlant(roi: string, concept: string, fraction: number, strength: number): SignalPlant {
   return (ctx, raw) => {
-    const c = ctx.concepts.indexOf(concept);
-    check(c >= 0, 'INVALID_ARGUMENT', `unknown concept ${concept}`);
-    const members = ctx.subject.rois.find((r) => r.name === roi)?.voxels ?? new Int32Array(0);
-    const chosen = Array.from(members).filter(() => ctx.rng.uniform() < fraction);
+    const { c, chosen } = plantTargets(ctx, roi, concept, fraction);
     const v = ctx.subject.nVoxels;
     const L = ctx.latents.cols;
     ctx.stimulusIndices.forEach((s, i) => {

@@ -22,6 +22,50 @@ export interface EncodingRidgeRequest {
 }
 
 export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequest) {
+  const { featureSet, responseSet, dataset, test, nTrain } = await encodingInputs(ctx, input);
+  const alphas = input.alphas ?? DEFAULT_ALPHAS;
+  if (alphas.length === 0 || alphas.length > MAX_ALPHAS) throw badInput(`Give between 1 and ${MAX_ALPHAS} alphas`, 'alphas');
+  alphas.forEach((a, i) => {
+    if (!(Number.isFinite(a) && a > 0)) throw badInput(`alphas[${i}] = ${a}; ridge penalties must be finite and > 0`, `alphas[${i}]`);
+  });
+  const folds = input.folds ?? 5;
+  if (!Number.isInteger(folds) || folds < 2 || folds > 50) throw badInput(`folds must be an integer from 2 to 50 (got ${folds})`, 'folds');
+  const bootstrapSamples = input.bootstrapSamples ?? 1000;
+  if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
+    throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
+  if (nTrain < 2 * folds)
+    throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
+
+  const { run } = await submitRun(ctx, {
+    labId: dataset.labId,
+    kind: 'ENCODING_RIDGE',
+    benchmarkId: input.benchmarkId ?? null,
+    modelId: featureSet.modelId,
+    subjectId: responseSet.subjectId,
+    visibility: dataset.visibility,
+    idempotencyKey: input.idempotencyKey,
+    params: {
+      featureSetId: featureSet.id,
+      responseSetId: responseSet.id,
+      testStimulusIds: [...test].sort(),
+      alphas,
+      folds,
+      bootstrapSamples,
+      seed: 0,
+    },
+  });
+  return run;
+}
+
+/**
+ * What every encoding run checks before it is queued: a READY feature set and response set over
+ * the same stimuli, readable by the client and writable in the dataset's lab, a test split of
+ * known stimuli (default: those all subjects share), and an optional benchmark that exists.
+ */
+export async function encodingInputs(
+  ctx: Context,
+  input: { featureSetId: string; responseSetId: string; testStimulusIds?: string[] | null; benchmarkId?: string | null },
+) {
   const featureSet = await ctx.db.featureSet.findUnique({ where: { id: requireUuid(input.featureSetId, 'featureSetId') }, include: { model: true } });
   visibleOrThrow(ctx.viewer, 'Feature set', input.featureSetId, featureSet?.model);
   const responseSet = await ctx.db.responseSet.findUnique({
@@ -35,17 +79,6 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
   if (featureSet!.stimulusSetId !== responseSet!.stimulusSetId)
     throw badInput('The feature set and the response set cover different stimulus sets; features must exist for the stimuli the subject saw', 'featureSetId');
 
-  const alphas = input.alphas ?? DEFAULT_ALPHAS;
-  if (alphas.length === 0 || alphas.length > MAX_ALPHAS) throw badInput(`Give between 1 and ${MAX_ALPHAS} alphas`, 'alphas');
-  alphas.forEach((a, i) => {
-    if (!(Number.isFinite(a) && a > 0)) throw badInput(`alphas[${i}] = ${a}; ridge penalties must be finite and > 0`, `alphas[${i}]`);
-  });
-  const folds = input.folds ?? 5;
-  if (!Number.isInteger(folds) || folds < 2 || folds > 50) throw badInput(`folds must be an integer from 2 to 50 (got ${folds})`, 'folds');
-  const bootstrapSamples = input.bootstrapSamples ?? 1000;
-  if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
-    throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
-
   const stimuli = await ctx.db.stimulus.findMany({ where: { stimulusSetId: responseSet!.stimulusSetId }, select: { externalId: true }, orderBy: { position: 'asc' } });
   const all = new Set(stimuli.map((s) => s.externalId));
   const testIds = input.testStimulusIds ?? (await sharedStimuli(ctx, dataset.id));
@@ -53,34 +86,12 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
   if (unknown.length)
     throw badInput(`${unknown.length} test stimuli are not in the stimulus set: ${unknown.slice(0, 5).map((s) => JSON.stringify(s)).join(', ')}${unknown.length > 5 ? ', ...' : ''}`, 'testStimulusIds');
   const test = new Set(testIds);
-  const nTrain = all.size - test.size;
   if (test.size < 3) throw badInput(`The test set has ${test.size} stimuli; at least 3 are needed to score`, 'testStimulusIds');
-  if (nTrain < 2 * folds)
-    throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
   if (input.benchmarkId) {
     const bench = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') } });
     if (!bench) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
   }
-
-  const { run } = await submitRun(ctx, {
-    labId: dataset.labId,
-    kind: 'ENCODING_RIDGE',
-    benchmarkId: input.benchmarkId ?? null,
-    modelId: featureSet!.modelId,
-    subjectId: responseSet!.subjectId,
-    visibility: dataset.visibility,
-    idempotencyKey: input.idempotencyKey,
-    params: {
-      featureSetId: featureSet!.id,
-      responseSetId: responseSet!.id,
-      testStimulusIds: [...test].sort(),
-      alphas,
-      folds,
-      bootstrapSamples,
-      seed: 0,
-    },
-  });
-  return run;
+  return { featureSet: featureSet!, responseSet: responseSet!, dataset, test, nStimuli: all.size, nTrain: all.size - test.size };
 }
 
 /**

@@ -8,8 +8,8 @@ import type { EncodingIclParams } from '../compute/jobs/encoding-icl';
 import { badInput } from '../errors';
 import type { Artifact, Roi, Run } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import { assertCanWrite, visibleOrThrow } from './access';
-import { DEFAULT_ALPHAS, sharedStimuli } from './encoding';
+import { visibleOrThrow } from './access';
+import { DEFAULT_ALPHAS, encodingInputs } from './encoding';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
 
@@ -84,38 +84,17 @@ export interface EncodingIclRequest {
 }
 
 export async function submitEncodingIcl(ctx: Context, input: EncodingIclRequest) {
-  const featureSet = await ctx.db.featureSet.findUnique({ where: { id: requireUuid(input.featureSetId, 'featureSetId') }, include: { model: true } });
-  visibleOrThrow(ctx.viewer, 'Feature set', input.featureSetId, featureSet?.model);
-  const responseSet = await ctx.db.responseSet.findUnique({
-    where: { id: requireUuid(input.responseSetId, 'responseSetId') },
-    include: { subject: { include: { dataset: true } } },
-  });
-  const dataset = visibleOrThrow(ctx.viewer, 'Response set', input.responseSetId, responseSet?.subject.dataset);
+  const { featureSet, responseSet, dataset, test, nStimuli, nTrain } = await encodingInputs(ctx, input);
   const model = visibleOrThrow(ctx.viewer, 'Model', input.modelId, await ctx.loaders.model.load(requireUuid(input.modelId, 'modelId')));
-  assertCanWrite(ctx.viewer, dataset.labId);
   if (model.kind !== 'IN_CONTEXT_ENCODER')
     throw badInput(`Model ${model.name} is a ${model.kind}; ENCODING_ICL needs an IN_CONTEXT_ENCODER (registerModel with kind IN_CONTEXT_ENCODER and its ONNX artifactId)`, 'modelId');
   const artifact = model.artifactId ? await ctx.loaders.artifact.load(model.artifactId) : null;
   if (!artifact) throw badInput(`In-context encoder ${model.name} has no ONNX file`, 'modelId');
-  if (featureSet!.status !== 'READY') throw badInput(`Feature set ${featureSet!.id} is ${featureSet!.status}; import it before fitting`, 'featureSetId');
-  if (responseSet!.status !== 'READY') throw badInput(`Response set ${responseSet!.id} is ${responseSet!.status}; import it before fitting`, 'responseSetId');
-  if (featureSet!.stimulusSetId !== responseSet!.stimulusSetId)
-    throw badInput('The feature set and the response set cover different stimulus sets; features must exist for the stimuli the subject saw', 'featureSetId');
   const contract = await encoderContract(ctx, artifact, 'modelId');
   const E = contract.featureWidth;
-  if (featureSet!.dim !== E)
-    throw badInput(`The features of ${featureSet!.model.name} are ${featureSet!.dim} wide but the encoder ${model.name} reads E = ${E}; use features of its backbone`, 'featureSetId', { expected: E });
-
-  const stimuli = await ctx.db.stimulus.findMany({ where: { stimulusSetId: responseSet!.stimulusSetId }, select: { externalId: true }, orderBy: { position: 'asc' } });
-  const all = new Set(stimuli.map((s) => s.externalId));
-  const testIds = input.testStimulusIds ?? (await sharedStimuli(ctx, dataset.id));
-  const unknown = testIds.filter((id) => !all.has(id));
-  if (unknown.length)
-    throw badInput(`${unknown.length} test stimuli are not in the stimulus set: ${unknown.slice(0, 5).map((s) => JSON.stringify(s)).join(', ')}${unknown.length > 5 ? ', ...' : ''}`, 'testStimulusIds');
-  const test = new Set(testIds);
-  if (test.size < 3) throw badInput(`The test set has ${test.size} stimuli; at least 3 are needed to score`, 'testStimulusIds');
-  const nTrain = all.size - test.size;
-  const ks = checkKs(input.ks, { nStimuli: all.size, nTrain, maxContext: contract.maxContext, modelName: model.name });
+  if (featureSet.dim !== E)
+    throw badInput(`The features of ${featureSet.model.name} are ${featureSet.dim} wide but the encoder ${model.name} reads E = ${E}; use features of its backbone`, 'featureSetId', { expected: E });
+  const ks = checkKs(input.ks, { nStimuli, nTrain, maxContext: contract.maxContext, modelName: model.name });
 
   const repeats = input.repeats ?? 5;
   if (!Number.isInteger(repeats) || repeats < 1 || repeats > MAX_REPEATS) throw badInput(`repeats must be an integer from 1 to ${MAX_REPEATS} (got ${repeats})`, 'repeats');
@@ -124,14 +103,9 @@ export async function submitEncodingIcl(ctx: Context, input: EncodingIclRequest)
   const batchVoxels = input.batchVoxels ?? 1024;
   if (!Number.isInteger(batchVoxels) || batchVoxels < 1 || batchVoxels > MAX_BATCH_VOXELS)
     throw badInput(`batchVoxels must be an integer from 1 to ${MAX_BATCH_VOXELS} (got ${batchVoxels})`, 'batchVoxels');
-  if (input.benchmarkId) {
-    const bench = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') } });
-    if (!bench) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
-  }
-
   const params: EncodingIclParams = {
-    featureSetId: featureSet!.id,
-    responseSetId: responseSet!.id,
+    featureSetId: featureSet.id,
+    responseSetId: responseSet.id,
     modelId: model.id,
     testStimulusIds: [...test].sort(),
     ks,
@@ -147,7 +121,7 @@ export async function submitEncodingIcl(ctx: Context, input: EncodingIclRequest)
     kind: 'ENCODING_ICL',
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
-    subjectId: responseSet!.subjectId,
+    subjectId: responseSet.subjectId,
     visibility: dataset.visibility,
     idempotencyKey: input.idempotencyKey,
     params: params as unknown as Record<string, unknown>,
