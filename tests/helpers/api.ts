@@ -70,7 +70,7 @@ export interface TestApiOptions {
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ba-api-'));
   // Rate limits are tested on their own; other tests poll freely.
-  const config = loadConfig({ DATA_DIR: dataDir, UPLOAD_SECRET: 'test-upload-secret-0123456789', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000', ...options.env });
+  const config = loadConfig({ DATA_DIR: dataDir, UPLOAD_SECRET: 'test-upload-secret-0123456789', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000', LOG_LEVEL: 'warn', ...options.env });
   const db = options.db ?? testDb();
   let server: ApiServer | undefined;
   const ownStore = !options.store;
