@@ -143,7 +143,7 @@ describe('ENCODING_ICL', () => {
     expect(done.provenance.inputs.encoder).toMatch(/^[0-9a-f]{64}$/);
 
     const { run } = await api.ok(`query($id: ID!) { run(id: $id) { outputs { name artifact { downloadUrl shape } }
-      scores { metric scope value ciLow ciHigh n extra roi { name } } } }`, { id: submitted.id });
+      scores { metric scope value ciLow ciHigh normalized n extra roi { name } } } }`, { id: submitted.id });
     const out = Object.fromEntries(run.outputs.map((o: any) => [o.name, o.artifact]));
     const curves = JSON.parse(new TextDecoder().decode(await download(out.curves.downloadUrl)));
     expect(curves.ks).toEqual(KS);
@@ -170,6 +170,8 @@ describe('ENCODING_ICL', () => {
         evPerVoxel.set(`${k}:${r}`, Array.from({ length: arrays.V }, (_, v) => explainedVariance(testY, pred, v)));
       }
     const scopes: [string, number[]][] = [['all', Array.from({ length: arrays.V }, (_, i) => i)], ...demo.rois.map((roi) => [`roi:${roi.name}`, roi.voxelIndices] as [string, number[]])];
+    const { responseSet } = await api.ok(`query($id: ID!) { responseSet(id: $id) { noiseCeiling { downloadUrl } } }`, { id: s.responseSetId });
+    const ncPercent = decodeNpy(await download(responseSet.noiseCeiling.downloadUrl)).data as Float32Array;
     for (const k of KS) {
       for (const [scope, voxels] of scopes) {
         const perRepeat = Array.from({ length: REPEATS }, (_, r) => voxels.reduce((a, v) => a + evPerVoxel.get(`${k}:${r}`)![v], 0) / voxels.length);
@@ -180,6 +182,11 @@ describe('ENCODING_ICL', () => {
         expect(score.ciLow).toBeCloseTo(mean - (T_975_DF1 * sd) / Math.sqrt(REPEATS), 3);
         expect(score.ciHigh).toBeCloseTo(mean + (T_975_DF1 * sd) / Math.sqrt(REPEATS), 3);
         expect(score).toMatchObject({ n: REPEATS, extra: { k, repeats: REPEATS, nVoxels: voxels.length } });
+        // Normalised: the scope's mean of each voxel's repeat-mean EV over its noise ceiling (NC / 100).
+        const ratios = voxels
+          .filter((v) => ncPercent[v] > 0)
+          .map((v) => (evPerVoxel.get(`${k}:0`)![v] + evPerVoxel.get(`${k}:1`)![v]) / 2 / (ncPercent[v] / 100));
+        expect(score.normalized).toBeCloseTo(ratios.reduce((a, t) => a + t, 0) / ratios.length, 3);
         if (scope !== 'all') expect(score.roi.name).toBe(scope.slice(4));
         const ridge = run.scores.find((x: any) => x.metric === `ridge.explained_variance.mean@k${k}` && x.scope === scope);
         expect(Number.isFinite(ridge.value)).toBe(true);

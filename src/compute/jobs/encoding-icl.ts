@@ -11,7 +11,9 @@ import { loadEncoder } from '../icl/encoder';
 import { unitNormRows } from '../icl/predict';
 import { readEncoderBytes } from '../icl/encoder-bytes';
 import { testTimeScaling, type CurvePoint, type SweepMethod, type SweepMetric } from '../icl/sweep';
-import { loadSplit, type Split } from './load-arrays';
+import { nanMean } from '../metrics';
+import { ceilingNormalize } from '../stats';
+import { loadSplit, loadVector, type Split } from './load-arrays';
 import { saveArray } from './outputs';
 
 export interface EncodingIclParams {
@@ -130,6 +132,19 @@ export const encodingIcl: JobHandler = async (ctx) => {
   const curvesArtifact = await storeArtifact(ctx, Buffer.from(JSON.stringify(curvesDoc)), { filename: 'test-time-scaling.json', labId: ctx.run.labId, mediaType: 'application/json' });
   outputs.curves = curvesArtifact.id;
 
+  // Explained variance as a fraction of the noise ceiling (NSD's NC), where the responses have one:
+  // the scope's mean over voxels of the repeat-mean EV / (NC / 100), as ENCODING_RIDGE reports it.
+  const ceiling = responseSet.noiseCeilingArtifactId ? await ctx.db.artifact.findUnique({ where: { id: responseSet.noiseCeilingArtifactId } }) : null;
+  const ncPercent = ceiling ? await loadVector(ctx, ceiling) : null;
+  const normalizedEv = (method: SweepMethod, k: number, scope: string): number | null => {
+    const ev = sweep.voxelExplainedVariance[method];
+    if (!ncPercent || !ev) return null;
+    const row = ks.indexOf(k);
+    const normalized = ceilingNormalize(ev.subarray(row * nVoxels, (row + 1) * nVoxels), ncPercent).normalized;
+    const value = nanMean(Array.from(scopes[scope], (v) => normalized[v]));
+    return Number.isFinite(value) ? value : null;
+  };
+
   const scores: ScoreRecord[] = [];
   for (const [method, byMetric] of Object.entries(sweep.curves) as [SweepMethod, Record<SweepMetric, Record<string, CurvePoint[]>>][]) {
     for (const [metric, byScope] of Object.entries(byMetric) as [SweepMetric, Record<string, CurvePoint[]>][]) {
@@ -144,6 +159,7 @@ export const encodingIcl: JobHandler = async (ctx) => {
             value: pt.mean,
             ciLow: pt.ciLow,
             ciHigh: pt.ciHigh,
+            normalized: metric === 'explained_variance' ? normalizedEv(method, pt.k, scope) : null,
             n: pt.values.length,
             extra: { k: pt.k, repeats: p.repeats, nVoxels: scopes[scope].length, values: pt.values },
           });
