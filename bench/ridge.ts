@@ -3,7 +3,6 @@
 // `--small` runs a reduced size for a quick check, `--repeat N` alternates the two N times and
 // reports the fastest of each (the machine is shared), `--no-scaling` skips the size sweep.
 // Prints scaling in n, d and voxels at smaller sizes, then one JSON line.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import { Engine, affine, matrix, type Matrix } from '../src/compute/onnx';
 import { Rng } from '../src/compute/random';
 import { ridgeCv } from '../src/compute/ridge';
 import { writeNpy } from './npy';
+import { onnxSettings, referenceSettings, repeatCount, runPython } from './support/reference';
 
-const PYTHON = '/usr/bin/python3';
 const ALPHAS = Array.from({ length: 10 }, (_, i) => 10 ** (-3 + (8 * i) / 9)); // logspace(-3, 5, 10)
 const FOLDS = 5;
 const VOXEL_BATCH = Number(process.env.BENCH_VOXEL_BATCH ?? 4096);
@@ -66,9 +65,7 @@ function timeNumpy(p: Problem, variant: 'same' | 'himalaya' = 'same'): { seconds
     writeNpy(join(dir, 'Xtest.npy'), p.Xtest.data, [p.Xtest.rows, p.Xtest.cols]);
     writeNpy(join(dir, 'Ytest.npy'), p.Ytest.data, [p.Ytest.rows, p.Ytest.cols]);
     const script = join(__dirname, 'ridge_numpy.py');
-    const res = spawnSync(PYTHON, [script, dir, ALPHAS.join(','), String(FOLDS), String(VOXEL_BATCH), String(BLOCK_ROWS), variant], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (res.status !== 0) throw new Error(`numpy bench failed: ${res.stderr || res.error}`);
-    return JSON.parse(res.stdout.trim().split('\n').pop() as string);
+    return runPython([script, dir, ALPHAS.join(','), String(FOLDS), String(VOXEL_BATCH), String(BLOCK_ROWS), variant]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -82,7 +79,9 @@ function argValue(args: string[], name: string, fallback: number): number {
 export async function main(args: string[]): Promise<void> {
   const small = args.includes('--small');
   const skipScaling = args.includes('--no-scaling');
-  const repeat = Math.max(1, argValue(args, '--repeat', 1));
+  const repeat = repeatCount(args);
+  const reference = referenceSettings();
+  console.log(`numpy reference: ${JSON.stringify(reference)} (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for it)`);
   const engine = await Engine.create({ executionProvider: (process.env.ONNX_EXECUTION_PROVIDER as 'cpu' | 'cuda' | 'auto') ?? 'auto' });
   console.log(`engine: ${JSON.stringify(engine.provenance)}`);
   const [n, nTest, d, v] = small ? [1800, 200, 256, 2000] : [9000, 1000, 768, 20000];
@@ -143,6 +142,10 @@ export async function main(args: string[]): Promise<void> {
       numpy_peak_rss_mb: Math.round(npPeak),
       runs: repeat,
       provider: engine.provider,
+      ...onnxSettings(),
+      numpy_kernel: reference.numpy_kernel,
+      numpy_threads: reference.numpy_threads,
+      numpy_version: reference.numpy_version,
     }),
   );
 }
