@@ -44,26 +44,30 @@ export async function admit(
       : await authenticate(services.db, req.headers.authorization, services.defaultLabId);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    // Failed sign-ins spend the address's anonymous allowance, which bounds token guessing.
-    await limiter.take(`ip:${ip}`, limits.anonymousRequestsPerMinute);
+    // Failed sign-ins spend the address's anonymous allowance, which bounds token guessing: once
+    // it is empty the answer is 429, so a guesser learns nothing more until the window refills.
+    const decision = await limiter.take(`ip:${ip}`, limits.anonymousRequestsPerMinute);
+    if (!decision.allowed) throw rateLimited(log, limits.anonymousRequestsPerMinute, 'ip', decision.retryAfterSeconds, { ip, failedAuthentication: true });
     log('warn', 'request refused', { code: err.code, reason: err.message, ip });
     throw refusal(401, err.message, { ...err.extensions }, { 'www-authenticate': 'Bearer' });
   }
   const perMinute = viewer.tokenId ? limits.requestsPerMinute : limits.anonymousRequestsPerMinute;
   const scope = viewer.tokenId ? 'token' : 'ip';
   const decision = await limiter.take(viewer.tokenId ? `token:${viewer.tokenId}` : `ip:${ip}`, perMinute);
-  if (!decision.allowed) {
-    log('warn', 'request refused', { code: 'RATE_LIMITED', limit: perMinute, scope, userId: viewer.userId, tokenId: viewer.tokenId, ip });
-    throw refusal(
-      429,
-      `Too many requests: this ${scope === 'token' ? 'API token' : 'address (anonymous)'} may send ${perMinute} requests per minute; retry in ${decision.retryAfterSeconds} s`,
-      { code: 'RATE_LIMITED', limit: perMinute, windowSeconds: 60, retryAfterSeconds: decision.retryAfterSeconds, scope },
-      { 'retry-after': String(decision.retryAfterSeconds) },
-    );
-  }
+  if (!decision.allowed) throw rateLimited(log, perMinute, scope, decision.retryAfterSeconds, { userId: viewer.userId, tokenId: viewer.tokenId, ip });
   const who = { userId: viewer.userId, tokenId: viewer.tokenId, ip };
   const onNotFound = (what: string, id: string) => log('info', 'request refused', { code: 'NOT_FOUND', reason: `${what} ${id} does not exist or is not visible to this client`, ...who });
   return { ...viewer, onNotFound };
+}
+
+function rateLimited(log: Log, perMinute: number, scope: 'token' | 'ip', retryAfterSeconds: number, who: Record<string, unknown>): Refusal {
+  log('warn', 'request refused', { code: 'RATE_LIMITED', limit: perMinute, scope, ...who });
+  return refusal(
+    429,
+    `Too many requests: this ${scope === 'token' ? 'API token' : 'address (anonymous)'} may send ${perMinute} requests per minute; retry in ${retryAfterSeconds} s`,
+    { code: 'RATE_LIMITED', limit: perMinute, windowSeconds: 60, retryAfterSeconds, scope },
+    { 'retry-after': String(retryAfterSeconds) },
+  );
 }
 
 function refusal(status: number, message: string, extensions: Record<string, unknown>, headers?: Record<string, string>): Refusal {

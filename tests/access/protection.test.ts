@@ -125,6 +125,32 @@ describe('request rate behind a trusted proxy', () => {
   });
 });
 
+describe('failed sign-ins', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '4', TRUST_PROXY: 'true' } });
+  });
+  afterAll(() => api?.close());
+
+  it('spend the address\'s anonymous allowance: a burst of bad tokens ends in 429, not endless 401s', async () => {
+    const guess = (i: number) =>
+      api.as({ token: `ba_000000000000_guess${i}` }).post(JSON.stringify({ query: '{ me { anonymous } }' }), { 'x-forwarded-for': '192.0.2.77' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await guess(i)).status);
+    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    expect(statuses.slice(4)).toEqual(Array(8).fill(429));
+    const res = await guess(99);
+    expect(((await res.json()) as any).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 4, scope: 'ip' });
+    expect(res.headers.get('retry-after')).toBeTruthy();
+    // The same address is refused anonymously too: the guesses spent its allowance.
+    const anon = await api.as('anonymous').post(JSON.stringify({ query: '{ me { anonymous } }' }), { 'x-forwarded-for': '192.0.2.77' });
+    expect(anon.status).toBe(429);
+    // Another address is unaffected.
+    const other = await api.as('anonymous').post(JSON.stringify({ query: '{ me { anonymous } }' }), { 'x-forwarded-for': '192.0.2.78' });
+    expect(other.status).toBe(200);
+  });
+});
+
 describe('request size', () => {
   let api: TestApi;
   beforeAll(async () => {
