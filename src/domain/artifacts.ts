@@ -2,11 +2,11 @@
 // large files); finalize re-hashes what arrived before an Artifact row exists.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { badInput, DomainError, notFound } from '../errors';
-import type { Artifact } from '../generated/prisma/client';
+import { badInput, conflict, DomainError, notFound } from '../errors';
+import type { Artifact, ArtifactUpload } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
 import type { Services } from '../services';
-import { parseNpyHeader, readPrefix } from '../storage';
+import { parseNpyHeader, readPrefix, StorageError } from '../storage';
 import { assertCanWrite, canReadArtifact, targetLab } from './access';
 import { requireName, requireUuid } from './validate';
 
@@ -67,8 +67,33 @@ function guessMediaType(filename: string): string {
 
 export async function finalizeUpload(ctx: Context, input: { uploadId: string; parts?: { partNumber: number; etag: string }[] | null }) {
   const upload = await ctx.db.artifactUpload.findUnique({ where: { id: requireUuid(input.uploadId, 'uploadId') } });
-  if (!upload) throw notFound('Upload', input.uploadId);
+  // Another lab's upload is reported as missing, like anything the viewer may not read.
+  if (!upload || !(ctx.viewer.superuser || ctx.viewer.roles.has(upload.labId))) throw notFound('Upload', input.uploadId);
   assertCanWrite(ctx.viewer, upload.labId);
+  const { store } = ctx.services;
+  // One finalize at a time per upload: the request that claims the row does the work; the others
+  // get the artifact it made, or CONFLICT while it is still hashing. A claim older than
+  // FINALIZE_CLAIM_MS belongs to a crashed request and may be taken over.
+  const claimed = await ctx.db.artifactUpload.updateMany({
+    where: { id: upload.id, OR: [{ finalizingSince: null }, { finalizingSince: { lt: new Date(Date.now() - FINALIZE_CLAIM_MS) } }] },
+    data: { finalizingSince: new Date() },
+  });
+  if (claimed.count === 0) {
+    const made = await ctx.db.artifact.findUnique({ where: { sha256: upload.expectedSha256 } });
+    if (made && (made.labId === upload.labId || made.sharedWith.includes(upload.labId))) return made;
+    throw conflict(`Upload ${upload.id} is being finalized by another request; retry in a few seconds`, { uploadId: upload.id });
+  }
+  try {
+    return await finalizeClaimed(ctx, upload, input.parts);
+  } finally {
+    // Released whether it failed (the client may fix the parts and retry) or the row is already gone.
+    await ctx.db.artifactUpload.updateMany({ where: { id: upload.id }, data: { finalizingSince: null } });
+  }
+}
+
+const FINALIZE_CLAIM_MS = 15 * 60_000;
+
+async function finalizeClaimed(ctx: Context, upload: ArtifactUpload, parts: { partNumber: number; etag: string }[] | null | undefined) {
   const { store } = ctx.services;
   // Whatever happens next, the staging object and the upload row are not left behind.
   const discard = async () => {
@@ -80,8 +105,14 @@ export async function finalizeUpload(ctx: Context, input: { uploadId: string; pa
     throw badInput(`Upload ${upload.id} expired at ${upload.expiresAt.toISOString()}; start a new one`, 'uploadId');
   }
   if (upload.multipartId) {
-    if (!input.parts?.length) throw badInput('This upload was split into parts: pass each part number with its ETag', 'parts');
-    await store.completeMultipart(upload.stagingKey, upload.multipartId, input.parts);
+    if (!parts?.length) throw badInput('This upload was split into parts: pass each part number with its ETag', 'parts');
+    try {
+      await store.completeMultipart(upload.stagingKey, upload.multipartId, parts);
+    } catch (err) {
+      // Missing parts, wrong ETags, a finished upload: the client can fix each of these.
+      if (err instanceof StorageError && err.code !== 'INTERNAL') throw badInput(`Cannot assemble upload ${upload.id}: ${err.message}`, 'parts');
+      throw err;
+    }
   }
   let got: { sha256: string; size: number; etag: string };
   try {

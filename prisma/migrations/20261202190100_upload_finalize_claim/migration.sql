@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "ArtifactUpload" ADD COLUMN     "finalizingSince" TIMESTAMP(3);
+
