@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { handlers } from './compute/jobs';
+import { handlers } from './jobs/registry';
 import type { Config } from './config';
 import { createDb } from './db/client';
 import { migrate } from './db/migrate';
@@ -17,7 +17,7 @@ import { createBullmqQueue } from './queue/bullmq-queue';
 import { createInProcessQueue } from './queue/inprocess-queue';
 import type { JobQueue } from './queue/job-queue';
 import { runExecutor } from './runs/executor';
-import { jsonLog, type Log } from './runs/log';
+import { jsonLog, type Log } from './log';
 import { localIdentity } from './runs/provenance';
 import { startReconciler } from './runs/reconciler';
 import { startApi, type ApiServer } from './server/http';

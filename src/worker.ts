@@ -4,14 +4,14 @@
 //
 //   BRAINALIGN_PROFILE=production DATABASE_URL=... REDIS_URL=... ... npx tsx src/worker.ts
 //
-import { handlers as defaultHandlers } from './compute/jobs';
+import { handlers as defaultHandlers } from './jobs/registry';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, type Db } from './db/client';
 import { createBullmqQueue, type BullmqJobQueue } from './queue/bullmq-queue';
 import { startBullmqWorkers, type BullmqWorkers } from './queue/bullmq-worker';
 import { RUN_KINDS } from './queue/job-queue';
 import { runExecutor } from './runs/executor';
-import { jsonLog, type Log } from './runs/log';
+import { jsonLog, type Log } from './log';
 import { localIdentity } from './runs/provenance';
 import { startReconciler, type Reconciler } from './runs/reconciler';
 import { markFailed } from './runs/transitions';
@@ -21,7 +21,7 @@ import { createArtifactStore, type ArtifactStore } from './storage';
 export interface StartWorkerOptions {
   /** Defaults to loadConfig() (environment variables). */
   config?: Config;
-  /** Defaults to the registry in src/compute/jobs. */
+  /** Defaults to the registry in src/jobs/registry.ts. */
   handlers?: HandlerRegistry;
   /** Given ones are left open by close(); created ones are closed. */
   db?: Db;

@@ -3,7 +3,7 @@
 import { badInput } from '../errors';
 import type { ConceptQuery, Run } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import type { CausalTestParams } from '../compute/jobs/causal-test';
+import type { CausalTestParams } from '../jobs/causal-test';
 import type { CausalResultBody } from '../compute/causal/result';
 import { readPrefix } from '../storage';
 import { assertCanWrite, readableViaDataset, readableWhere, visibleOrThrow } from './access';

@@ -3,8 +3,8 @@
 import { sharedEngine } from '../compute/engine-instance';
 import { CONTRACT_SIGNATURE, ContractError, readContract, type EncoderContract } from '../compute/icl/contract';
 import { dryRun, loadEncoder } from '../compute/icl/encoder';
-import { readEncoderBytes } from '../compute/icl/encoder-bytes';
-import type { EncodingIclParams } from '../compute/jobs/encoding-icl';
+import { readEncoderBytes } from '../jobs/io/encoder-bytes';
+import type { EncodingIclParams } from '../jobs/encoding-icl';
 import { badInput } from '../errors';
 import type { Artifact, Roi, Run } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';

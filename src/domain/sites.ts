@@ -1,7 +1,7 @@
 // Sites: this deployment's identity, the sites it trusts, and the signed leaderboard bundles they
 // exchange. Trust changes and imports are operator-only; exports carry only public data.
 import { badInput, conflict, DomainError, notFound } from '../errors';
-import { jsonLog } from '../runs/log';
+import { jsonLog } from '../log';
 import type { Context } from '../resolvers/context';
 import { buildBundleContent, signBundle } from '../sites/export';
 import { keyFingerprint, publicKeyFromRaw } from '../sites/ed25519';

@@ -2,7 +2,7 @@
 // (subjects with named ROIs, images with concepts and captions, two backbones' features, responses
 // with 3 repeats), imported through the same mutations and jobs a lab would use.
 import type { Services } from '../services';
-import type { Log } from '../runs/log';
+import type { Log } from '../log';
 import { createContext } from '../resolvers/context';
 import { createDataset, createStimulusSet, createSubject, registerModel } from '../domain/catalog';
 import { storeArtifact } from '../domain/artifacts';

@@ -3,7 +3,7 @@
 // reconciler) is a no-op. Workers live in bullmq-worker.ts; this side only produces and inspects.
 import { Queue, type JobsOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
-import { jsonLog, type Log } from '../runs/log';
+import { jsonLog, type Log } from '../log';
 import type { RunJob, RunKind } from '../runs/types';
 import { RUN_KINDS, isLive, type EnqueueOptions, type JobQueue, type JobStatus } from './job-queue';
 

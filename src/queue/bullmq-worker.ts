@@ -4,7 +4,7 @@
 import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { CANCEL_REASON, SHUTDOWN_REASON } from '../runs/executor';
-import { silentLog, type Log } from '../runs/log';
+import { silentLog, type Log } from '../log';
 import type { RunJob, RunKind } from '../runs/types';
 import { cancelChannel, queueName, redisOptions } from './bullmq-queue';
 import type { ExecuteJob } from './job-queue';

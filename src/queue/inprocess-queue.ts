@@ -3,7 +3,7 @@
 // through an AbortSignal, finished jobs remembered for a while) so the same executor and the same
 // behavioural tests apply. Nothing survives a restart: the reconciler re-enqueues open runs.
 import { CANCEL_REASON, SHUTDOWN_REASON } from '../runs/executor';
-import { silentLog, type Log } from '../runs/log';
+import { silentLog, type Log } from '../log';
 import type { RunJob, RunKind } from '../runs/types';
 import { isLive, type EnqueueOptions, type ExecuteJob, type JobQueue, type JobStatus } from './job-queue';
 

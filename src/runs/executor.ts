@@ -7,7 +7,7 @@ import type { Db } from '../db/client';
 import { Prisma, type Run } from '../generated/prisma/client';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { ExecuteJob } from '../queue/job-queue';
-import { silentLog, type Log } from './log';
+import { silentLog, type Log } from '../log';
 import { codeVersion, localIdentity, type WorkerIdentity } from './provenance';
 import { isFinal, markCancelled, markFailed, markRequeued, type RunErrorInfo } from './transitions';
 import {

@@ -5,7 +5,7 @@
 import type { Db } from '../db/client';
 import type { Prisma } from '../generated/prisma/client';
 import { isLive, type JobQueue } from '../queue/job-queue';
-import { silentLog, type Log } from './log';
+import { silentLog, type Log } from '../log';
 import { OPEN_STATUSES, isFinal, markCancelled, markFailed } from './transitions';
 import type { RunJob } from './types';
 

@@ -6,7 +6,7 @@ import { authenticate } from '../auth/authenticate';
 import type { TokenCache } from '../auth/token-cache';
 import type { Viewer } from '../domain/access';
 import { DomainError } from '../errors';
-import type { Log } from '../runs/log';
+import type { Log } from '../log';
 import type { Services } from '../services';
 import type { RateLimiter } from './rate-limit';
 

@@ -5,7 +5,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { DomainError, fromPrismaError } from '../errors';
 import { loadTypeDefs, resolvers } from '../resolvers';
 import type { Context } from '../resolvers/context';
-import type { Log } from '../runs/log';
+import type { Log } from '../log';
 import { DEFAULT_LIMITS, isQueryLimit, queryLimitsRule, type QueryLimits } from './limits';
 import { refusalLog } from './refusal-log';
 

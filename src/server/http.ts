@@ -7,7 +7,7 @@ import type { Viewer } from '../domain/access';
 import type { Services } from '../services';
 import { startChangeFeed, type ChangeFeed } from '../db/change-feed';
 import { createContext } from '../resolvers/context';
-import { jsonLog, type Log } from '../runs/log';
+import { jsonLog, type Log } from '../log';
 import { admit, type Refusal } from './admission';
 import { createDashboardHandler } from './dashboard';
 import { serveSiteBundle } from '../sites/http-route';

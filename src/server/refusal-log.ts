@@ -2,7 +2,7 @@
 // can see probing or a misconfigured script in the API log.
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../resolvers/context';
-import type { Log } from '../runs/log';
+import type { Log } from '../log';
 import { isQueryLimit } from './limits';
 
 const REFUSALS = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'QUERY_TOO_COMPLEX']);

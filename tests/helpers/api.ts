@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { handlers } from '../../src/compute/jobs';
+import { handlers } from '../../src/jobs/registry';
 import { loadConfig } from '../../src/config';
 import { createInProcessQueue } from '../../src/queue/inprocess-queue';
 import { runExecutor } from '../../src/runs/executor';

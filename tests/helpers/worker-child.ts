@@ -3,7 +3,7 @@
 // configured by environment variables (below). Prints one JSON line {"ready":true,"pid":...} on
 // stdout once it consumes jobs. SIGTERM: graceful stop.
 import { loadConfig } from '../../src/config';
-import { jsonLog } from '../../src/runs/log';
+import { jsonLog } from '../../src/log';
 import type { HandlerRegistry } from '../../src/runs/types';
 import { startWorker } from '../../src/worker';
 import { KIND, slowHandler } from '../runs/fixtures';

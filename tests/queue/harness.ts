@@ -5,7 +5,7 @@ import type { Db } from '../../src/db/client';
 import { createInProcessQueue } from '../../src/queue/inprocess-queue';
 import type { JobQueue } from '../../src/queue/job-queue';
 import { runExecutor } from '../../src/runs/executor';
-import { silentLog } from '../../src/runs/log';
+import { silentLog } from '../../src/log';
 import type { HandlerRegistry, RunKind } from '../../src/runs/types';
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { uniqueName } from '../helpers/db';

@@ -2,7 +2,7 @@
 import type { Db } from '../../src/db/client';
 import { createBullmqQueue } from '../../src/queue/bullmq-queue';
 import { createInProcessQueue } from '../../src/queue/inprocess-queue';
-import { silentLog } from '../../src/runs/log';
+import { silentLog } from '../../src/log';
 import { reconcileOnce, startReconciler } from '../../src/runs/reconciler';
 import { startWorker } from '../../src/worker';
 import { testDb } from '../helpers/db';

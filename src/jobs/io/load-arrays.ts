@@ -3,7 +3,7 @@
 import type { Artifact } from '../../generated/prisma/client';
 import { RunInputError, type JobContext } from '../../runs/types';
 import { formatShape } from '../../storage';
-import { matrix, type Matrix } from '../onnx';
+import { matrix, type Matrix } from '../../compute/onnx';
 import { openArraySource, readSlabRows } from './array-source';
 
 export interface Split {

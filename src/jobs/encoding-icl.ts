@@ -3,18 +3,18 @@
 // (same split, same repeat averaging, same metric functions), swept over k with repeats and
 // compared with ridge fit on the same k images. Stores the curves (scores and a JSON artifact),
 // per-voxel explained variance at each k, and the predicted per-voxel weights.
-import { storeArtifact } from '../../domain/artifacts';
-import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../../runs/types';
-import { sharedEngine } from '../engine-instance';
-import { ContractError } from '../icl/contract';
-import { loadEncoder } from '../icl/encoder';
-import { unitNormRows } from '../icl/predict';
-import { readEncoderBytes } from '../icl/encoder-bytes';
-import { testTimeScaling, type CurvePoint, type SweepMethod, type SweepMetric } from '../icl/sweep';
-import { nanMean } from '../metrics';
-import { ceilingNormalize } from '../stats';
-import { loadSplit, loadVector, type Split } from './load-arrays';
-import { saveArray } from './outputs';
+import { storeArtifact } from '../domain/artifacts';
+import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../runs/types';
+import { sharedEngine } from '../compute/engine-instance';
+import { ContractError } from '../compute/icl/contract';
+import { loadEncoder } from '../compute/icl/encoder';
+import { unitNormRows } from '../compute/icl/predict';
+import { readEncoderBytes } from './io/encoder-bytes';
+import { testTimeScaling, type CurvePoint, type SweepMethod, type SweepMetric } from '../compute/icl/sweep';
+import { nanMean } from '../compute/metrics';
+import { ceilingNormalize } from '../compute/stats';
+import { loadSplit, loadVector, type Split } from './io/load-arrays';
+import { saveArray } from './io/outputs';
 
 export interface EncodingIclParams {
   featureSetId: string;

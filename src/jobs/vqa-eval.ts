@@ -2,10 +2,10 @@
 // checked against the benchmark's question ids (unknown or duplicate ids fail the run with line
 // numbers), scored with the official VQA normalisation, and summarised per category, overall and
 // per ROI with bootstrap CIs over images and chance/prior baselines (src/compute/vqa).
-import { storeArtifact } from '../../domain/artifacts';
-import { RunInputError, type JobHandler, type ScoreRecord } from '../../runs/types';
-import { readPrefix } from '../../storage';
-import { checkAnswersFile, describeErrors, detectFormat, scorable, VqaScorer, type AnswerSetScore, type Summary, type TextFormat } from '../vqa';
+import { storeArtifact } from '../domain/artifacts';
+import { RunInputError, type JobHandler, type ScoreRecord } from '../runs/types';
+import { readPrefix } from '../storage';
+import { checkAnswersFile, describeErrors, detectFormat, scorable, VqaScorer, type AnswerSetScore, type Summary, type TextFormat } from '../compute/vqa';
 
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
 const METRIC = 'vqa_accuracy';

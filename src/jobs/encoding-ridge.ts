@@ -1,14 +1,14 @@
 // ENCODING_RIDGE: fit a voxelwise ridge encoder from a model's features to one subject's responses
 // on the training stimuli (per-voxel alpha by K-fold CV, as himalaya's solve_ridge_cv_svd), score
 // it on the held-out stimuli, and store per-voxel maps, weights and per-ROI scores.
-import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../../runs/types';
-import { sharedEngine } from '../engine-instance';
-import { explainedVariance, nanMean, nanMedian, pearsonR, r2Score } from '../metrics';
-import { affine, matrix } from '../onnx';
-import { ridgeCv } from '../ridge';
-import { ceilingNormalize, roiBootstrap, type RoiSummary } from '../stats';
-import { loadSplit, loadVector, type Split } from './load-arrays';
-import { saveArray } from './outputs';
+import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../runs/types';
+import { sharedEngine } from '../compute/engine-instance';
+import { explainedVariance, nanMean, nanMedian, pearsonR, r2Score } from '../compute/metrics';
+import { affine, matrix } from '../compute/onnx';
+import { ridgeCv } from '../compute/ridge';
+import { ceilingNormalize, roiBootstrap, type RoiSummary } from '../compute/stats';
+import { loadSplit, loadVector, type Split } from './io/load-arrays';
+import { saveArray } from './io/outputs';
 
 /** The whole-brain scope beside the named ROIs. */
 const ALL = 'all voxels';

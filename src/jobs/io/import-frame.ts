@@ -4,9 +4,9 @@
 import type { Artifact, SetStatus } from '../../generated/prisma/client';
 import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
 import { formatShape } from '../../storage';
-import { nanMedian } from '../metrics';
-import { firstNonFinite, RepeatVariance } from '../response-stats';
-import { VoxelMomentsAccumulator } from '../stats';
+import { nanMedian } from '../../compute/metrics';
+import { firstNonFinite, RepeatVariance } from '../../compute/response-stats';
+import { VoxelMomentsAccumulator } from '../../compute/stats';
 import { openArraySource, readSlabRows, type ArraySource } from './array-source';
 import { saveArray } from './outputs';
 

@@ -2,17 +2,17 @@
 // and per ROI (activation, paired causal contrast, distractor contrasts; discovery and held-out
 // halves), checked on measured responses where the subject saw some of the stimuli, with
 // follow-up experiments for the validated candidates. See src/compute/causal.
-import { storeArtifact } from '../../domain/artifacts';
-import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../../runs/types';
-import { runCausalTest } from '../causal/causal-test';
-import { CLASS, countClasses } from '../causal/classify';
-import type { CausalDesign } from '../causal/design';
-import { checkMeasured } from '../causal/measured';
-import { noiseSdFromCeiling } from '../causal/stats';
-import { summarise } from '../causal/summary';
-import { sharedEngine } from '../engine-instance';
-import { loadSplit, loadVector } from './load-arrays';
-import { saveArray } from './outputs';
+import { storeArtifact } from '../domain/artifacts';
+import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../runs/types';
+import { runCausalTest } from '../compute/causal/causal-test';
+import { CLASS, countClasses } from '../compute/causal/classify';
+import type { CausalDesign } from '../compute/causal/design';
+import { checkMeasured } from '../compute/causal/measured';
+import { noiseSdFromCeiling } from '../compute/causal/stats';
+import { summarise } from '../compute/causal/summary';
+import { sharedEngine } from '../compute/engine-instance';
+import { loadSplit, loadVector } from './io/load-arrays';
+import { saveArray } from './io/outputs';
 
 export interface CausalTestParams {
   conceptQueryId: string;

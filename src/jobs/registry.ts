@@ -1,10 +1,10 @@
 // The job handlers the worker (and the embedded profile) execute, one per RunKind. A kind without
 // a handler is simply not consumed by a worker.
-import type { HandlerRegistry } from '../../runs/types';
+import type { HandlerRegistry } from '../runs/types';
 import { causalTest } from './causal-test';
 import { encodingRidge } from './encoding-ridge';
 import { encodingIcl } from './encoding-icl';
-import { importFeatures, importResponses } from './import-arrays';
+import { importFeatures, importResponses } from './io/import-frame';
 import { vqaEval } from './vqa-eval';
 
 export const handlers: HandlerRegistry = {
