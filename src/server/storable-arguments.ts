@@ -5,6 +5,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   getArgumentValues,
+  GraphQLError,
   getNamedType,
   getNullableType,
   getVariableValues,
@@ -21,13 +22,22 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Context } from '../resolvers/context';
+import { badInput } from '../errors';
 import { checkStorableText } from '../text/storable-text';
+
+/**
+ * No String or ID argument is a document: names, captions, keys and descriptions are far shorter,
+ * and bulk data travels as artifacts. Fields with their own, smaller limit check it themselves.
+ * (JSON arguments, such as a site bundle, are bounded by the request size instead.)
+ */
+export const MAX_ARGUMENT_CHARS = 100_000;
 
 export function storableArguments(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
           const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
           // Variables that do not coerce are reported by execution with graphql-js's own message.
           if (coerced.errors) return;
@@ -36,7 +46,13 @@ export function storableArguments(): ApolloServerPlugin<Context> {
           if (!root) return;
           const fragments = new Map<string, FragmentDefinitionNode>();
           for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-          checkSelection(schema, root, operation.selectionSet, coerced.coerced, fragments, new Set());
+          try {
+            checkSelection(schema, root, operation.selectionSet, coerced.coerced, fragments, new Set());
+          } catch (err) {
+            // Refused before execution: a client error (HTTP 400), like a variable that does not coerce.
+            if (err instanceof GraphQLError) throw new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: 400 } } });
+            throw err;
+          }
         },
       };
     },
@@ -98,5 +114,7 @@ function checkValue(value: unknown, type: GraphQLInputType, path: string): void 
     return;
   }
   // Enums are fixed names; DateTime and BigInt arrive as Date and bigint and pass untouched.
+  if (typeof value === 'string' && value.length > MAX_ARGUMENT_CHARS && (nullable.name === 'String' || nullable.name === 'ID'))
+    throw badInput(`${path} is longer than ${MAX_ARGUMENT_CHARS} characters (got ${value.length}); upload large data as artifacts (createArtifactUpload)`, path);
   checkStorableText(value, path);
 }
