@@ -17,33 +17,47 @@ export function unstorableTextReason(value: string): string | undefined {
   return `contains ${what} at position ${match.index}, which cannot be stored as text`;
 }
 
-/**
- * Refuses text PostgreSQL cannot store, as BAD_USER_INPUT naming `field`. Strings inside arrays
- * and plain objects (parsed JSON, YAML, manifests) are checked too, object keys included, and
- * named by their path (`field.key[3]`). Anything else passes untouched. Returns `value`.
- */
-export function checkStorableText<T>(value: T, field: string): T {
-  walk(value, field);
-  return value;
+/** Where inside `value` text sits that PostgreSQL cannot store, and why; undefined when none. */
+export interface UnstorableText {
+  /** `field`, or a path below it: `field.key[3]`. */
+  field: string;
+  reason: string;
 }
 
-function walk(value: unknown, field: string): void {
+/**
+ * The first string in `value` PostgreSQL cannot store. Strings inside arrays and plain objects
+ * (parsed JSON, YAML, manifests, bundles) are searched too, object keys included; anything else
+ * (numbers, dates, typed arrays) is not text and passes.
+ */
+export function findUnstorableText(value: unknown, field: string): UnstorableText | undefined {
   if (typeof value === 'string') {
     const reason = unstorableTextReason(value);
-    if (reason) throw badInput(`${field} ${reason}; remove or replace it`, field);
-    return;
+    return reason ? { field, reason } : undefined;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) walk(value[i], `${field}[${i}]`);
-    return;
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnstorableText(value[i], `${field}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
   }
   if (value !== null && typeof value === 'object' && isPlainObject(value)) {
     for (const [key, inner] of Object.entries(value)) {
+      const path = field ? `${field}.${key}` : key;
       const reason = unstorableTextReason(key);
-      if (reason) throw badInput(`a key in ${field} ${reason}; remove or replace it`, field);
-      walk(inner, `${field}.${key}`);
+      if (reason) return { field: field || '(top level)', reason: `has a key that ${reason}` };
+      const found = findUnstorableText(inner, path);
+      if (found) return found;
     }
   }
+  return undefined;
+}
+
+/** Refuses text PostgreSQL cannot store anywhere in `value`, as BAD_USER_INPUT naming its path. Returns `value`. */
+export function checkStorableText<T>(value: T, field: string): T {
+  const found = findUnstorableText(value, field);
+  if (found) throw badInput(`${found.field} ${found.reason}; remove or replace it`, found.field);
+  return value;
 }
 
 function isPlainObject(value: object): boolean {
