@@ -6,6 +6,7 @@ import type { ModelKind, Visibility } from '../generated/prisma/client';
 import { assertCanWrite, readableWhere, targetLab, visibleOrThrow } from './access';
 import { inputArtifact } from './artifacts';
 import { checkInContextEncoder } from './in-context';
+import { likeLiteral } from '../text/like-pattern';
 import { optionalDescription, requireName, requirePositiveInt, requireUnique, requireUuid } from './validate';
 
 /** Upper bounds that keep a single request from exhausting the API. */
@@ -50,7 +51,7 @@ export function datasetsWhere(ctx: Context, filter?: { nameContains?: string | n
   return {
     AND: [
       readableWhere(ctx.viewer),
-      filter?.nameContains ? { name: { contains: filter.nameContains, mode: 'insensitive' } } : {},
+      filter?.nameContains ? { name: { contains: likeLiteral(filter.nameContains), mode: 'insensitive' } } : {},
       filter?.labId ? { labId: requireUuid(filter.labId, 'filter.labId') } : {},
       filter?.visibility ? { visibility: filter.visibility } : {},
     ],

@@ -46,7 +46,7 @@ describe('GraphQL arguments', () => {
     const before = await datasets();
     const res = await api.as('operator').post(JSON.stringify({ query: `mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }`, variables: { i: { name: 'a\u0000b' } } }));
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as { errors: any[] };
     expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
     expect(body.errors[0].message).toMatch(/input\.name contains a NUL character/);
     expect(await datasets()).toBe(before);
@@ -106,5 +106,26 @@ describe('files', () => {
     await expect(importBundle({} as Services, { content: { site: { name: 'x\u0000' } }, signature: 's' })).rejects.toMatchObject({
       extensions: { code: 'BUNDLE_MALFORMED', field: 'bundle.content.site.name' },
     });
+  });
+});
+
+describe('name filters', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(() => api.close());
+
+  it('nameContains matches % and _ literally (they are not LIKE wildcards)', async () => {
+    const tag = uniqueName('pct');
+    for (const name of [`${tag} 100% v1`, `${tag} 100 v1`, `${tag} a_b`, `${tag} axb`, `${tag} back\\slash`])
+      await api.ok(`mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }`, { i: { name } });
+    const names = async (n: string) =>
+      (await api.ok(`query($n: String) { datasets(first: 50, filter: { nameContains: $n }) { edges { node { name } } } }`, { n })).datasets.edges.map((e: any) => e.node.name).sort();
+    expect(await names(`${tag} 100%`)).toEqual([`${tag} 100% v1`]);
+    expect(await names(`${tag} a_b`)).toEqual([`${tag} a_b`]);
+    expect(await names(`${tag} back\\s`)).toEqual([`${tag} back\\slash`]);
+    const models = await api.gql(`{ models(filter: { nameContains: "%", labId: "not-an-id" }) { totalCount } }`);
+    expect(models.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.labId' });
   });
 });
