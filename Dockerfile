@@ -5,6 +5,7 @@ WORKDIR /app
 ARG ORT_INSTALL=skip
 ENV ONNXRUNTIME_NODE_INSTALL=${ORT_INSTALL}
 COPY package.json package-lock.json ./
+COPY scripts/onnxruntime-provider.js scripts/
 RUN npm ci --no-audit --no-fund
 COPY . .
 # The dashboard bundle (web/dist) is built here with the dev tools, then served by the API at /dashboard/.

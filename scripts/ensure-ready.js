@@ -6,7 +6,7 @@ const { existsSync, statSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' });
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 const newest = (dir, ext) => Math.max(0, ...readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => mtime(path.join(dir, f))));
 

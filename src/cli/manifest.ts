@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { findUnstorableText } from '../text/storable-text';
 import { inputError } from './exit-codes';
 
 const name = z.string().trim().min(1);
@@ -90,12 +91,19 @@ export async function loadManifest<T>(file: string, schema: z.ZodType<T>): Promi
   } catch (err) {
     throw inputError(`${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
+  refuseUnstorable(file, raw);
   const parsed = schema.safeParse(raw ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
     throw inputError(`${file} does not describe what is expected:\n${problems.join('\n')}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
   }
   return { value: parsed.data, dir: path.dirname(path.resolve(file)), raw };
+}
+
+/** Text the catalog cannot store (a NUL, a lone surrogate) is refused before anything is sent, naming where it is. */
+function refuseUnstorable(file: string, raw: unknown): void {
+  const found = findUnstorableText(raw, '');
+  if (found) throw inputError(`${file}: ${found.field} ${found.reason}; remove or replace it`, { field: found.field });
 }
 
 /** Stimuli from a .json array, .jsonl lines or a .csv with externalId, concepts ("|"-separated), caption. */
@@ -123,6 +131,7 @@ export async function readStimuliFile(file: string): Promise<z.infer<typeof stim
       };
     });
   } else throw inputError(`Stimuli file ${file} must be .json, .jsonl or .csv`);
+  refuseUnstorable(file, rows);
   const parsed = z.array(stimulus).min(1).safeParse(rows);
   if (!parsed.success) throw inputError(`${file}: ${parsed.error.issues.map((i) => `row ${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;

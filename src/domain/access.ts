@@ -3,6 +3,7 @@
 import type { Db } from '../db/client';
 import { forbidden, notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
+import { requireUuid } from './validate';
 
 export type Role = 'viewer' | 'submitter' | 'admin';
 
@@ -91,7 +92,8 @@ export function visibleOrThrow<T extends Owned>(viewer: Viewer, what: string, id
 /** The lab a write goes to: the one named, else the viewer's default. */
 export function targetLab(viewer: Viewer, labId?: string | null): string {
   if (!viewer.superuser && !viewer.userId) throw forbidden(ANONYMOUS_WRITE);
-  const lab = labId ?? viewer.defaultLabId;
+  // An operator may write to any lab, so the id is checked here rather than by membership.
+  const lab = labId != null ? requireUuid(labId, 'labId') : viewer.defaultLabId;
   if (!lab) throw forbidden('Name the lab to write to (labId): this client has no default lab');
   assertCanWrite(viewer, lab);
   return lab;

@@ -6,7 +6,8 @@ import type { ModelKind, Visibility } from '../generated/prisma/client';
 import { assertCanWrite, readableWhere, targetLab, visibleOrThrow } from './access';
 import { inputArtifact } from './artifacts';
 import { checkInContextEncoder } from './in-context';
-import { requireName, requirePositiveInt, requireUnique, requireUuid } from './validate';
+import { likeLiteral } from '../text/like-pattern';
+import { optionalDescription, requireName, requirePositiveInt, requireUnique, requireUuid } from './validate';
 
 /** Upper bounds that keep a single request from exhausting the API. */
 export const LIMITS = { stimuliPerSet: 200_000, voxelsPerSubject: 2_000_000, roisPerSubject: 1_000 };
@@ -50,7 +51,7 @@ export function datasetsWhere(ctx: Context, filter?: { nameContains?: string | n
   return {
     AND: [
       readableWhere(ctx.viewer),
-      filter?.nameContains ? { name: { contains: filter.nameContains, mode: 'insensitive' } } : {},
+      filter?.nameContains ? { name: { contains: likeLiteral(filter.nameContains), mode: 'insensitive' } } : {},
       filter?.labId ? { labId: requireUuid(filter.labId, 'filter.labId') } : {},
       filter?.visibility ? { visibility: filter.visibility } : {},
     ],
@@ -65,7 +66,7 @@ export async function createDataset(
   const name = requireName(input.name, 'name');
   return writing(`A dataset named ${JSON.stringify(name)} in this lab`, () =>
     ctx.db.dataset.create({
-      data: { labId, name, description: input.description ?? '', visibility: input.visibility ?? 'PRIVATE' },
+      data: { labId, name, description: optionalDescription(input.description, 'description'), visibility: input.visibility ?? 'PRIVATE' },
     }),
   );
 }
@@ -124,7 +125,7 @@ export async function createStimulusSet(
   requireUnique(ids, 'stimuli.externalId');
   return writing(`A stimulus set named ${JSON.stringify(name)} in this dataset`, () =>
     ctx.db.$transaction(async (tx) => {
-      const set = await tx.stimulusSet.create({ data: { datasetId: dataset.id, name, description: input.description ?? '' } });
+      const set = await tx.stimulusSet.create({ data: { datasetId: dataset.id, name, description: optionalDescription(input.description, 'description') } });
       // createMany in chunks keeps each statement under PostgreSQL's parameter limit.
       for (let start = 0; start < ids.length; start += 5000) {
         await tx.stimulus.createMany({
@@ -172,7 +173,7 @@ export async function registerModel(
         name,
         kind: input.kind,
         family: input.family ?? '',
-        description: input.description ?? '',
+        description: optionalDescription(input.description, 'description'),
         featureWidth,
         artifactId: input.artifactId ?? null,
         backboneId: input.backboneId ?? null,

@@ -9,7 +9,7 @@ import { readPrefix } from '../storage';
 import { assertCanWrite, readableViaDataset, readableWhere, visibleOrThrow } from './access';
 import { visibleDataset, visibleSubject, writing } from './catalog';
 import { submitRun, visibleRun } from './runs';
-import { requireName, requireUnique, requireUuid } from './validate';
+import { optionalDescription, requireName, requireUnique, requireUuid } from './validate';
 
 /** A split half needs at least 3 pairs and 2 images per group for its tests. */
 export const MIN_PAIRS = 6;
@@ -99,7 +99,7 @@ export async function createConceptQuery(ctx: Context, input: CreateConceptQuery
             stimulusSetId: set.id,
             name,
             concept,
-            description: input.description ?? '',
+            description: optionalDescription(input.description, 'description'),
             positivePositions: Array.from({ length: n }, (_, i) => i),
             counterfactualPositions: Array.from({ length: n }, (_, i) => n + i),
             baselinePositions: Array.from({ length: input.baseline.length }, (_, i) => baseStart + i),

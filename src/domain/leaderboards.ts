@@ -7,7 +7,7 @@ import { readableSql, targetLab } from './access';
 import { writing } from './catalog';
 import { rankRows, TIE_RULE, type Ranked } from './ranking';
 import { importedFingerprint, importedRankInputs, loadImportedRows, type ImportedRowModel } from '../sites/leaderboard-rows';
-import { requireName, requireUuid } from './validate';
+import { optionalDescription, requireName, requireUuid } from './validate';
 
 /** The site name of scores computed here when SITE_NAME is not set. */
 export const LOCAL_SITE = 'local';
@@ -26,7 +26,7 @@ export async function createBenchmark(
   }
   return writing(`A benchmark named ${JSON.stringify(name)}`, () =>
     ctx.db.benchmark.create({
-      data: { name, kind: input.kind, description: input.description ?? '', metric, higherIsBetter: input.higherIsBetter ?? true, datasetId: input.datasetId ?? null },
+      data: { name, kind: input.kind, description: optionalDescription(input.description, 'description'), metric, higherIsBetter: input.higherIsBetter ?? true, datasetId: input.datasetId ?? null },
     }),
   );
 }

@@ -8,6 +8,13 @@ export function requireName(value: string, field: string, max = 200): string {
   return name;
 }
 
+/** Free text beside a name (a description): optional, trimmed, at most `max` characters. */
+export function optionalDescription(value: string | null | undefined, field: string, max = 10_000): string {
+  const text = (value ?? '').trim();
+  if (text.length > max) throw badInput(`${field} is longer than ${max} characters (got ${text.length})`, field);
+  return text;
+}
+
 export function requirePositiveInt(value: number, field: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value <= 0 || value > max)
     throw badInput(`${field} must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` at most ${max}` : ''} (got ${value})`, field);

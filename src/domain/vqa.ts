@@ -10,7 +10,7 @@ import { assertCanWrite, targetLab } from './access';
 import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject, writing } from './catalog';
 import { submitRun } from './runs';
-import { requireName, requireUuid } from './validate';
+import { optionalDescription, requireName, requireUuid } from './validate';
 
 /** Benchmark and answer files are parsed whole in memory; this keeps that bounded. */
 export const MAX_VQA_FILE_BYTES = 50 * 1024 * 1024;
@@ -90,7 +90,7 @@ export async function importVqaBenchmark(
         const benchmark =
           existing ??
           (await tx.benchmark.create({
-            data: { name, kind: 'VQA', metric: VQA_METRIC, higherIsBetter: true, description: input.description ?? '', datasetId: stimulusSet.datasetId },
+            data: { name, kind: 'VQA', metric: VQA_METRIC, higherIsBetter: true, description: optionalDescription(input.description, 'description'), datasetId: stimulusSet.datasetId },
           }));
         await tx.vqaSource.create({
           data: { benchmarkId: benchmark.id, artifactId: artifact.id, sha256: artifact.sha256, stimulusSetId: stimulusSet.id, nQuestions: questions.length },

@@ -3,6 +3,8 @@ import { readableWhere } from '../domain/access';
 import * as catalog from '../domain/catalog';
 import * as imports from '../domain/imports';
 import { badInput } from '../errors';
+import { requireUuid } from '../domain/validate';
+import { likeLiteral } from '../text/like-pattern';
 import { orNull } from './nullable';
 import { paginate } from './pagination';
 
@@ -25,8 +27,8 @@ export const catalogResolvers: Resolvers = {
             readableWhere(ctx.viewer),
             args.filter?.kind ? { kind: args.filter.kind } : {},
             args.filter?.family ? { family: args.filter.family } : {},
-            args.filter?.nameContains ? { name: { contains: args.filter.nameContains, mode: 'insensitive' } } : {},
-            args.filter?.labId ? { labId: args.filter.labId } : {},
+            args.filter?.nameContains ? { name: { contains: likeLiteral(args.filter.nameContains), mode: 'insensitive' } } : {},
+            args.filter?.labId ? { labId: requireUuid(args.filter.labId, 'filter.labId') } : {},
           ],
         },
         args.first,

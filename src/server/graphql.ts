@@ -8,6 +8,7 @@ import type { Context } from '../resolvers/context';
 import type { Log } from '../log';
 import { DEFAULT_LIMITS, isQueryLimit, queryLimitsRule, type QueryLimits } from './limits';
 import { refusalLog } from './refusal-log';
+import { storableArguments } from './storable-arguments';
 
 export function createApollo(
   log: (msg: string) => void = console.error,
@@ -21,7 +22,7 @@ export function createApollo(
     // The process entry points own shutdown order (HTTP, queue, database).
     stopOnTerminationSignals: false,
     validationRules: [queryLimitsRule(options.limits ?? DEFAULT_LIMITS)],
-    plugins: options.refusals ? [refusalLog(options.refusals)] : [],
+    plugins: [storableArguments(), ...(options.refusals ? [refusalLog(options.refusals)] : [])],
     formatError: (formatted, error) => formatError(formatted, error, log),
   });
 }

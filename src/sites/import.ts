@@ -10,6 +10,7 @@ import { canonicalJson } from './canonical-json';
 import { publicKeyFromRaw, verifyBytes } from './ed25519';
 import { bundleMalformed, bundleReplayed, keyMismatch, signatureInvalid, untrustedSite } from './errors';
 import { announceImportedScoresChanged } from './notify';
+import { findUnstorableText } from '../text/storable-text';
 
 export interface ImportResult {
   bundleId: string;
@@ -30,6 +31,9 @@ export interface ImportResult {
 type StoredArrays = Map<string, Record<string, { sha256: string; size: number }>>;
 
 export async function importBundle(services: Services, raw: unknown): Promise<ImportResult> {
+  // A pulled bundle has not passed the GraphQL boundary: its text is checked here, like an argument's.
+  const unstorable = findUnstorableText(raw, 'bundle');
+  if (unstorable) throw bundleMalformed(`${unstorable.field} ${unstorable.reason}`, unstorable.field);
   const bundle = parseBundle(raw);
   const { content } = bundle;
   const site = await services.db.trustedSite.findUnique({ where: { name: content.site.name } });

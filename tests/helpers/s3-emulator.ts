@@ -1,7 +1,7 @@
 /**
  * In-process S3 emulator for tests of the S3 artifact store (production runs MinIO).
  *
- * @20minutes/s3rver 5 speaks enough S3 for the minio client (path-style addressing, SigV4
+ * @20minutes/s3rver 4 (the last release that supports Node 20) speaks enough S3 for the minio client (path-style addressing, SigV4
  * headers and presigned query signatures, multipart uploads, copy, ranges). Known gaps, measured:
  * - `GET /<bucket>?uploads` (ListMultipartUploads, which minio's putObject calls before a
  *   multipart upload) answers 501: a middleware below answers it with an empty list.

@@ -1,6 +1,7 @@
 // Line-numbered records from the two text formats labs exchange benchmark and answer files in:
 // JSONL (one object per line) and CSV (RFC 4180, header row, quoted fields may span lines).
 // Nothing here knows what a field means; ./benchmark-file and ./answers-file check the fields.
+import { findUnstorableText } from '../../text/storable-text';
 
 export type TextFormat = 'jsonl' | 'csv';
 
@@ -85,7 +86,18 @@ export function parseRecords(bytes: Uint8Array, format: TextFormat): ParsedRecor
   }
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM is allowed, not part of the data
-  return format === 'jsonl' ? parseJsonl(text) : parseCsv(text);
+  return refuseUnstorable(format === 'jsonl' ? parseJsonl(text) : parseCsv(text));
+}
+
+/** A record holding text PostgreSQL cannot store (a NUL, a lone surrogate) is a line error, naming the field. */
+function refuseUnstorable(parsed: ParsedRecords): ParsedRecords {
+  const records: RawRecord[] = [];
+  for (const rec of parsed.records) {
+    const found = findUnstorableText(rec.fields, '');
+    if (found) parsed.errors.push({ line: rec.line, reason: `${found.field} ${found.reason}` });
+    else records.push(rec);
+  }
+  return { records, errors: parsed.errors };
 }
 
 function parseJsonl(text: string): ParsedRecords {
