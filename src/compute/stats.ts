@@ -226,7 +226,10 @@ export interface RoiBootstrapOptions {
 
 export interface RoiSummary {
   roi: string;
+  /** Voxels the aggregates average: those of the ROI whose metric is defined (not NaN). */
   nVoxels: number;
+  /** Voxels of the ROI whose metric is undefined (constant over the stimuli), left out. */
+  nUndefined: number;
   mean: number;
   median: number;
   meanCi: [number, number];
@@ -338,9 +341,11 @@ export async function roiBootstrap(
       medians[b] = nanMedian(values);
     }
     const pointValues = Float64Array.from(members, (k) => point[k]);
+    const nDefined = pointValues.filter((x) => !Number.isNaN(x)).length;
     return {
       roi,
-      nVoxels: members.length,
+      nVoxels: nDefined,
+      nUndefined: members.length - nDefined,
       mean: nanMean(pointValues),
       median: nanMedian(pointValues),
       meanCi: [percentile(means, lowQ), percentile(means, highQ)],
