@@ -102,6 +102,14 @@ def convert(sd, heads=10):
     return model.eval(), cfg
 
 
+def load_checkpoint(path):
+    """A Lightning checkpoint holds more than tensors (hyperparameters, optimiser state), which
+    torch >= 2.6 refuses to unpickle by default: weights_only=False is needed. That unpickles,
+    i.e. EXECUTES, whatever code the file carries, so convert only checkpoints from a source you
+    trust (the official release, your own training). torch 1.13 has the argument too (default False)."""
+    return torch.load(path, map_location='cpu', weights_only=False)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('checkpoint', nargs='?')
@@ -118,7 +126,7 @@ def main():
         return
     if not args.checkpoint:
         ap.error('give a checkpoint file or --self-test')
-    sd = official_state_dict(torch.load(args.checkpoint, map_location='cpu'))
+    sd = official_state_dict(load_checkpoint(args.checkpoint))
     model, cfg = convert(sd, args.heads)
     name = os.path.basename(args.checkpoint)
     arch = f"BraInCoRL HyperweightsPredictorModel from {name}: E={cfg['embed_dim']}, width {cfg['width']}, {cfg['blocks']} blocks, {cfg['heads']} heads, SwiGLU {cfg['ffn_hidden']}, {cfg['registers']} registers"

@@ -2,7 +2,7 @@
 // stimulus rows of every repeat, so an import never holds the whole
 // [n_repeats, n_stimuli, n_voxels] array. Same definition as `noiseCeiling` in ./stats (which
 // takes the whole array); a test holds the two to each other.
-import { ncPercentFromSnr, type NoiseCeiling } from './stats';
+import { ncPercentFromSnr, ncsnrFromNoiseVariance, type NoiseCeiling } from './stats';
 
 /**
  * Accumulates, per voxel, the sum over stimuli of the variance across repeats (ddof 1), from
@@ -49,13 +49,15 @@ export class RepeatVariance {
     const noiseVariance = new Float64Array(n);
     const ncsnr = new Float64Array(n);
     const ncPercent = new Float64Array(n);
+    let nUndefined = 0;
     for (let j = 0; j < n; j++) {
       const nv = this.sumVar[j] / this.stimuli / totalVariance[j];
       noiseVariance[j] = nv;
-      ncsnr[j] = Math.sqrt(Math.max(0, 1 - nv)) / Math.sqrt(nv);
+      ncsnr[j] = ncsnrFromNoiseVariance(nv);
       ncPercent[j] = ncPercentFromSnr(ncsnr[j], nAveraged);
+      if (Number.isNaN(ncPercent[j])) nUndefined++;
     }
-    return { ncsnr, noiseVariance, ncPercent, nAveraged };
+    return { ncsnr, noiseVariance, ncPercent, nAveraged, nUndefined };
   }
 }
 

@@ -39,7 +39,13 @@ import { cachedGraph, gemm, gram, type Matrix } from './onnx/kernels';
 
 const { log, max, sqrt } = Math;
 
-/** How a validation fold is scored (per voxel). himalaya's solver default is `l2_neg_loss`. */
+/**
+ * How a validation fold is scored (per voxel): `l2_neg_loss` (minus the mean squared error),
+ * `r2` (1 - SS_res / SS_tot of the fold) or `correlation` (Pearson r). himalaya's RidgeCV and
+ * solve_ridge_cv_svd default to `l2_neg_loss`. The criteria are not interchangeable: the mean over
+ * folds of R^2 weighs each fold by 1 / SS_tot, so folds with less response variance count more,
+ * and on data whose variance changes across folds the two choose different alphas.
+ */
 export type RidgeScore = 'r2' | 'correlation' | 'l2_neg_loss';
 
 export interface RidgeCvOptions {
@@ -50,7 +56,7 @@ export interface RidgeCvOptions {
    * which must partition 0..n_samples-1 (each sample validated exactly once, as KFold/GroupKFold).
    */
   folds?: number | readonly ArrayLike<number>[];
-  /** Default 'r2' (himalaya's RidgeCV.score); 'correlation' is Pearson r per voxel. */
+  /** Validation score maximised over alphas. Default 'l2_neg_loss', as himalaya's RidgeCV. */
   score?: RidgeScore;
   /**
    * 'best': the alpha with the highest mean validation score (ties go to the larger alpha).
@@ -161,7 +167,7 @@ export async function ridgeCv(
   const alphas = Float64Array.from(options.alphas);
   const na = alphas.length;
   check(na > 0 && alphas.every((a) => Number.isFinite(a) && a >= 0), 'INVALID_ARGUMENT', 'alphas must be finite and >= 0');
-  const score = options.score ?? 'r2';
+  const score = options.score ?? 'l2_neg_loss';
   const selection = options.alphaSelection ?? 'best';
   const fitIntercept = options.fitIntercept ?? false;
   const voxelBatch = Math.max(1, Math.floor(options.voxelBatch ?? 4096));

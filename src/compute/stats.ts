@@ -114,6 +114,18 @@ export interface NoiseCeiling {
   /** Noise ceiling in percent of variance for data averaged over `nAveraged` trials, (n_voxels,). */
   ncPercent: Float64Array;
   nAveraged: number;
+  /** Voxels with no across-repeat variance (noise variance 0 or 0/0): NaN ncsnr and NC%. */
+  nUndefined: number;
+}
+
+/**
+ * ncsnr from the noise variance of z-scored betas. Undefined (NaN) without noise: a voxel constant
+ * across repeats (0/0 when it is constant over all trials) has no measurable ceiling, and calling
+ * it 100% would lift medians and shrink normalised scores.
+ */
+export function ncsnrFromNoiseVariance(noiseVariance: number): number {
+  if (!(noiseVariance > 0) || !Number.isFinite(noiseVariance)) return Number.NaN;
+  return Math.sqrt(Math.max(0, 1 - noiseVariance)) / Math.sqrt(noiseVariance);
 }
 
 /**
@@ -162,17 +174,20 @@ export function noiseCeiling(
   const noiseVariance = new Float64Array(v);
   const ncsnr = new Float64Array(v);
   const ncPercent = new Float64Array(v);
+  let nUndefined = 0;
   for (let j = 0; j < v; j++) {
     const nv = within[j] / (nStimuli * (nReps - 1)) / total[j];
     noiseVariance[j] = nv;
-    ncsnr[j] = Math.sqrt(Math.max(0, 1 - nv)) / Math.sqrt(nv);
+    ncsnr[j] = ncsnrFromNoiseVariance(nv);
     ncPercent[j] = ncPercentFromSnr(ncsnr[j], options.nAveraged);
+    if (Number.isNaN(ncPercent[j])) nUndefined++;
   }
-  return { ncsnr, noiseVariance, ncPercent, nAveraged: options.nAveraged };
+  return { ncsnr, noiseVariance, ncPercent, nAveraged: options.nAveraged, nUndefined };
 }
 
-/** NC% = 100 ncsnr^2 / (ncsnr^2 + 1 / nAveraged). */
+/** NC% = 100 ncsnr^2 / (ncsnr^2 + 1 / nAveraged); NaN (undefined ceiling) stays NaN. */
 export function ncPercentFromSnr(ncsnr: number, nAveraged: number): number {
+  if (Number.isNaN(ncsnr)) return Number.NaN;
   const s2 = ncsnr * ncsnr;
   if (!Number.isFinite(s2)) return 100;
   return (100 * s2) / (s2 + 1 / nAveraged);
@@ -226,7 +241,10 @@ export interface RoiBootstrapOptions {
 
 export interface RoiSummary {
   roi: string;
+  /** Voxels the aggregates average: those of the ROI whose metric is defined (not NaN). */
   nVoxels: number;
+  /** Voxels of the ROI whose metric is undefined (constant over the stimuli), left out. */
+  nUndefined: number;
   mean: number;
   median: number;
   meanCi: [number, number];
@@ -338,9 +356,11 @@ export async function roiBootstrap(
       medians[b] = nanMedian(values);
     }
     const pointValues = Float64Array.from(members, (k) => point[k]);
+    const nDefined = pointValues.filter((x) => !Number.isNaN(x)).length;
     return {
       roi,
-      nVoxels: members.length,
+      nVoxels: nDefined,
+      nUndefined: members.length - nDefined,
       mean: nanMean(pointValues),
       median: nanMedian(pointValues),
       meanCi: [percentile(means, lowQ), percentile(means, highQ)],

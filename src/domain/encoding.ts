@@ -9,6 +9,9 @@ import { requireUuid } from './validate';
 /** 10^-3 ... 10^5, one per decade (BraInCoRL's baseline range). */
 export const DEFAULT_ALPHAS = Array.from({ length: 9 }, (_, i) => 10 ** (i - 3));
 const MAX_ALPHAS = 100;
+/** Validation scores a voxel's alpha may be chosen by; the first is himalaya RidgeCV's default. */
+export const RIDGE_SELECTION_SCORES = ['l2_neg_loss', 'r2', 'correlation'] as const;
+export type RidgeSelectionScore = (typeof RIDGE_SELECTION_SCORES)[number];
 
 export interface EncodingRidgeRequest {
   featureSetId: string;
@@ -16,6 +19,7 @@ export interface EncodingRidgeRequest {
   testStimulusIds?: string[] | null;
   alphas?: number[] | null;
   folds?: number | null;
+  selectionScore?: RidgeSelectionScore | null;
   bootstrapSamples?: number | null;
   benchmarkId?: string | null;
   idempotencyKey?: string | null;
@@ -30,6 +34,9 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
   });
   const folds = input.folds ?? 5;
   if (!Number.isInteger(folds) || folds < 2 || folds > 50) throw badInput(`folds must be an integer from 2 to 50 (got ${folds})`, 'folds');
+  const selectionScore = input.selectionScore ?? 'l2_neg_loss';
+  if (!RIDGE_SELECTION_SCORES.includes(selectionScore))
+    throw badInput(`selectionScore must be one of ${RIDGE_SELECTION_SCORES.join(', ')} (got ${selectionScore})`, 'selectionScore');
   const bootstrapSamples = input.bootstrapSamples ?? 1000;
   if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
@@ -50,6 +57,7 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
       testStimulusIds: [...test].sort(),
       alphas,
       folds,
+      selectionScore,
       bootstrapSamples,
       seed: 0,
     },

@@ -116,6 +116,7 @@ export async function submitVqaEval(
     artifactId: string;
     format?: VqaFileFormatInput | null;
     bootstrapSamples?: number | null;
+    scoringMode?: 'official' | 'normalized' | null;
     idempotencyKey?: string | null;
   },
 ) {
@@ -131,6 +132,8 @@ export async function submitVqaEval(
   if (set && set.datasetId !== subject.datasetId)
     throw badInput(`Subject ${subject.name} belongs to another dataset than the benchmark's images`, 'subjectId');
   const artifact = await loadArtifact(ctx, input.artifactId, 'artifactId');
+  const scoringMode = input.scoringMode ?? 'official';
+  if (scoringMode !== 'official' && scoringMode !== 'normalized') throw badInput(`scoringMode must be official or normalized (got ${scoringMode})`, 'scoringMode');
   const bootstrapSamples = input.bootstrapSamples ?? 1000;
   if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
@@ -143,7 +146,7 @@ export async function submitVqaEval(
     subjectId: subject.id,
     visibility: dataset.visibility,
     idempotencyKey: input.idempotencyKey,
-    params: { benchmarkId: benchmark.id, artifactId: artifact.id, format: input.format?.toLowerCase() ?? null, bootstrapSamples, seed: 0 },
+    params: { benchmarkId: benchmark.id, artifactId: artifact.id, format: input.format?.toLowerCase() ?? null, bootstrapSamples, scoringMode, seed: 0 },
   });
   return run;
 }

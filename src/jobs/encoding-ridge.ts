@@ -5,7 +5,7 @@ import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } fro
 import { sharedEngine } from '../compute/engine-instance';
 import { explainedVariance, nanMean, nanMedian, pearsonR, r2Score } from '../compute/metrics';
 import { affine, matrix } from '../compute/onnx';
-import { ridgeCv } from '../compute/ridge';
+import { ridgeCv, type RidgeScore } from '../compute/ridge';
 import { ceilingNormalize, roiBootstrap, type RoiSummary } from '../compute/stats';
 import { loadSplit, loadVector, type Split } from './io/load-arrays';
 import { saveArray } from './io/outputs';
@@ -20,6 +20,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
     testStimulusIds: string[];
     alphas: number[];
     folds: number;
+    selectionScore?: RidgeScore;
     bootstrapSamples: number;
     seed: number;
   };
@@ -46,8 +47,10 @@ export const encodingRidge: JobHandler = async (ctx) => {
   const engine = await sharedEngine();
   ctx.recordProvenance({ engine: engine.provenance });
   await ctx.progress(0.15, `fitting ridge: ${p.folds} folds x ${p.alphas.length} alphas x ${nVoxels} voxels`);
-  const fit = await ridgeCv(engine, X.train, Y.train, { alphas: p.alphas, folds: p.folds, fitIntercept: true, score: 'r2' });
-  ctx.recordProvenance({ ridgeSeconds: fit.timings });
+  // Runs queued before the parameter existed chose alphas by mean validation R^2.
+  const selectionScore = p.selectionScore ?? 'r2';
+  const fit = await ridgeCv(engine, X.train, Y.train, { alphas: p.alphas, folds: p.folds, fitIntercept: true, score: selectionScore });
+  ctx.recordProvenance({ ridgeSeconds: fit.timings, selectionScore });
 
   await ctx.progress(0.7, 'scoring held-out stimuli');
   const prediction = await affine(engine, X.test, matrix(fit.weights, fit.nFeatures, nVoxels), fit.intercept);
@@ -146,7 +149,8 @@ function pointSummary(roi: string, idx: ArrayLike<number>, values: Float64Array)
   const picked = Array.from(idx, (j) => values[j]);
   const mean = nanMean(picked);
   const median = nanMedian(picked);
-  return { roi, nVoxels: picked.length, mean, median, meanCi: [NaN, NaN], medianCi: [NaN, NaN], nBootstrap: 0 };
+  const nDefined = picked.filter((x) => !Number.isNaN(x)).length;
+  return { roi, nVoxels: nDefined, nUndefined: picked.length - nDefined, mean, median, meanCi: [NaN, NaN], medianCi: [NaN, NaN], nBootstrap: 0 };
 }
 
 function finiteOrNull(x: number): number | null {

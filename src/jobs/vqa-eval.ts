@@ -13,7 +13,9 @@ const METRIC = 'vqa_accuracy';
 const MISSING_IN_PROVENANCE = 50;
 
 export const vqaEval: JobHandler = async (ctx) => {
-  const p = ctx.params as { benchmarkId: string; artifactId: string; format: TextFormat | null; bootstrapSamples: number; seed: number };
+  const p = ctx.params as { benchmarkId: string; artifactId: string; format: TextFormat | null; bootstrapSamples: number; seed: number; scoringMode?: 'official' | 'normalized' };
+  // Runs queued before the parameter existed were scored with every answer normalised.
+  const scoringMode = p.scoringMode ?? 'normalized';
   const [source, artifact, subject, model] = await Promise.all([
     ctx.db.vqaSource.findUnique({ where: { benchmarkId: p.benchmarkId } }),
     ctx.db.artifact.findUnique({ where: { id: p.artifactId } }),
@@ -27,7 +29,11 @@ export const vqaEval: JobHandler = async (ctx) => {
     inputs: { answers: artifact.sha256, benchmark: source.sha256 },
     model: model?.name ?? null,
     subject: subject?.name ?? null,
-    normalization: 'official VQA (processPunctuation + processDigitArticle), applied to every answer and reference',
+    scoringMode,
+    normalization:
+      scoringMode === 'official'
+        ? 'vqaEval.py exactly: processPunctuation + processDigitArticle only when references differ, leave-one-out over references'
+        : 'official VQA (processPunctuation + processDigitArticle), applied to every answer and reference',
   });
 
   await ctx.progress(0.05, 'reading answers');
@@ -42,7 +48,7 @@ export const vqaEval: JobHandler = async (ctx) => {
     });
 
   await ctx.progress(0.2, `scoring ${questions.length} questions on ${byRoi.size} answer set(s), ${p.bootstrapSamples} bootstrap resamples`);
-  const scorer = new VqaScorer(questions, { nBootstrap: p.bootstrapSamples, seed: p.seed });
+  const scorer = new VqaScorer(questions, { nBootstrap: p.bootstrapSamples, seed: p.seed, mode: scoringMode });
   const roiIds = new Map((subject?.rois ?? []).map((r) => [r.name, r.id]));
   const scores: ScoreRecord[] = [];
   const results = new Map<string, AnswerSetScore>();
@@ -54,9 +60,9 @@ export const vqaEval: JobHandler = async (ctx) => {
     results.set(roi, result);
     const prefix = roi ? `roi:${roi}` : '';
     const common = { metric: METRIC, benchmarkId: ctx.run.benchmarkId, roiId: roi ? (roiIds.get(roi) ?? null) : null };
-    scores.push({ ...common, ...summaryScore(result.overall, p.bootstrapSamples), scope: prefix || 'all' });
+    scores.push({ ...common, ...summaryScore(result.overall, p.bootstrapSamples, scoringMode), scope: prefix || 'all' });
     for (const [category, s] of result.categories)
-      scores.push({ ...common, ...summaryScore(s, p.bootstrapSamples), scope: `${prefix ? `${prefix}|` : ''}category:${category}` });
+      scores.push({ ...common, ...summaryScore(s, p.bootstrapSamples, scoringMode), scope: `${prefix ? `${prefix}|` : ''}category:${category}` });
     const unanswered = result.questions.flatMap((r, i) => (r.answered ? [] : [{ questionId: r.questionId, line: stored[i].line }]));
     missing[roi || 'all'] = { count: unanswered.length, first: unanswered.slice(0, MISSING_IN_PROVENANCE) };
   }
@@ -98,12 +104,12 @@ export const vqaEval: JobHandler = async (ctx) => {
   return { outputs: { perQuestion: out.id }, scores };
 };
 
-function summaryScore(s: Summary, nBootstrap: number): Omit<ScoreRecord, 'metric'> {
+function summaryScore(s: Summary, nBootstrap: number, scoringMode: string): Omit<ScoreRecord, 'metric'> {
   return {
     value: s.value,
     ciLow: s.ciLow,
     ciHigh: s.ciHigh,
     n: s.n,
-    extra: { chance: s.chance, prior: s.prior, n: s.n, missing: s.nMissing, nBootstrap },
+    extra: { chance: s.chance, prior: s.prior, n: s.n, missing: s.nMissing, nBootstrap, scoringMode },
   };
 }

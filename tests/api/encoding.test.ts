@@ -28,10 +28,12 @@ describe('ENCODING_RIDGE', () => {
     const { submitEncodingRidge: submitted } = await api.ok(SUBMIT, { i: { featureSetId: s.featureSets.clip, responseSetId: s.responseSetId, bootstrapSamples: 200 } });
     // The default split is NSD's: the stimuli every subject saw.
     expect(submitted.params.testStimulusIds).toHaveLength(80);
+    // Alphas are chosen by himalaya RidgeCV's default criterion unless the request names another.
+    expect(submitted.params.selectionScore).toBe('l2_neg_loss');
     const done = await waitForRun(api, submitted.id, 120_000);
     expect(done.error).toBeNull();
     expect(done.status).toBe('SUCCEEDED');
-    expect(done.provenance).toMatchObject({ nTrain: 300, nTest: 80, engine: { provider: 'cpu' } });
+    expect(done.provenance).toMatchObject({ nTrain: 300, nTest: 80, engine: { provider: 'cpu' }, selectionScore: 'l2_neg_loss' });
     expect(done.provenance.inputs.features).toMatch(/^[0-9a-f]{64}$/);
 
     const { run } = await api.ok(`query($id: ID!) { run(id: $id) { outputs { name artifact { downloadUrl shape } }

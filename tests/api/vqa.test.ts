@@ -78,13 +78,14 @@ describe('VQA benchmarks and VQA_EVAL', () => {
       'q1,green,V1', 'q2,3,V1', 'q3,green,V1',
       'q4,kitchen,FFA',
     ].join('\n');
-    const { answers, body: sub } = await submit(bench.id, csv, { idempotencyKey: uniqueName('vqa') });
+    const { answers, body: sub } = await submit(bench.id, csv, { idempotencyKey: uniqueName('vqa'), scoringMode: 'normalized' });
     expect(sub.errors).toBeUndefined();
     const done = await waitForRun(api, sub.data!.submitVqaEval.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('SUCCEEDED');
     expect(done.provenance.inputs).toEqual({ answers: answers.sha256, benchmark: artifact.sha256 });
     expect(done.provenance.codeVersion).toBeTruthy();
+    expect(done.provenance.scoringMode).toBe('normalized');
     // The unanswered question is reported with its benchmark line, and scored as wrong.
     expect(done.provenance.missing.all).toEqual({ count: 1, first: [{ questionId: 'q7', line: 7 }] });
 
@@ -97,6 +98,8 @@ describe('VQA benchmarks and VQA_EVAL', () => {
     expect(by['category:count'].value).toBeCloseTo(1, 12);
     expect(by['category:scene'].value).toBeCloseTo(2 / 3, 12);
     expect(by.all.value).toBeCloseTo(2 / 3, 12); // macro over categories
+    expect(by.all.extra.scoringMode).toBe('normalized');
+
     // Baselines: chance = uniform guess among choices / the category's answers; prior = the
     // category's most frequent reference ("blue" by alphabet for color, "1" for count, "kitchen").
     expect(by.all.extra).toMatchObject({ n: 8, missing: 1 });
@@ -127,6 +130,23 @@ describe('VQA benchmarks and VQA_EVAL', () => {
     expect(leaderboard.edges[0].node.provenance.inputs.benchmark).toBe(artifact.sha256);
     const { leaderboard: v1 } = await api.ok(`query($b: ID!) { leaderboard(benchmarkId: $b, roi: "V1") { totalCount edges { node { value } } } }`, { b: bench.id });
     expect(v1.edges[0].node.value).toBeCloseTo((1 / 3 + 0.5 + 0) / 3, 12);
+
+    // The same answers scored by default, as vqaEval.py does: one reference leaves an empty
+    // leave-one-out subset, so every scene answer scores 0; count questions have differing
+    // references and are normalised (1); multiple choice is unchanged (1/3).
+    const official = await submit(bench.id, csv, { idempotencyKey: uniqueName('vqa') });
+    expect(official.body.errors).toBeUndefined();
+    const officialRun = await waitForRun(api, official.body.data!.submitVqaEval.id);
+    expect(officialRun.provenance.scoringMode).toBe('official');
+    const { run: scored } = await api.ok(`query($id: ID!) { run(id: $id) { scores(metric: "vqa_accuracy") { scope value extra } } }`, { id: officialRun.id });
+    const off = Object.fromEntries(scored.scores.map((s: any) => [s.scope, s]));
+    expect(off['category:scene'].value).toBe(0);
+    expect(off['category:count'].value).toBeCloseTo(1, 12);
+    expect(off.all.value).toBeCloseTo((1 / 3 + 1 + 0) / 3, 12);
+    expect(off.all.extra.scoringMode).toBe('official');
+    // Both runs on the board, each showing how it was scored.
+    const { leaderboard: both } = await api.ok(`query($b: ID!) { leaderboard(benchmarkId: $b) { edges { node { value provenance run { id } } } } }`, { b: bench.id });
+    expect(both.edges.map((e: any) => [e.node.run.id, e.node.provenance.scoringMode]).sort()).toEqual([[done.id, 'normalized'], [officialRun.id, 'official']].sort());
     const { leaderboard: v1Count } = await api.ok(`query($b: ID!) { leaderboard(benchmarkId: $b, roi: "V1", category: "count") { scope edges { node { value } } } }`, {
       b: bench.id,
     });

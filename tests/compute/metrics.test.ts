@@ -57,6 +57,17 @@ describe('bootstrap ROI summaries', () => {
       }
     }
   });
+  test('n counts the voxels averaged: a voxel constant over the stimuli is left out and counted apart', async () => {
+    const engine = await cpuEngine();
+    const n = 12;
+    const yData = Float64Array.from({ length: n * 3 }, (_, i) => (i % 3 === 1 ? 2.5 : Math.sin(i)));
+    const pData = Float64Array.from({ length: n * 3 }, (_, i) => Math.sin(i) + 0.3 * Math.cos(3 * i));
+    const [all] = await roiBootstrap(engine, matrix(yData, n, 3), matrix(pData, n, 3), { all: [0, 1, 2] }, { metric: 'pearson', nBootstrap: 20 });
+    expect(all.nVoxels).toBe(2);
+    expect(all.nUndefined).toBe(1);
+    const r = pearsonR(matrix(yData, n, 3), matrix(pData, n, 3));
+    expect(all.mean).toBeCloseTo((r[0] + r[2]) / 2, 6);
+  });
   test('seeded resampling is reproducible', async () => {
     const engine = await cpuEngine();
     const a = await roiBootstrap(engine, y, yhat, fx.rois, { metric: 'explainedVariance', nBootstrap: 50, seed: 11 });

@@ -1,5 +1,6 @@
 import { RepeatVariance } from '../../src/compute/response-stats';
-import { noiseCeiling, VoxelMomentsAccumulator } from '../../src/compute/stats';
+import { ceilingNormalize, noiseCeiling, VoxelMomentsAccumulator } from '../../src/compute/stats';
+import { nanMedian } from '../../src/compute/metrics';
 import { Rng } from '../../src/compute/random';
 
 describe('streamed NSD noise ceiling', () => {
@@ -43,5 +44,40 @@ describe('streamed NSD noise ceiling', () => {
       expect(nc.ncPercent[j]).toBeGreaterThan(100 / (1 + sigma ** 2 / R) - 1.5);
       expect(nc.ncPercent[j]).toBeLessThan(100 / (1 + sigma ** 2 / R) + 1.5);
     });
+  });
+
+  it('leaves a voxel without across-repeat variance undefined: NaN, counted, out of medians and normalisation', () => {
+    // Voxel 0 is constant over every trial (noise variance 0/0), voxel 1 repeats exactly (noise
+    // variance 0), voxels 2-4 are noisy. Only 2-4 have a ceiling.
+    const [R, N, V] = [3, 40, 5];
+    const rng = new Rng(5);
+    const signal = Float64Array.from({ length: N * V }, () => rng.normal());
+    const reps = [0, 1, 2].map(() =>
+      Float32Array.from(signal, (x, i) => {
+        const j = i % V;
+        return j === 0 ? 4 : j === 1 ? x : x + 0.7 * rng.normal();
+      }),
+    );
+    const data = new Float32Array(R * N * V);
+    reps.forEach((r, k) => data.set(r, k * N * V));
+    const whole = noiseCeiling({ data, nReps: R, nStimuli: N, nVoxels: V }, { nAveraged: R });
+    const spread = new RepeatVariance(V, R);
+    const moments = new VoxelMomentsAccumulator(V);
+    reps.forEach((r) => moments.push(r));
+    spread.add(reps, N);
+    const streamed = spread.noiseCeiling(moments.variance(1), R);
+    for (const nc of [whole, streamed]) {
+      expect(nc.nUndefined).toBe(2);
+      expect(nc.ncPercent[0]).toBeNaN();
+      expect(nc.ncPercent[1]).toBeNaN();
+      expect(nc.ncsnr[1]).toBeNaN();
+      for (let j = 2; j < V; j++) expect(nc.ncPercent[j]).toBeGreaterThan(0);
+      const defined = Array.from(nc.ncPercent.subarray(2)).sort((a, b) => a - b);
+      expect(nanMedian(nc.ncPercent)).toBeCloseTo(defined[1], 12);
+      const normalized = ceilingNormalize([0.5, 0.5, 0.5, 0.5, 0.5], nc.ncPercent).normalized;
+      expect(normalized[0]).toBeNaN();
+      expect(normalized[1]).toBeNaN();
+      expect(normalized[2]).toBeCloseTo(0.5 / (nc.ncPercent[2] / 100), 12);
+    }
   });
 });

@@ -24,6 +24,9 @@ interface RidgeFixture {
   predictions: number[];
   sklearnWeights: number[];
   sklearnIntercept: number[];
+  otherScore?: RidgeScore;
+  otherBestAlphas?: number[];
+  nCriteriaDisagree?: number;
 }
 
 const cases = ['kfold_r2', 'kfold_r2_intercept', 'groups_corr_intercept', 'kfold_conservative', 'wide_l2', 'kfold_blocked'];
@@ -71,5 +74,22 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
     expect(kFoldValidationSets(12, 5).map((s) => s.length)).toEqual([3, 3, 2, 2, 2]);
     const fx = fixture<RidgeFixture>('ridge_cv_kfold_r2.json');
     expect(kFoldValidationSets(fx.n, 5).map((s) => Array.from(s))).toEqual(fx.folds);
+  });
+
+  // himalaya RidgeCV(alphas, fit_intercept=True, cv=5) with default solver parameters, on data
+  // where mean validation MSE and mean validation R^2 disagree on many voxels.
+  test('the default criterion is himalaya RidgeCV\'s (mean validation MSE), and r2 is another choice', async () => {
+    const fx = fixture<RidgeFixture>('ridge_cv_himalaya_default_drift.json');
+    expect(fx.score).toBe('l2_neg_loss');
+    expect(fx.nCriteriaDisagree).toBeGreaterThanOrEqual(10);
+    const engine = await cpuEngine();
+    const X = matrix(Float32Array.from(fx.X), fx.n, fx.d);
+    const Y = matrix(Float32Array.from(fx.Y), fx.n, fx.v);
+    const byDefault = await ridgeCv(engine, X, Y, { alphas: fx.alphas, fitIntercept: true });
+    expect(Array.from(byDefault.bestAlphas)).toEqual(fx.bestAlphas);
+    expect(maxRelativeError(byDefault.cvScores, fx.cvScores)).toBeLessThan(1e-4);
+    expect(maxRelativeError(byDefault.weights, fx.weights)).toBeLessThan(1e-4);
+    const byR2 = await ridgeCv(engine, X, Y, { alphas: fx.alphas, fitIntercept: true, score: fx.otherScore });
+    expect(Array.from(byR2.bestAlphas)).toEqual(fx.otherBestAlphas);
   });
 });

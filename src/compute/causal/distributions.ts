@@ -91,9 +91,23 @@ export function normalCdf(z: number): number {
   return z >= 0 ? 1 - half : half;
 }
 
+/** ln P(Z <= z) for Z ~ N(0, 1), with full relative precision far into the lower tail (no underflow). */
+export function logNormalCdf(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  if (z === Infinity) return 0;
+  if (z === -Infinity) return -Infinity;
+  if (z > 0) return Math.log1p(-0.5 * upperGammaRegularised(0.5, (z * z) / 2));
+  return Math.log(0.5) + logUpperGammaRegularised(0.5, (z * z) / 2);
+}
+
 /** Q(a, x) = Gamma(a, x) / Gamma(a): series for x < a + 1, continued fraction beyond. */
 function upperGammaRegularised(a: number, x: number): number {
-  if (x <= 0) return 1;
+  return Math.exp(logUpperGammaRegularised(a, x));
+}
+
+/** ln Q(a, x), so that tails far below the smallest double keep their value. */
+function logUpperGammaRegularised(a: number, x: number): number {
+  if (x <= 0) return 0;
   const lnFront = a * Math.log(x) - x - logGamma(a);
   if (x < a + 1) {
     let term = 1 / a;
@@ -103,7 +117,7 @@ function upperGammaRegularised(a: number, x: number): number {
       sum += term;
       if (Math.abs(term) < Math.abs(sum) * 1e-17) break;
     }
-    return 1 - sum * Math.exp(lnFront);
+    return Math.log1p(-sum * Math.exp(lnFront));
   }
   const tiny = 1e-300;
   let b = x + 1 - a;
@@ -122,58 +136,263 @@ function upperGammaRegularised(a: number, x: number): number {
     h *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(lnFront) * h;
+  return lnFront + Math.log(h);
+}
+
+// ------------------------------------------------------------------ noncentral t
+//
+// T = (Z + delta) / S with Z ~ N(0, 1) and S = sqrt(V / df), V ~ chi^2(df), so
+//   P(T <= t) = E[Phi(t S - delta)]   and   P(T > t) = E[Phi(delta - t S)].
+// Both are one-dimensional integrals over the density of S, computed in log space: the integrand
+// is exp(ln Phi(.) + ln f_S(s) - its maximum), the maximum added back as a logarithm. The log of the
+// integrand is concave in s for df >= 1 (ln Phi is concave, ln f_S = const + (df - 1) ln s - df s^2 / 2),
+// so it has one mode, found by safeguarded Newton; the integration range is where the integrand
+// is within e^-46 of its mode, and adaptive Gauss-Kronrod (7-15) integrates it to ~1e-15 of the
+// total. Each tail is computed directly, never as 1 minus the other, so far tails keep their
+// relative precision (down to ~1e-300) at any delta and df. The twin-series algorithms (AS 243)
+// sum Poisson weights exp(-delta^2 / 2) (delta / sqrt 2)^j / j! from j = 0, which underflow for
+// |delta| above ~38.5 and give 0 there; this form has no such limit.
+
+/** ln of the part of ln Gamma(a) beyond Stirling's leading terms, without their cancellation. */
+function stirlingCorrection(a: number): number {
+  if (a >= 8) {
+    const a2 = a * a;
+    return (1 / 12 - (1 / 360 - (1 / 1260 - 1 / (1680 * a2)) / a2) / a2) / a;
+  }
+  return logGamma(a) - ((a - 0.5) * Math.log(a) - a + 0.5 * Math.log(2 * Math.PI));
 }
 
 /**
- * P(T <= t) for T ~ noncentral t(df, delta): Lenth's algorithm AS 243 (Guenther's twin series).
- * Accurate to ~1e-12 for |delta| up to about 37; beyond, the series' Poisson weights underflow and
- * the result is the normal tail, which is then exact to double precision anyway.
+ * ln f_S(s) for S = sqrt(V / df), V ~ chi^2(df), a = df / 2:
+ * ln 2 + a ln a - ln Gamma(a) + (2a - 1) ln s - a s^2, rearranged so that large df loses no digits.
+ */
+function logScaledChiDensity(s: number, a: number, constant: number): number {
+  // s^2 - 1 - ln s^2 >= 0; near s = 1 through log1p so large df keeps its digits.
+  const w = s * s - 1;
+  const excess = Math.abs(w) < 0.5 ? w - Math.log1p(w) : w - 2 * Math.log(s);
+  return constant - a * excess - Math.log(s);
+}
+
+const GK_NODES = [
+  0.991455371120812639206854697526329, 0.949107912342758524526189684047851, 0.864864423359769072789712788640926,
+  0.741531185599394439863864773280788, 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+  0.207784955007898467600689403773245, 0,
+];
+const GK_WEIGHTS = [
+  0.02293532201052922496373200805897, 0.063092092629978553290700663189204, 0.104790010322250183839876322541518,
+  0.140653259715525918745189590510238, 0.16900472663926790282658342659855, 0.190350578064785409913256402421014,
+  0.204432940075298892414161999234649, 0.209482141084727828012999174891714,
+];
+const GAUSS7_WEIGHTS = [0.129484966168869693270611432679082, 0.27970539148927666790146777142378, 0.381830050505118944950369775488975, 0.417959183673469387755102040816327];
+
+/** Integral of exp(logF) over [a, b] by Gauss-Kronrod 15 with its Gauss 7 error estimate. */
+function kronrod(logF: (x: number) => number, shift: number, a: number, b: number): { value: number; error: number } {
+  const mid = (a + b) / 2;
+  const half = (b - a) / 2;
+  let k = 0;
+  let g = 0;
+  for (let i = 0; i < 8; i++) {
+    const x = GK_NODES[i] * half;
+    const f = i === 7 ? Math.exp(logF(mid) - shift) : Math.exp(logF(mid - x) - shift) + Math.exp(logF(mid + x) - shift);
+    k += GK_WEIGHTS[i] * f;
+    if (i % 2 === 1) g += GAUSS7_WEIGHTS[(i - 1) / 2] * f;
+  }
+  return { value: k * half, error: Math.abs(k - g) * half };
+}
+
+/** ln of the integral over s > 0 of exp(logG(s)), logG concave with derivative dLogG. */
+function logIntegralOfLogConcave(logG: (s: number) => number, dLogG: (s: number) => number, d2LogG: (s: number) => number, start: number): number {
+  // Mode: the root of the decreasing derivative, bracketed then refined by Newton with bisection fallback.
+  let lo = 0;
+  let hi = start;
+  while (dLogG(hi) > 0) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e300) return NaN;
+  }
+  let mode: number;
+  const tiny = 1e-300; // stands in for s = 0, where ln f_S may be -Infinity
+  if (lo === 0 && !(dLogG(tiny) > 0)) {
+    mode = 0; // the integrand decreases from s = 0 (df = 1 with t S pulling towards 0)
+  } else {
+    // Newton inside the bracket; a step that leaves it, or two steps that do not halve it, bisect.
+    let x = (lo + hi) / 2;
+    let width = hi - lo;
+    for (let i = 0; i < 400 && hi - lo > 1e-15 * hi; i++) {
+      const d1 = dLogG(x);
+      if (d1 === 0) break;
+      if (d1 > 0) lo = x;
+      else hi = x;
+      const d2 = d2LogG(x);
+      let next = d2 < 0 ? x - d1 / d2 : NaN;
+      if (!(next > lo && next < hi) || (i % 2 === 1 && hi - lo > width / 2)) next = (lo + hi) / 2;
+      if (i % 2 === 1) width = hi - lo;
+      x = next;
+    }
+    mode = x;
+  }
+  const peak = logG(mode > 0 ? mode : tiny);
+  if (peak === -Infinity) return -Infinity;
+  const curvature = -d2LogG(mode > 0 ? mode : tiny);
+  const scale = curvature > 0 && Number.isFinite(curvature) ? 1 / Math.sqrt(curvature) : Math.max(mode, 1);
+  // Range where the integrand is within e^-46 of its peak (beyond, a log-concave tail adds < 1e-19):
+  // doubling steps out of the mode, then bisection for the crossing, so that a sharp edge (a
+  // narrow Phi step against a wide density) is where the panels are, not between their nodes.
+  const drop = peak - 46;
+  const above = (s: number) => (s > 0 ? logG(s) : logG(tiny)) > drop;
+  const edge = (inside: number, outside: number) => {
+    let a = inside;
+    let b = outside;
+    // The edge is needed to a small fraction of the range only (the panels adapt below it).
+    for (let i = 0; i < 100 && Math.abs(b - a) > 1e-3 * Math.abs(b - mode); i++) {
+      const mid = (a + b) / 2;
+      if (above(mid)) a = mid;
+      else b = mid;
+    }
+    return b;
+  };
+  let left = mode;
+  for (let step = scale; left > 0; step *= 2) {
+    const next = Math.max(0, mode - step);
+    if (!above(next)) {
+      left = edge(left, next);
+      break;
+    }
+    left = next;
+  }
+  let right = mode;
+  for (let step = scale; ; step *= 2) {
+    const next = mode + step;
+    if (!above(next)) {
+      right = edge(right, next);
+      break;
+    }
+    right = next;
+  }
+  const f = (s: number) => (s > 0 ? logG(s) : logG(tiny));
+  // Adaptive Gauss-Kronrod, starting from 8 panels on each side of the mode.
+  const panels: [number, number][] = [];
+  for (const [a, b] of [[left, mode], [mode, right]]) {
+    if (b <= a) continue;
+    for (let i = 0; i < 8; i++) panels.push([a + ((b - a) * i) / 8, a + ((b - a) * (i + 1)) / 8]);
+  }
+  let total = 0;
+  const pending: { a: number; b: number; value: number; error: number }[] = [];
+  for (const [a, b] of panels) {
+    const r = kronrod(f, peak, a, b);
+    total += r.value;
+    pending.push({ a, b, ...r });
+  }
+  let result = 0;
+  for (let guard = 0; pending.length && guard < 2000; guard++) {
+    const p = pending.pop()!;
+    if (p.error <= 1e-15 * total || p.b - p.a <= 1e-13 * Math.max(Math.abs(p.a), Math.abs(p.b))) {
+      result += p.value;
+      continue;
+    }
+    const mid = (p.a + p.b) / 2;
+    const l = kronrod(f, peak, p.a, mid);
+    const r = kronrod(f, peak, mid, p.b);
+    total += l.value + r.value - p.value;
+    pending.push({ a: p.a, b: mid, ...l }, { a: mid, b: p.b, ...r });
+  }
+  for (const p of pending) result += p.value;
+  return peak + Math.log(result);
+}
+
+/** ln P(T <= t) (upper = false) or ln P(T > t) (upper = true) for T ~ noncentral t(df, delta). */
+function nctLogTail(t: number, df: number, delta: number, upper: boolean): number {
+  // P(T > t) = E[Phi(delta - t S)] = the lower tail at (-t, -delta).
+  const tt = upper ? -t : t;
+  const dd = upper ? -delta : delta;
+  const a = df / 2;
+  const constant = Math.log(2) + 0.5 * Math.log(a) - 0.5 * Math.log(2 * Math.PI) - stirlingCorrection(a);
+  const mills = (z: number) => Math.exp(-0.5 * z * z - 0.5 * Math.log(2 * Math.PI) - logNormalCdf(z));
+  const logG = (s: number) => logNormalCdf(tt * s - dd) + logScaledChiDensity(s, a, constant);
+  const dLogG = (s: number) => tt * mills(tt * s - dd) + (2 * a - 1) / s - 2 * a * s;
+  const d2LogG = (s: number) => {
+    const z = tt * s - dd;
+    const m = mills(z);
+    // z + m cancels far in the lower tail; there it is -1/z + 2/z^3 - 10/z^5 (Mills' ratio series).
+    const zPlusM = z < -20 ? (-1 + (2 - 10 / (z * z)) / (z * z)) / z : z + m;
+    return -tt * tt * m * zPlusM - (2 * a - 1) / (s * s) - 2 * a;
+  };
+  return logIntegralOfLogConcave(logG, dLogG, d2LogG, 1);
+}
+
+/** ln P(T <= t) for T ~ noncentral t(df, delta), exact far into the lower tail. */
+export function nctLogCdf(t: number, df: number, delta: number): number {
+  if (Number.isNaN(t) || Number.isNaN(delta) || !(df > 0)) return NaN;
+  if (t === Infinity) return 0;
+  if (t === -Infinity) return -Infinity;
+  return nctLogTail(t, df, delta, false);
+}
+
+/** P(T > t) for T ~ noncentral t(df, delta), computed as its own tail (not 1 - cdf). */
+export function nctSf(t: number, df: number, delta: number): number {
+  if (Number.isNaN(t) || Number.isNaN(delta) || !(df > 0)) return NaN;
+  if (t === Infinity) return 0;
+  if (t === -Infinity) return 1;
+  const lower = roughLowerTailFirst(t, df, delta);
+  if (!lower) {
+    const sf = Math.exp(nctLogTail(t, df, delta, true));
+    if (sf <= 0.5) return sf;
+  }
+  return 1 - Math.exp(nctLogTail(t, df, delta, false));
+}
+
+/**
+ * P(T <= t) for T ~ noncentral t(df, delta), any delta and df >= 1: the smaller tail is
+ * integrated directly and the larger one is 1 minus it, so both tails are right in relative terms.
  */
 export function nctCdf(t: number, df: number, delta: number): number {
-  if (Number.isNaN(t) || !(df > 0)) return NaN;
+  if (Number.isNaN(t) || Number.isNaN(delta) || !(df > 0)) return NaN;
   if (t === Infinity) return 1;
   if (t === -Infinity) return 0;
-  let tt = t;
-  let del = delta;
-  const negative = t < 0;
-  if (negative) {
-    tt = -tt;
-    del = -del;
+  if (roughLowerTailFirst(t, df, delta)) {
+    const cdf = Math.exp(nctLogTail(t, df, delta, false));
+    if (cdf <= 0.5) return cdf;
   }
-  let tnc = 0;
-  const x = (tt * tt) / (tt * tt + df);
-  if (x > 0) {
-    const lambda = del * del;
-    let p = 0.5 * Math.exp(-0.5 * lambda);
-    let q = Math.sqrt(2 / Math.PI) * p * del;
-    let s = 0.5 - p;
-    let a = 0.5;
-    const b = 0.5 * df;
-    const rxb = Math.pow(1 - x, b);
-    const lnBeta = Math.log(Math.sqrt(Math.PI)) + logGamma(b) - logGamma(a + b);
-    let xodd = incompleteBeta(x, a, b);
-    let godd = 2 * rxb * Math.exp(a * Math.log(x) - lnBeta);
-    let xeven = 1 - rxb;
-    let geven = b * x * rxb;
-    tnc = p * xodd + q * xeven;
-    let en = 1;
-    for (; en <= 5000; en++) {
-      a += 1;
-      xodd -= godd;
-      xeven -= geven;
-      godd *= (x * (a + b - 1)) / a;
-      geven *= (x * (a + b - 0.5)) / (a + 0.5);
-      p *= lambda / (2 * en);
-      q *= lambda / (2 * en + 1);
-      s -= p;
-      tnc += p * xodd + q * xeven;
-      if (2 * s * (xodd - godd) <= 1e-13 && en > 1) break;
-    }
+  return 1 - Math.exp(nctLogTail(t, df, delta, true));
+}
+
+/** Whether t is below the median (normal approximation): the lower tail is then the smaller one. */
+function roughLowerTailFirst(t: number, df: number, delta: number): boolean {
+  return t - delta < 0;
+}
+
+/**
+ * The p-quantile of the noncentral t: the x with nctCdf(x) = p, by bisection on whichever tail
+ * is smaller (compared on the log scale, so p down to ~1e-300 works).
+ */
+export function nctQuantile(p: number, df: number, delta: number): number {
+  if (!(p > 0 && p < 1) || !(df > 0) || !Number.isFinite(delta)) return p === 0 ? -Infinity : p === 1 ? Infinity : NaN;
+  const lowerTail = p <= 0.5;
+  const target = lowerTail ? Math.log(p) : Math.log1p(-p);
+  // g(x) increases with x.
+  const g = (x: number) => (lowerTail ? nctLogCdf(x, df, delta) - target : target - nctLogTail(x, df, delta, true));
+  const centre = delta;
+  let step = Math.max(1, Math.abs(delta)) * (1 + 1 / Math.sqrt(df));
+  let lo = centre - step;
+  let hi = centre + step;
+  while (g(lo) > 0) {
+    hi = lo;
+    step *= 2;
+    lo = centre - step;
+    if (step > 1e300) return -Infinity;
   }
-  tnc += normalCdf(-del);
-  tnc = Math.min(1, Math.max(0, tnc));
-  return negative ? 1 - tnc : tnc;
+  while (g(hi) < 0) {
+    lo = hi;
+    step *= 2;
+    hi = centre + step;
+    if (step > 1e300) return Infinity;
+  }
+  for (let i = 0; i < 300 && hi - lo > 1e-14 * Math.max(1, Math.abs(hi), Math.abs(lo)); i++) {
+    const mid = (lo + hi) / 2;
+    if (g(mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 /** Finds x in [lo, hi] with f(x) = target for an increasing f (bisection). */

@@ -6,3 +6,4 @@ export * from './accuracy';
 export * from './benchmark-file';
 export * from './answers-file';
 export * from './score';
+export * from './official';

@@ -10,10 +10,16 @@
 import { percentile, bootstrapIndices } from '../stats';
 import { accuracyOf, baselines, type ScorableQuestion } from './accuracy';
 import { normalizeAnswer } from './normalize';
+import { officialVqaAccuracy } from './official';
+
+/** official: vqaEval.py exactly (src/compute/vqa/official.ts); normalized: the rules of accuracy.ts. */
+export type VqaScoringMode = 'official' | 'normalized';
 
 export interface QuestionInput extends ScorableQuestion {
   questionId: string;
   stimulusId: string;
+  /** The references as written in the benchmark file (official mode scores against these). */
+  answers?: string[];
 }
 
 export interface Summary {
@@ -44,6 +50,8 @@ export interface ScoreOptions {
   nBootstrap: number;
   seed: number;
   confidence?: number;
+  /** Default 'official'. */
+  mode?: VqaScoringMode;
 }
 
 /** Fixed for a benchmark: which image and category each question belongs to, and the baselines. */
@@ -77,7 +85,9 @@ export class VqaScorer {
       const raw = answers.get(q.questionId);
       if (raw === undefined) return { questionId: q.questionId, answered: false, normalized: null, accuracy: 0 };
       const normalized = normalizeAnswer(raw);
-      return { questionId: q.questionId, answered: true, normalized, accuracy: accuracyOf(normalized, q) };
+      const official = (this.options.mode ?? 'official') === 'official' && q.choices.length === 0;
+      const accuracy = official ? officialVqaAccuracy(raw, q.answers ?? q.references) : accuracyOf(normalized, q);
+      return { questionId: q.questionId, answered: true, normalized, accuracy };
     });
     const acc = results.map((r) => r.accuracy);
     const nCat = this.categories.length;

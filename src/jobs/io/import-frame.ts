@@ -120,6 +120,7 @@ async function summariseResponses(
     voxelSd: await saveArray(ctx, sd, [nVoxels], 'voxel-sd.npy'),
   };
   let noiseCeilingMedian: number | null = null;
+  let nUndefinedCeiling: number | null = null;
   const constant = Array.from(sd).filter((s) => s === 0).length;
   if (spread) {
     // Scored data are averages over all repeats, so the ceiling is for nRepeats averaged trials.
@@ -127,6 +128,7 @@ async function summariseResponses(
     outputs.noiseCeiling = await saveArray(ctx, nc.ncPercent, [nVoxels], 'noise-ceiling-percent.npy');
     outputs.ncsnr = await saveArray(ctx, nc.ncsnr, [nVoxels], 'ncsnr.npy');
     noiseCeilingMedian = nanMedian(nc.ncPercent);
+    nUndefinedCeiling = nc.nUndefined;
   }
   ctx.recordProvenance({ shape, constantVoxels: constant });
   await ctx.progress(1, 'summaries stored');
@@ -142,6 +144,7 @@ async function summariseResponses(
           sdArtifactId: outputs.voxelSd,
           noiseCeilingArtifactId: outputs.noiseCeiling ?? null,
           noiseCeilingMedian: Number.isFinite(noiseCeilingMedian) ? noiseCeilingMedian : null,
+          nUndefinedCeiling,
           error: null,
         },
       });

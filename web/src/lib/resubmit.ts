@@ -16,6 +16,8 @@ const byKind: Record<string, Resubmit> = {
       testStimulusIds: (p.testStimulusIds as string[]) ?? null,
       alphas: (p.alphas as number[]) ?? null,
       folds: (p.folds as number) ?? null,
+      // Runs recorded before the parameter existed chose alphas by R^2.
+      selectionScore: (p.selectionScore as EncodingRidgeInput['selectionScore']) ?? 'r2',
       bootstrapSamples: (p.bootstrapSamples as number) ?? null,
       benchmarkId: null,
       idempotencyKey: fresh(),

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ResponseSet" ADD COLUMN     "nUndefinedCeiling" INTEGER;
