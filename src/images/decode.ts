@@ -6,6 +6,8 @@
 //     subject saw it); width and height are reported after it;
 //   - grayscale is replicated to three channels, palettes are expanded, CMYK (JPEGs from print
 //     workflows) and embedded ICC profiles are converted to sRGB by libvips' colour management,
+//     (PIL's convert('RGB') inverts CMYK inks without colour management, so CMYK JPEGs are the one
+//     case where features differ from a PIL pipeline: up to 97 levels on the test image);
 //     16-bit samples keep their high byte (v >> 8, as libvips and PIL both do);
 //   - alpha is composited over mid-grey (128, 128, 128): fMRI experiments (NSD, THINGS, BOLD5000)
 //     show images on a mid-grey screen, so a transparent pixel was seen as grey, and grey sits at

@@ -1,8 +1,8 @@
 // Backbone features against PyTorch (scripts/fixtures/vision_reference.py, torch 1.13, PIL 9.4,
 // torchvision 0.14): (a) the same preprocessed tensor gives PyTorch's pooled features; (b) real
 // decoding and preprocessing (libvips) against PIL + torchvision: the normalised tensors differ
-// by at most a few grey levels where the resamplers disagree, and every pooled feature column
-// correlation with PyTorch's pipeline across the images is measured and bounded (see test (b)).
+// only where the colour rules differ (CMYK, alpha rounding), and every pooled feature column
+// correlates >= 0.999 with PyTorch's pipeline across the images.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../src/compute/onnx';
@@ -84,26 +84,23 @@ describe.each([
     }
   });
 
-  test('(b) real decoding: per-pixel difference of normalised tensors, and every pooled column correlates >= 0.999', async () => {
+  test('(b) real decoding: per-pixel difference of normalised tensors, and every pooled column correlates >= 0.999 (CMYK aside)', async () => {
     const per = 3 * contract.inputSize[0] * contract.inputSize[1];
     const input = new Float32Array(images.length * per);
     for (let k = 0; k < images.length; k++) await preprocessImageFile(readFileSync(join(FIX, 'images', images[k])), contract, input, k * per);
     const refPixels = npy(join(FIX, model, 'pixels.npy')).data as Float32Array;
-    // Measured (units of the normalised tensor; 1 grey level is 1/255/std ~ 0.015-0.017):
-    // mean |diff| 0.002-0.02 for photographs resampled by both, 0.11 for the 31 x 47 image
-    // upsampled (libvips and PIL place upsampled pixel centres differently), 0.19-0.22 for CMYK
-    // (the colour conversion above). The sharp-edged rectangles give the largest single values.
-    let sum = 0;
-    let max = 0;
-    for (let i = 0; i < input.length; i++) {
-      const e = Math.abs(input[i] - refPixels[i]);
-      sum += e;
-      max = Math.max(max, e);
+    // Measured (units of the normalised tensor; one grey level is 1/255/std, 0.015-0.017):
+    // bit-identical for 11 of the 13 images (PIL's resampling is reproduced exactly); the RGBA
+    // PNG differs by at most one grey level where alpha compositing rounds differently; the CMYK
+    // JPEG by up to 1.53 (mean 0.19-0.22), from the colour conversion (ICC vs naive inversion).
+    for (let k = 0; k < images.length; k++) {
+      let max = 0;
+      for (let i = k * per; i < (k + 1) * per; i++) max = Math.max(max, Math.abs(input[i] - refPixels[i]));
+      const oneLevel = 1 / 255 / Math.min(...contract.std) + 1e-6;
+      const allowed = images[k].includes('cmyk') ? 1.6 : images[k].includes('rgba') ? 2 * oneLevel : 1e-6;
+      expect({ image: images[k], max: max <= allowed }).toEqual({ image: images[k], max: true });
     }
-    expect(sum / input.length).toBeLessThan(0.05);
-    expect(max).toBeLessThan(1.6);
     const got = await features(input, images.length);
-    let worst = 1; // lowest column correlation
     let columns = 0;
     const below: string[] = [];
     for (const [name, { layer, rows }] of Object.entries(got)) {
@@ -113,6 +110,7 @@ describe.each([
         const a: number[] = [];
         const b: number[] = [];
         for (let k = 0; k < images.length; k++) {
+          // CMYK follows a different colour rule on purpose (ICC conversion, see decode.ts).
           if (images[k].includes('cmyk')) continue;
           a.push(rows[k * w + j]);
           b.push(ref[k * w + j]);
@@ -124,18 +122,10 @@ describe.each([
           continue;
         }
         const r = pearson(a, b);
-        worst = Math.min(worst, r);
         columns++;
         if (r < 0.999) below.push(`${name}[${j}] r = ${r.toFixed(5)}`);
       }
     }
-    // Measured over the 12 non-CMYK images: tiny-vit lowest r 0.99851 (2 of 64 columns below
-    // 0.999); tiny-cnn lowest r 0.931 (8 of 80 non-constant columns below 0.999), on channels
-    // that only a few images activate after a ReLU, where libvips' resampling (box shrink then
-    // kernel reduce) and PIL's single antialiased filter differ most, chiefly on the upsampled
-    // 31 x 47 image and the hard edges. The 0.999-for-every-column bar is not met by libvips'
-    // resampler; the bounds below pin what it does.
-    expect(worst).toBeGreaterThanOrEqual(model === 'tiny-vit' ? 0.998 : 0.92);
-    expect(below.length).toBeLessThanOrEqual(Math.ceil(columns * 0.1));
+    expect(below).toEqual([]);
   });
 });
