@@ -10,6 +10,7 @@ import { inContextResolvers } from './in-context';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { siteResolvers } from './sites';
+import { stimulusImageResolvers } from './stimulus-images';
 import { vqaResolvers } from './vqa';
 import { BigInt_, DateTime, JSON as JSONScalar } from './scalars';
 
@@ -51,4 +52,5 @@ export const resolvers: Resolvers = merge(
   leaderboardResolvers,
   vqaResolvers,
   siteResolvers,
+  stimulusImageResolvers,
 );
