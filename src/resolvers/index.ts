@@ -6,6 +6,7 @@ import { artifactResolvers } from './artifacts';
 import { catalogResolvers } from './catalog';
 import { causalResolvers } from './causal';
 import { encodingResolvers } from './encoding';
+import { featureResolvers } from './features';
 import { inContextResolvers } from './in-context';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
@@ -53,4 +54,5 @@ export const resolvers: Resolvers = merge(
   vqaResolvers,
   siteResolvers,
   stimulusImageResolvers,
+  featureResolvers,
 );
