@@ -2,7 +2,7 @@
 // feature set [n_stimuli, width] per requested layer, rows in stimulus order.
 //
 // Images are fetched, decoded (libvips threads) and preprocessed a batch ahead, so ONNX Runtime
-// always has the next batch waiting; each layer's pooled rows stream into its own .npy writer as
+// always has the next batch waiting (src/images/pipeline.ts); each layer's pooled rows stream into its own .npy writer as
 // batches finish, so memory is a few batches whatever the number of images. Progress is reported
 // per batch (which is also where a cancel is noticed). Outputs are content-addressed artifacts
 // written only when complete, and the feature sets become READY in the run's final transaction,
@@ -12,11 +12,11 @@ import { performance } from 'node:perf_hooks';
 import { sharedEngine } from '../compute/engine-instance';
 import { readEncoderBytes } from '../compute/icl/encoder-bytes';
 import { backboneGraph, readBackboneGraph, type BackboneLayer } from '../compute/vision/backbone';
-import { extractBatch, NonFiniteFeatureError } from '../compute/vision/extract';
+import { NonFiniteFeatureError } from '../compute/vision/extract';
 import { parseContract } from '../compute/vision/preprocess';
 import { storeArtifact } from '../domain/artifacts';
 import { ImageDecodeError } from '../images/decode';
-import { preprocessImageFile } from '../images/preprocess';
+import { runExtraction, type ExtractionTimings } from '../images/pipeline';
 import { RunInputError } from '../runs/types';
 import { encodeNpyStream } from '../storage';
 import { defineJob } from './define';
@@ -99,7 +99,6 @@ export const featureExtraction = defineJob({
     const bytes = await readEncoderBytes(ctx.store, model.artifact.sha256);
     const graph = readBackboneGraph(bytes);
     const session = backboneGraph(bytes, model.artifact.sha256, graph, chosen.map((l) => l.name));
-    const per = 3 * contract.inputSize[0] * contract.inputSize[1];
     ctx.recordProvenance({
       model: { id: model.id, name: model.name, sha256: model.artifact.sha256 },
       preprocessing: contract,
@@ -122,62 +121,38 @@ export const featureExtraction = defineJob({
     );
     writes.forEach((w) => w.catch(() => undefined));
 
-    let decodeSeconds = 0;
-    let inferenceSeconds = 0;
-    const prepare = async (start: number) => {
-      const t0 = performance.now();
-      const count = Math.min(batchSize, n - start);
-      const pixels = new Float32Array(count * per);
-      await Promise.all(
-        Array.from({ length: count }, async (_, j) => {
-          const s = stimuli[start + j];
-          const file = await readAll(await ctx.store.get(s.image!.artifact.sha256));
-          try {
-            await preprocessImageFile(file, contract, pixels, j * per);
-          } catch (err) {
-            if (err instanceof ImageDecodeError) throw new RunInputError(`The image of stimulus ${s.externalId} does not decode: ${err.message}`, { stimulus: s.externalId });
-            throw err;
-          }
-        }),
-      );
-      decodeSeconds += (performance.now() - t0) / 1000;
-      return { start, count, pixels };
-    };
-
+    let timings: ExtractionTimings;
     try {
-      let next = prepare(0);
-      next.catch(() => undefined);
-      for (let start = 0; start < n; start += batchSize) {
-        const batch = await next;
-        // The next batch decodes while this one runs through the model.
-        if (start + batchSize < n) {
-          next = prepare(start + batchSize);
-          next.catch(() => undefined);
-        }
-        const t0 = performance.now();
-        let rows: Float32Array[];
-        try {
-          rows = await extractBatch(engine, session, graph.inputName, batch.pixels, batch.count, contract.inputSize, chosen);
-        } catch (err) {
-          if (err instanceof NonFiniteFeatureError) {
-            const s = stimuli[start + err.index];
-            throw new RunInputError(`Model ${model.name} gave a non-finite feature (${err.value}) in layer ${err.layer} for stimulus ${s.externalId}`, { stimulus: s.externalId, layer: err.layer });
-          }
-          throw err;
-        }
-        inferenceSeconds += (performance.now() - t0) / 1000;
-        await Promise.all(rows.map((r, i) => channels[i].push(r)));
-        const done = start + batch.count;
-        await ctx.progress((0.98 * done) / n, `extracted ${done} of ${n} images`);
-      }
+      timings = await runExtraction({
+        engine,
+        graph: session,
+        inputName: graph.inputName,
+        contract,
+        layers: chosen,
+        nImages: n,
+        batchSize,
+        load: async (i) => readAll(await ctx.store.get(stimuli[i].image!.artifact.sha256)),
+        decodeFailed: (i, err) =>
+          err instanceof ImageDecodeError
+            ? new RunInputError(`The image of stimulus ${stimuli[i].externalId} does not decode: ${err.message}`, { stimulus: stimuli[i].externalId })
+            : (err as Error),
+        rows: async (_start, _count, perLayer) => {
+          await Promise.all(perLayer.map((r, i) => channels[i].push(r)));
+        },
+        batchDone: (done) => ctx.progress((0.98 * done) / n, `extracted ${done} of ${n} images`),
+      });
       channels.forEach((c) => c.close());
     } catch (err) {
       channels.forEach((c) => c.fail(err as Error));
       await Promise.allSettled(writes);
+      if (err instanceof NonFiniteFeatureError) {
+        const s = stimuli[err.index];
+        throw new RunInputError(`Model ${model.name} gave a non-finite feature (${err.value}) in layer ${err.layer} for stimulus ${s.externalId}`, { stimulus: s.externalId, layer: err.layer });
+      }
       throw err;
     }
     const artifacts = await Promise.all(writes);
-    ctx.recordProvenance({ timings: { decodeSeconds, inferenceSeconds, totalSeconds: (performance.now() - started) / 1000 } });
+    ctx.recordProvenance({ timings: { ...timings, totalSeconds: (performance.now() - started) / 1000 } });
     const outputs = Object.fromEntries(chosen.map((l, i) => [l.name, artifacts[i].id]));
     return {
       outputs,

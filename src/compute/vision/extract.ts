@@ -7,7 +7,8 @@ import { poolLayer, type BackboneLayer } from './backbone';
 /** An image whose features are not finite; `index` is its row within the batch. */
 export class NonFiniteFeatureError extends Error {
   constructor(
-    readonly index: number,
+    /** Row within the batch; the extraction loop turns it into the image's row. */
+    public index: number,
     readonly layer: string,
     readonly value: number,
   ) {
