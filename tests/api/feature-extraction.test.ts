@@ -139,3 +139,25 @@ test('a model giving a non-finite feature fails the run naming the stimulus, and
   expect(done.error.message).toMatch(/non-finite feature \(-Infinity\) in layer logmean for stimulus black/);
   expect(await api.db.featureSet.count({ where: { modelId: m.id } })).toBe(0);
 });
+
+test('cancelled between batches: the run ends CANCELLED and no feature set is made', async () => {
+  const m = (await register('tiny-cnn.onnx')).data!.registerModel;
+  // 200 images one per batch: long enough that the cancel lands mid-run.
+  const { createDataset: ds } = await api.ok(`mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }`, { i: { name: uniqueName('cancel') } });
+  const ids = Array.from({ length: 200 }, (_, i) => `c${i}`);
+  const { createStimulusSet: big } = await api.ok(`mutation($i: CreateStimulusSetInput!) { createStimulusSet(input: $i) { id } }`, { i: { datasetId: ds.id, name: 'many', stimuli: ids.map((externalId) => ({ externalId })) } });
+  const one = readFileSync(join(FIX, 'images', '12-nsd-size.jpg'));
+  const art = await uploadArtifact(api, writeZip(ids.map((id) => ({ name: `${id}.jpg`, data: one }))), 'many.zip');
+  await api.ok(`mutation($i: ImportStimulusImagesInput!) { importStimulusImages(input: $i) { attached } }`, { i: { stimulusSetId: big.id, artifactId: art.id } });
+  const { submitFeatureExtraction: run } = await api.ok(SUBMIT, { i: { modelId: m.id, stimulusSetId: big.id, batchSize: 1 } });
+  // Wait for the first batch's progress, then cancel; the worker notices at its next batch.
+  for (let i = 0; i < 200; i++) {
+    const { run: r } = await api.ok(`query($id: ID!) { run(id: $id) { status progress } }`, { id: run.id });
+    if (r.progress > 0 || r.status !== 'QUEUED') break;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  await api.ok(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: run.id });
+  const done = await waitForRun(api, run.id);
+  expect(done.status).toBe('CANCELLED');
+  expect(await api.db.featureSet.count({ where: { modelId: m.id } })).toBe(0);
+});
