@@ -20,6 +20,8 @@ const config: CodegenConfig = {
           Roi: `${prisma}Roi as DbRoi`,
           StimulusSet: `${prisma}StimulusSet as DbStimulusSet`,
           Stimulus: `${prisma}Stimulus as DbStimulus`,
+          StimulusImage: `${prisma}StimulusImage as DbStimulusImage`,
+          StimulusImagesImport: '../domain/stimulus-images#StimulusImagesImportModel',
           Model: `${prisma}Model as DbModel`,
           FeatureSet: `${prisma}FeatureSet as DbFeatureSet`,
           ResponseSet: `${prisma}ResponseSet as DbResponseSet`,

@@ -7,6 +7,7 @@ import { login } from './commands/login';
 import { listRuns } from './commands/runs';
 import { results } from './commands/results';
 import { upload } from './commands/upload';
+import { images } from './commands/images';
 import { watch } from './commands/watch';
 import { register } from './commands/register';
 import { submit } from './commands/submit';
@@ -63,6 +64,15 @@ function program(io: CliIo, ran: { code: number }): Command {
     .option('--dataset <path>', 'HDF5: the dataset to convert, e.g. /betas/subj01')
     .addOption(new Option('--parallel <n>', 'parts sent at once').default(4).argParser(Number))
     .action(act((ctx, files: string[], o: { member?: string; dataset?: string; parallel?: number }) => upload(ctx, files, o)));
+
+  root
+    .command('images')
+    .description('attach the images of a stimulus set from a directory or a .zip/.tar archive (matched by file stem or manifest.csv); resumes interrupted uploads')
+    .argument('<source>', 'a directory of .jpg/.png/.webp files, or a .zip or .tar archive')
+    .requiredOption('--stimulus-set <name>', 'the stimulus set (name or id)')
+    .option('--dataset <name>', 'the dataset holding the stimulus set, when the name is not unique')
+    .addOption(new Option('--parallel <n>', 'parts sent at once').default(4).argParser(Number))
+    .action(act((ctx, source: string, o: { stimulusSet: string; dataset?: string; parallel?: number }) => images(ctx, source, o)));
 
   root
     .command('register')

@@ -120,6 +120,8 @@ export async function canReadArtifact(db: Db, viewer: Viewer, artifact: { id: st
         WHERE ${id}::uuid IN (rs."artifactId", rs."meanArtifactId", rs."sdArtifactId", rs."noiseCeilingArtifactId") AND ${readableSql(viewer, 'd')}
       UNION ALL SELECT 1 FROM "Run" r
         WHERE ${readableSql(viewer, 'r')} AND EXISTS (SELECT 1 FROM jsonb_each_text(r.outputs) o WHERE o.value = ${id})
+      UNION ALL SELECT 1 FROM "StimulusImage" si JOIN "Stimulus" st ON st.id = si."stimulusId" JOIN "StimulusSet" ss ON ss.id = st."stimulusSetId" JOIN "Dataset" d ON d.id = ss."datasetId"
+        WHERE ${id}::uuid IN (si."artifactId", si."thumbnailArtifactId") AND ${readableSql(viewer, 'd')}
       UNION ALL SELECT 1 FROM "VqaSource" v JOIN "StimulusSet" ss ON ss.id = v."stimulusSetId" JOIN "Dataset" d ON d.id = ss."datasetId"
         WHERE v."artifactId" = ${id}::uuid AND ${readableSql(viewer, 'd')}
     ) AS ok`;

@@ -5,6 +5,7 @@ import { badInput, conflict, fromPrismaError } from '../errors';
 import type { ModelKind, Visibility } from '../generated/prisma/client';
 import { assertCanWrite, readableWhere, targetLab, visibleOrThrow } from './access';
 import { inputArtifact } from './artifacts';
+import { checkBackbone } from './backbones';
 import { checkInContextEncoder } from './in-context';
 import { likeLiteral } from '../text/like-pattern';
 import { optionalDescription, requireName, requirePositiveInt, requireUnique, requireUuid } from './validate';
@@ -155,6 +156,8 @@ export async function registerModel(
     backboneId?: string | null;
     visibility?: Visibility | null;
     labId?: string | null;
+    preprocessing?: unknown;
+    pooling?: unknown;
   },
 ) {
   const labId = targetLab(ctx.viewer, input.labId);
@@ -166,6 +169,10 @@ export async function registerModel(
   }
   // An in-context encoder is checked against its ONNX contract (and dry-run) before it is listed.
   const featureWidth = input.kind === 'IN_CONTEXT_ENCODER' ? await checkInContextEncoder(ctx, input) : (input.featureWidth ?? null);
+  // A backbone with its ONNX file is checked and dry-run; its layers and preprocessing are kept.
+  if ((input.preprocessing != null || input.pooling != null) && !(input.kind === 'BACKBONE' && input.artifactId))
+    throw badInput('preprocessing and pooling belong to a BACKBONE registered with its ONNX artifactId', input.preprocessing != null ? 'preprocessing' : 'pooling');
+  const backbone = input.kind === 'BACKBONE' && input.artifactId ? await checkBackbone(ctx, input) : null;
   return writing(`A model named ${JSON.stringify(name)} in this lab`, () =>
     ctx.db.model.create({
       data: {
@@ -177,6 +184,7 @@ export async function registerModel(
         featureWidth,
         artifactId: input.artifactId ?? null,
         backboneId: input.backboneId ?? null,
+        ...(backbone ? { layers: backbone.layers as object[], preprocessing: backbone.preprocessing as object } : {}),
         visibility: input.visibility ?? 'PRIVATE',
       },
     }),

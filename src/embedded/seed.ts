@@ -11,6 +11,7 @@ import { encodeNpy } from '../storage';
 import { submitEncodingRidge } from '../domain/encoding';
 import { createBenchmark } from '../domain/leaderboards';
 import { demoData, DEMO_DATASET } from './demo-data';
+import { seedDemoImages } from './demo-images';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
@@ -46,6 +47,8 @@ export async function seedDemoCatalog(services: Services, log: Log): Promise<boo
     const responses = await save(`${s.name}-betas.npy`, [s.nRepeats, s.stimuli.length, s.nVoxels], s.responses);
     await importResponseSet(ctx, { subjectId: subject.id, stimulusSetId: set.id, artifactId: responses.id, idempotencyKey: `seed-${s.name}-betas` });
   }
+  // Images drawn by code, a small backbone and a FEATURE_EXTRACTION run over them.
+  await seedDemoImages(ctx, dataset.id, services.defaultLabId);
   log('info', 'demo catalog seeded', { dataset: DEMO_DATASET, subjects: data.subjects.length, ms: Date.now() - started });
   return true;
 }

@@ -6,6 +6,7 @@ import { encodingRidge } from './encoding-ridge';
 import { encodingIcl } from './encoding-icl';
 import { importFeatures, importResponses } from './io/import-frame';
 import { vqaEval } from './vqa-eval';
+import { featureExtraction } from '../../jobs/feature-extraction';
 
 export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
@@ -14,4 +15,5 @@ export const handlers: HandlerRegistry = {
   ENCODING_ICL: encodingIcl,
   CAUSAL_TEST: causalTest,
   VQA_EVAL: vqaEval,
+  FEATURE_EXTRACTION: (ctx) => featureExtraction.handle({ ...ctx, params: featureExtraction.params.parse(ctx.params) }),
 };

@@ -6,10 +6,12 @@ import { artifactResolvers } from './artifacts';
 import { catalogResolvers } from './catalog';
 import { causalResolvers } from './causal';
 import { encodingResolvers } from './encoding';
+import { featureResolvers } from './features';
 import { inContextResolvers } from './in-context';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { siteResolvers } from './sites';
+import { stimulusImageResolvers } from './stimulus-images';
 import { vqaResolvers } from './vqa';
 import { BigInt_, DateTime, JSON as JSONScalar } from './scalars';
 
@@ -51,4 +53,6 @@ export const resolvers: Resolvers = merge(
   leaderboardResolvers,
   vqaResolvers,
   siteResolvers,
+  stimulusImageResolvers,
+  featureResolvers,
 );

@@ -57,6 +57,16 @@ export function createLoaders(db: Db, viewer: Viewer = superuser()) {
       (ids) => db.featureSet.findMany({ where: { modelId: { in: ids } }, orderBy: { createdAt: 'asc' } }),
       (r) => r.modelId,
     ),
+    stimulusImage: new DataLoader<string, import('../generated/prisma/client').StimulusImage | null>(async (ids) => {
+      const rows = await db.stimulusImage.findMany({ where: { stimulusId: { in: [...ids] } } });
+      const map = new Map(rows.map((r) => [r.stimulusId, r]));
+      return ids.map((id) => map.get(id) ?? null);
+    }),
+    imageCount: new DataLoader<string, number>(async (ids) => {
+      const rows = await db.$queryRaw<{ id: string; n: number }[]>`SELECT st."stimulusSetId"::text AS id, count(*)::int AS n FROM "StimulusImage" si JOIN "Stimulus" st ON st.id = si."stimulusId" WHERE st."stimulusSetId"::text = ANY(${[...ids]}) GROUP BY 1`;
+      const map = new Map(rows.map((r) => [r.id, r.n]));
+      return ids.map((id) => map.get(id) ?? 0);
+    }),
     stimulusCount: new DataLoader<string, number>(async (ids) => {
       const counts = await db.stimulus.groupBy({ by: ['stimulusSetId'], where: { stimulusSetId: { in: [...ids] } }, _count: true });
       const map = new Map(counts.map((c) => [c.stimulusSetId, c._count]));

@@ -30,7 +30,8 @@ export interface NpzMember {
   localHeaderOffset: number;
 }
 
-interface RandomAccess {
+/** Random access to an archive's bytes (a file, a buffer, or ranges of a stored artifact). */
+export interface RandomAccess {
   size: number;
   read(offset: number, length: number): Promise<Buffer>;
   stream(offset: number, length: number): Readable;
@@ -87,6 +88,16 @@ export class NpzArchive {
   /** Opens an archive from a file path or from its bytes. */
   static async open(source: string | Uint8Array): Promise<NpzArchive> {
     const ra = typeof source === 'string' ? await fileSource(source) : bufferSource(source);
+    try {
+      return new NpzArchive(ra, await readCentralDirectory(ra));
+    } catch (err) {
+      await ra.close();
+      throw err;
+    }
+  }
+
+  /** Opens an archive over any random-access source (e.g. ranges of a stored artifact). */
+  static async openSource(ra: RandomAccess): Promise<NpzArchive> {
     try {
       return new NpzArchive(ra, await readCentralDirectory(ra));
     } catch (err) {

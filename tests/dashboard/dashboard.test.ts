@@ -198,6 +198,29 @@ suite('lab dashboard', () => {
     expect(await page.locator('tbody tr').count()).toBe(50);
   });
 
+  it('browses the demo images: thumbnails that load, with concepts and captions, paged', async () => {
+    const { datasets } = await service.query('{ datasets { edges { node { stimulusSets { id name nImages stimuli(first: 50) { edges { node { externalId concepts caption image { width height } } } } } } } } }');
+    const set = datasets.edges.flatMap((e: any) => e.node.stimulusSets).find((s: any) => s.name === 'demo-images');
+    await page.goto(`${service.origin}/dashboard/catalog/stimulus-sets/${set.id}`);
+    await page.getByTestId('stimuli').waitFor();
+    expect(await page.getByText(`with an image`).innerText()).toContain(`${set.nImages} with an image`);
+    const rows = page.locator('[data-testid=stimuli] tbody tr');
+    expect(await rows.count()).toBe(50);
+    const first = set.stimuli.edges[0].node;
+    const row = await rows.first().innerText();
+    expect(row).toContain(first.externalId);
+    expect(row).toContain(first.concepts.join(', '));
+    expect(row).toContain(first.caption);
+    expect(row).toContain(`${first.image.width} x ${first.image.height} png`);
+    // The thumbnail is fetched through its signed URL and decoded by the browser.
+    const img = page.getByRole('img', { name: `image of ${first.externalId}` });
+    await img.scrollIntoViewIfNeeded();
+    await page.waitForFunction(`(() => { const el = document.querySelector('img[alt="image of ${first.externalId}"]'); return !!el && el.complete && el.naturalWidth > 0; })()`);
+    await shot('06b-stimulus-images');
+    await page.getByRole('button', { name: /next/i }).first().click();
+    await page.getByText('demo-0050').waitFor();
+  });
+
   it('says when it is anonymous, still shows the public leaderboard, and signs in with a typed token', async () => {
     const context = await browser.newContext();
     try {

@@ -42,11 +42,12 @@ export const StimulusSetDoc = /* GraphQL */ `
       name
       description
       nStimuli
+      nImages
       dataset { id name }
       stimuli(first: $first, after: $after) {
         totalCount
         pageInfo { hasNextPage endCursor }
-        edges { node { id position externalId concepts caption } }
+        edges { node { id position externalId concepts caption image { width height format thumbnailUrl } } }
       }
     }
   }

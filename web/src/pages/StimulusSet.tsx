@@ -1,4 +1,5 @@
-// The stimuli of one set in row order (row i of every array over the set), paged.
+// The stimuli of one set in row order (row i of every array over the set), paged, with each
+// image's thumbnail beside its concepts and caption when the set has images.
 import { useState } from 'react';
 import { ErrorBox, Loading, Pager } from '../components/common';
 import type { StimulusSetQuery } from '../generated/graphql';
@@ -20,13 +21,14 @@ export function StimulusSetPage({ id }: { id: string }) {
       </p>
       <h1 id="set-title">Stimulus set {s.name}</h1>
       <p>
-        {s.nStimuli} images. {s.description}
+        {s.nStimuli} stimuli, {s.nImages} with an image. {s.description}
       </p>
-      <table>
+      <table data-testid="stimuli">
         <caption>Stimuli in row order</caption>
         <thead>
           <tr>
             <th scope="col">Row</th>
+            {s.nImages > 0 && <th scope="col">Image</th>}
             <th scope="col">External id</th>
             <th scope="col">Concepts</th>
             <th scope="col">Caption</th>
@@ -36,6 +38,20 @@ export function StimulusSetPage({ id }: { id: string }) {
           {s.stimuli.edges.map(({ node: st }) => (
             <tr key={st.id}>
               <td>{st.position}</td>
+              {s.nImages > 0 && (
+                <td className="thumb">
+                  {st.image?.thumbnailUrl ? (
+                    <figure>
+                      <img src={st.image.thumbnailUrl} alt={`image of ${st.externalId}`} loading="lazy" style={{ maxWidth: 96, maxHeight: 96 }} />
+                      <figcaption>
+                        {st.image.width} x {st.image.height} {st.image.format}
+                      </figcaption>
+                    </figure>
+                  ) : (
+                    '–'
+                  )}
+                </td>
+              )}
               <th scope="row">{st.externalId}</th>
               <td>{st.concepts.join(', ') || '–'}</td>
               <td>{st.caption ?? '–'}</td>
