@@ -6,7 +6,7 @@
 import type { Context } from '../resolvers/context';
 import { badInput } from '../errors';
 import { sharedEngine } from '../compute/engine-instance';
-import { readEncoderBytes } from '../compute/icl/encoder-bytes';
+import { readEncoderBytes } from '../jobs/io/encoder-bytes';
 import { BackboneContractError, checkContractAgainstGraph, dryRunBackbone, META, POOLINGS, readBackboneGraph, type BackboneLayer, type Pooling } from '../compute/vision/backbone';
 import { parseContract, PreprocessContractError, type PreprocessContract } from '../compute/vision/preprocess';
 import { requireUuid } from './validate';

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { performance } from 'node:perf_hooks';
 import { sharedEngine } from '../compute/engine-instance';
-import { readEncoderBytes } from '../compute/icl/encoder-bytes';
+import { readEncoderBytes } from './io/encoder-bytes';
 import { backboneGraph, readBackboneGraph, type BackboneLayer } from '../compute/vision/backbone';
 import { NonFiniteFeatureError } from '../compute/vision/extract';
 import { parseContract } from '../compute/vision/preprocess';

@@ -6,7 +6,7 @@ import { encodingRidge } from './encoding-ridge';
 import { encodingIcl } from './encoding-icl';
 import { importFeatures, importResponses } from './io/import-frame';
 import { vqaEval } from './vqa-eval';
-import { featureExtraction } from '../../jobs/feature-extraction';
+import { featureExtraction } from './feature-extraction';
 
 export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
