@@ -12,6 +12,13 @@ import { saveArray } from './outputs';
 
 /** The whole-brain scope beside the named ROIs. */
 const ALL = 'all voxels';
+/**
+ * How validation folds are scored during CV. Each voxel's mean validation score at its chosen alpha
+ * is kept (`cvScore` map, `cv.<score>.mean` per scope): a criterion computed on the training
+ * stimuli only, which lets a layer sweep choose layers without looking at the test stimuli.
+ */
+const CV_SCORE = 'r2';
+export const CV_METRIC = `cv.${CV_SCORE}.mean`;
 
 export const encodingRidge: JobHandler = async (ctx) => {
   const p = ctx.params as {
@@ -46,7 +53,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
   const engine = await sharedEngine();
   ctx.recordProvenance({ engine: engine.provenance });
   await ctx.progress(0.15, `fitting ridge: ${p.folds} folds x ${p.alphas.length} alphas x ${nVoxels} voxels`);
-  const fit = await ridgeCv(engine, X.train, Y.train, { alphas: p.alphas, folds: p.folds, fitIntercept: true, score: 'r2' });
+  const fit = await ridgeCv(engine, X.train, Y.train, { alphas: p.alphas, folds: p.folds, fitIntercept: true, score: CV_SCORE });
   ctx.recordProvenance({ ridgeSeconds: fit.timings });
 
   await ctx.progress(0.7, 'scoring held-out stimuli');
@@ -67,6 +74,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
     explainedVariance: await saveArray(ctx, ev, [nVoxels], 'explained-variance.npy'),
     r2: await saveArray(ctx, r2, [nVoxels], 'r2.npy'),
     alpha: await saveArray(ctx, fit.bestAlphas, [nVoxels], 'alpha.npy'),
+    cvScore: await saveArray(ctx, fit.bestCvScores, [nVoxels], 'cv-score.npy'),
     // Weights with the intercept as the last row: prediction = [x, 1] @ weights.
     weights: await saveArray(ctx, withInterceptRow(fit.weights, fit.intercept, fit.nFeatures, nVoxels), [fit.nFeatures + 1, nVoxels], 'weights.npy'),
   };
@@ -115,6 +123,18 @@ export const encodingRidge: JobHandler = async (ctx) => {
         },
       );
     }
+  }
+  for (const [roi, idx] of Object.entries(rois)) {
+    const cv = Array.from(idx, (j) => fit.bestCvScores[j]).filter(Number.isFinite);
+    scores.push({
+      metric: CV_METRIC,
+      scope: roi === ALL ? 'all' : `roi:${roi}`,
+      roiId: roiIds.get(roi) ?? null,
+      benchmarkId: ctx.run.benchmarkId,
+      value: nanMean(cv),
+      n: cv.length,
+      extra: { folds: p.folds, stimuli: 'training' },
+    });
   }
   await ctx.progress(0.98, 'storing results');
   // Voxels constant over the test stimuli have no defined r or EV: NaN in the maps, left out of
