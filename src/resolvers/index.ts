@@ -7,6 +7,7 @@ import { catalogResolvers } from './catalog';
 import { causalResolvers } from './causal';
 import { encodingResolvers } from './encoding';
 import { inContextResolvers } from './in-context';
+import { layerSweepResolvers } from './layer-sweep';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { siteResolvers } from './sites';
@@ -51,4 +52,5 @@ export const resolvers: Resolvers = merge(
   leaderboardResolvers,
   vqaResolvers,
   siteResolvers,
+  layerSweepResolvers,
 );

@@ -6,6 +6,7 @@ import { encodingRidge } from './encoding-ridge';
 import { encodingIcl } from './encoding-icl';
 import { importFeatures, importResponses } from './import-arrays';
 import { vqaEval } from './vqa-eval';
+import { layerSweep } from '../../jobs/layer-sweep';
 
 export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
@@ -14,4 +15,5 @@ export const handlers: HandlerRegistry = {
   ENCODING_ICL: encodingIcl,
   CAUSAL_TEST: causalTest,
   VQA_EVAL: vqaEval,
+  LAYER_SWEEP: (ctx) => layerSweep.handle({ ...ctx, params: layerSweep.params.parse(ctx.params) }),
 };
