@@ -15,7 +15,8 @@ let api: TestApi;
 /** The same database and store with a queue that only records: runs are executed by hand. */
 let manual: TestApi;
 let queue: RecordingQueue;
-const data = demoLayerData({ nTrain: 300, nShared: 80, roiScale: 0.15, width: 40 });
+// Exactly the data the embedded demo seeds, so its sweep is known to recover the planted layers.
+const data = demoLayerData();
 let modelId: string;
 let otherModelId: string;
 const subjects: { name: string; responseSetId: string; stimulusSetId: string; featureSets: Record<string, string> }[] = [];
