@@ -48,6 +48,8 @@ export interface LeaderboardRowModel {
   site: string;
   /** The imported score, for rows another site computed. */
   imported: ImportedRowModel | null;
+  /** The layer that scored the row, for layer-sweep scores (score.extra.layer). */
+  layer?: string | null;
 }
 
 interface RankInput {
@@ -65,6 +67,8 @@ interface RankInput {
   /** The local run, or null for a score imported from another site (then importedId is set). */
   runId: string | null;
   importedId?: string;
+  /** score.extra.layer (layer sweeps); absent for imported rows. */
+  layer?: string | null;
 }
 
 /**
@@ -98,7 +102,8 @@ async function rankedScores(
   if (cached?.fingerprint === fingerprint && Date.now() - cached.at < RANKING_TTL_MS) return cached.ranked;
   // Ranking needs only the numbers, fetched in one statement; the page's runs are loaded after.
   const scores = await ctx.db.$queryRaw<Omit<RankInput, 'value' | 'ciLow' | 'ciHigh'>[]>`
-    SELECT s.id, s.value AS raw, s."ciLow" AS "rawCiLow", s."ciHigh" AS "rawCiHigh", s.normalized, s."createdAt", s."runId"
+    SELECT s.id, s.value AS raw, s."ciLow" AS "rawCiLow", s."ciHigh" AS "rawCiHigh", s.normalized, s."createdAt", s."runId",
+      s.extra->>'layer' AS layer
     FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
   // Scores other sites computed rank beside local ones on the benchmark of the same name and kind.
   scores.push(...(await importedRankInputs(ctx.db, board, filter, rankBy)));
@@ -191,6 +196,7 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
         provenance: run ? run.provenance : origin!.provenance,
         site: origin ? origin.site.name : ctx.services.config.site.name,
         imported: origin,
+        layer: r.row.layer ?? null,
       },
     };
   });

@@ -19,6 +19,12 @@ export interface RunRequest {
   modelId?: string | null;
   subjectId?: string | null;
   visibility?: Visibility;
+  /**
+   * Child runs of a sweep: created in the same transaction with parentRunId set (same lab, model,
+   * subject and visibility, no benchmark, no idempotency key of their own) and enqueued before
+   * the parent, which aggregates them once they have ended.
+   */
+  children?: { kind: RunKind; params: Record<string, unknown> }[];
 }
 
 /**
@@ -39,7 +45,7 @@ export async function submitRun(
   try {
     run = await ctx.db.$transaction(async (tx) => {
       const params = (prepare && (await prepare(tx, request.params))) || request.params;
-      return tx.run.create({
+      const parent = await tx.run.create({
         data: {
           labId: request.labId,
           kind: request.kind,
@@ -51,6 +57,19 @@ export async function submitRun(
           visibility: request.visibility ?? 'PRIVATE',
         },
       });
+      for (const child of request.children ?? [])
+        await tx.run.create({
+          data: {
+            labId: request.labId,
+            kind: child.kind,
+            params: child.params as Prisma.InputJsonValue,
+            modelId: request.modelId ?? null,
+            subjectId: request.subjectId ?? null,
+            visibility: request.visibility ?? 'PRIVATE',
+            parentRunId: parent.id,
+          },
+        });
+      return parent;
     });
   } catch (err) {
     // Two clients racing with one key: the loser returns the winner's run.
@@ -58,9 +77,13 @@ export async function submitRun(
     if (existing) return { run: sameRequestOrConflict(existing, request), created: false };
     throw err;
   }
-  await ctx.services.queue.enqueue({ runId: run.id, kind: run.kind }).catch((err: Error) => {
-    console.warn(`run ${run.id} stays QUEUED until the reconciler enqueues it: ${err.message}`);
-  });
+  const children = request.children?.length
+    ? await ctx.db.run.findMany({ where: { parentRunId: run.id }, select: { id: true, kind: true }, orderBy: { createdAt: 'asc' } })
+    : [];
+  for (const job of [...children, run])
+    await ctx.services.queue.enqueue({ runId: job.id, kind: job.kind }).catch((err: Error) => {
+      console.warn(`run ${job.id} stays QUEUED until the reconciler enqueues it: ${err.message}`);
+    });
   return { run, created: true };
 }
 

@@ -1,7 +1,8 @@
 // The demo catalog's content: a small synthetic NSD-like dataset (src/compute/synthetic.ts), laid
 // out as a lab would register it: per subject, one stimulus set of its training images followed
 // by the images every subject saw, features of two backbones, responses with 3 repeats.
-import { defaultSyntheticConfig, generateSynthetic, roiSet } from '../compute/synthetic';
+import { generatePlantedLayers } from '../compute/sweep/planted-layers';
+import { defaultSyntheticConfig, generateSynthetic, roiSet, type SyntheticDataset } from '../compute/synthetic';
 
 export const DEMO_DATASET = 'synthetic-nsd';
 
@@ -30,7 +31,19 @@ export function demoData(options: { nTrain?: number; nShared?: number; roiScale?
     ],
   });
   const data = generateSynthetic(config);
-  const subjects: DemoSubject[] = data.subjects.map((s) => {
+  const subjects = demoSubjects(data);
+  return {
+    description:
+      'Synthetic NSD-like data (deterministic, seed 2024): three subjects with different voxel counts and named ROIs, ' +
+      'two backbones (512- and 768-wide features), 3 repeats per image with known per-voxel SNR, and a test set shared by all subjects.',
+    backbones: config.backbones.map((b) => ({ name: b.name, family: b.name, width: b.width })),
+    subjects,
+  };
+}
+
+/** Per subject as a lab registers it: its training images then the shared ones, features in that order. */
+function demoSubjects(data: SyntheticDataset): DemoSubject[] {
+  return data.subjects.map((s) => {
     const order = [...s.trainStimuli, ...s.testStimuli];
     const features = new Map<string, { width: number; values: Float32Array }>();
     for (const [name, m] of Object.entries(data.features)) {
@@ -59,11 +72,42 @@ export function demoData(options: { nTrain?: number; nShared?: number; roiScale?
       responses,
     };
   });
+}
+
+export const DEMO_LAYER_DATASET = 'synthetic-layers';
+export const DEMO_LAYER_MODEL = 'synthetic-3-stage';
+
+/**
+ * The layer-sweep demo: one model with three layers (stage1..stage3) and two subjects whose V1,
+ * V4 and FFA responses carry factors of stage1, stage2 and stage3 respectively (planted truth,
+ * src/compute/sweep/planted-layers.ts), so a layer sweep must find V1 -> stage1, V4 -> stage2,
+ * FFA -> stage3. PPA and EBA depend on the shared factors only and prefer no layer.
+ */
+export function demoLayerData(options: { nTrain?: number; nShared?: number; roiScale?: number; width?: number } = {}) {
+  const scale = options.roiScale ?? 0.2;
+  const config = defaultSyntheticConfig({
+    seed: 2025,
+    nTrainPerSubject: options.nTrain ?? 400,
+    nSharedTest: options.nShared ?? 100,
+    subjects: [
+      { id: 'subj01', rois: roiSet(scale) },
+      { id: 'subj02', rois: roiSet(scale * 0.8) },
+    ],
+  });
+  const width = options.width ?? 48;
+  const roiLayer = { V1: 'stage1', V4: 'stage2', FFA: 'stage3' };
+  const data = generatePlantedLayers(config, {
+    layers: ['stage1', 'stage2', 'stage3'].map((name) => ({ name, width })),
+    roiLayer,
+  });
   return {
     description:
-      'Synthetic NSD-like data (deterministic, seed 2024): three subjects with different voxel counts and named ROIs, ' +
-      'two backbones (512- and 768-wide features), 3 repeats per image with known per-voxel SNR, and a test set shared by all subjects.',
-    backbones: config.backbones.map((b) => ({ name: b.name, family: b.name, width: b.width })),
-    subjects,
+      'Synthetic layer-sweep demo (deterministic, seed 2025): two subjects and one three-stage model; V1, V4 and FFA ' +
+      'responses were generated from stage1, stage2 and stage3 features respectively, so a layer sweep should find those layers.',
+    model: { name: DEMO_LAYER_MODEL, family: 'synthetic', width },
+    layers: data.layerNames,
+    roiLayer,
+    /** features are keyed by layer name. */
+    subjects: demoSubjects(data),
   };
 }

@@ -10,15 +10,24 @@ import { importFeatureSet, importResponseSet } from '../domain/imports';
 import { encodeNpy } from '../storage';
 import { submitEncodingRidge } from '../domain/encoding';
 import { createBenchmark } from '../domain/leaderboards';
-import { demoData, DEMO_DATASET } from './demo-data';
+import { submitLayerSweep } from '../domain/layer-sweep';
+import { demoData, demoLayerData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
 import { seedDemoImages } from './demo-images';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
 /** The leaderboard the demo's encoding runs are scored on, so the dashboard has one to show. */
 export const DEMO_BENCHMARK = 'synthetic-nsd-encoding';
+/** The leaderboard of the demo's layer sweep (ranked by each ROI's CV-chosen layer). */
+export const DEMO_LAYER_BENCHMARK = 'synthetic-layers-sweep';
 
 export async function seedDemoCatalog(services: Services, log: Log): Promise<boolean> {
+  const main = await seedMainDemo(services, log);
+  const layers = await seedLayerDemo(services, log);
+  return main || layers;
+}
+
+async function seedMainDemo(services: Services, log: Log): Promise<boolean> {
   const ctx = createContext(services);
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_DATASET } } });
   if (existing) return false;
@@ -54,54 +63,62 @@ export async function seedDemoCatalog(services: Services, log: Log): Promise<boo
 }
 
 /**
+ * The layer-sweep demo: a second small dataset whose V1, V4 and FFA responses were generated from
+ * stage1, stage2 and stage3 of one model (demoLayerData), imported layer by layer through the
+ * same mutations (importFeatureSet with its layer name).
+ */
+async function seedLayerDemo(services: Services, log: Log): Promise<boolean> {
+  const ctx = createContext(services);
+  const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_LAYER_DATASET } } });
+  if (existing) return false;
+  const started = Date.now();
+  const data = demoLayerData();
+  const dataset = await createDataset(ctx, { name: DEMO_LAYER_DATASET, description: data.description, visibility: 'PUBLIC' });
+  const model = await registerModel(ctx, { name: data.model.name, kind: 'BACKBONE', family: data.model.family, featureWidth: data.model.width, visibility: 'PUBLIC' });
+  const save = (name: string, shape: number[], values: Float32Array) =>
+    storeArtifact(services, Buffer.from(encodeNpy({ dtype: '<f4', shape, data: values })), { filename: name, labId: services.defaultLabId, dtype: '<f4', shape });
+  for (const s of data.subjects) {
+    const subject = await createSubject(ctx, { datasetId: dataset.id, name: s.name, nVoxels: s.nVoxels, rois: s.rois });
+    const set = await createStimulusSet(ctx, { datasetId: dataset.id, name: `${s.name}-layer-images`, description: s.stimulusDescription, stimuli: s.stimuli });
+    for (const [layer, features] of s.features) {
+      const artifact = await save(`${s.name}-${layer}.npy`, [s.stimuli.length, features.width], features.values);
+      await importFeatureSet(ctx, { modelId: model.id, stimulusSetId: set.id, layer, artifactId: artifact.id, idempotencyKey: `seed-layers-${s.name}-${layer}` });
+    }
+    const responses = await save(`${s.name}-layer-betas.npy`, [s.nRepeats, s.stimuli.length, s.nVoxels], s.responses);
+    await importResponseSet(ctx, { subjectId: subject.id, stimulusSetId: set.id, artifactId: responses.id, idempotencyKey: `seed-layers-${s.name}-betas` });
+  }
+  log('info', 'layer-sweep demo seeded', { dataset: DEMO_LAYER_DATASET, model: data.model.name, layers: data.layers, ms: Date.now() - started });
+  return true;
+}
+
+/**
  * Once the demo imports are READY, queues one ENCODING_RIDGE run per subject (the 512-wide
- * backbone) so a newcomer can read scores minutes after the first start. Idempotency keys make
- * this safe on every start; it gives up quietly if the demo data is gone or an import failed.
+ * backbone) and, on the layer demo, one layer sweep, so a newcomer can read scores and a layer
+ * profile minutes after the first start. Idempotency keys make this safe on every start; each
+ * gives up quietly if its demo data is gone or an import failed.
  */
 export function queueDemoEncodings(services: Services, log: Log): { stop(): void } {
+  const ridge = whenReady(log, 'demo encoding runs', () => queueRidgeRuns(services, log));
+  const sweep = whenReady(log, 'demo layer sweep', () => queueLayerSweep(services, log));
+  return {
+    stop: () => {
+      ridge.stop();
+      sweep.stop();
+    },
+  };
+}
+
+/** Calls `attempt` every second until it reports done (true) or throws. */
+function whenReady(log: Log, what: string, attempt: () => Promise<boolean>): { stop(): void } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const attempt = async (): Promise<boolean> => {
-    const sets = await services.db.responseSet.findMany({
-      where: { subject: { dataset: { labId: services.defaultLabId, name: DEMO_DATASET } } },
-      include: { subject: true },
-    });
-    const features = await services.db.featureSet.findMany({
-      where: { model: { labId: services.defaultLabId, name: DEMO_BACKBONE }, stimulusSetId: { in: sets.map((s) => s.stimulusSetId) } },
-    });
-    const all = [...sets, ...features];
-    if (sets.length === 0 || all.some((s) => s.status === 'FAILED')) return true;
-    if (features.length < sets.length || all.some((s) => s.status !== 'READY')) return false;
-    const ctx = createContext(services);
-    const benchmark =
-      (await services.db.benchmark.findUnique({ where: { name: DEMO_BENCHMARK } })) ??
-      (await createBenchmark(ctx, {
-        name: DEMO_BENCHMARK,
-        kind: 'ENCODING',
-        metric: 'pearson_r.mean',
-        description: 'Voxelwise ridge encoding of the synthetic NSD-like demo: Pearson r on the shared test images',
-        datasetId: sets[0].subject.datasetId,
-      }));
-    for (const set of sets) {
-      const featureSet = features.find((f) => f.stimulusSetId === set.stimulusSetId)!;
-      await submitEncodingRidge(ctx, {
-        featureSetId: featureSet.id,
-        responseSetId: set.id,
-        bootstrapSamples: 200,
-        benchmarkId: benchmark.id,
-        idempotencyKey: `demo-ridge-${set.subject.name}-${DEMO_BACKBONE}`,
-      });
-    }
-    log('info', 'demo encoding runs queued', { subjects: sets.length, backbone: DEMO_BACKBONE });
-    return true;
-  };
   const tick = () => {
     if (stopped) return;
     attempt().then(
       (done) => {
         if (!done && !stopped) timer = setTimeout(tick, 1000);
       },
-      (err) => log('warn', `demo encoding runs not queued: ${(err as Error).message}`),
+      (err) => log('warn', `${what} not queued: ${(err as Error).message}`),
     );
   };
   tick();
@@ -111,4 +128,79 @@ export function queueDemoEncodings(services: Services, log: Log): { stop(): void
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Once the layer demo's imports are READY (both subjects, so the shared test split exists),
+ * queues a layer sweep of subj01 over the model's three layers, scored on a benchmark that ranks
+ * models by their chosen layer.
+ */
+async function queueLayerSweep(services: Services, log: Log): Promise<boolean> {
+  const sets = await services.db.responseSet.findMany({
+    where: { subject: { dataset: { labId: services.defaultLabId, name: DEMO_LAYER_DATASET } } },
+    include: { subject: true },
+  });
+  const features = await services.db.featureSet.findMany({
+    where: { model: { labId: services.defaultLabId, name: DEMO_LAYER_MODEL }, stimulusSetId: { in: sets.map((s) => s.stimulusSetId) } },
+  });
+  const all = [...sets, ...features];
+  if (sets.length === 0 || all.some((s) => s.status === 'FAILED')) return true;
+  if (all.some((s) => s.status !== 'READY')) return false;
+  const target = sets.find((s) => s.subject.name === 'subj01');
+  if (!target || features.filter((f) => f.stimulusSetId === target.stimulusSetId).length < 3) return false;
+  const ctx = createContext(services);
+  const benchmark =
+    (await services.db.benchmark.findUnique({ where: { name: DEMO_LAYER_BENCHMARK } })) ??
+    (await createBenchmark(ctx, {
+      name: DEMO_LAYER_BENCHMARK,
+      kind: 'ENCODING',
+      metric: 'layer_sweep.pearson_r.mean',
+      description: 'Layer sweeps of the synthetic layer demo: each ROI at the layer chosen by cross-validation on the training images, scored by Pearson r on the shared test images',
+      datasetId: target.subject.datasetId,
+    }));
+  const model = await services.db.model.findUniqueOrThrow({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_LAYER_MODEL } } });
+  await submitLayerSweep(ctx, {
+    modelId: model.id,
+    responseSetId: target.id,
+    bootstrapSamples: 200,
+    benchmarkId: benchmark.id,
+    idempotencyKey: 'demo-layer-sweep-subj01',
+  });
+  log('info', 'demo layer sweep queued', { subject: 'subj01', model: DEMO_LAYER_MODEL });
+  return true;
+}
+
+async function queueRidgeRuns(services: Services, log: Log): Promise<boolean> {
+  const sets = await services.db.responseSet.findMany({
+    where: { subject: { dataset: { labId: services.defaultLabId, name: DEMO_DATASET } } },
+    include: { subject: true },
+  });
+  const features = await services.db.featureSet.findMany({
+    where: { model: { labId: services.defaultLabId, name: DEMO_BACKBONE }, stimulusSetId: { in: sets.map((s) => s.stimulusSetId) } },
+  });
+  const all = [...sets, ...features];
+  if (sets.length === 0 || all.some((s) => s.status === 'FAILED')) return true;
+  if (features.length < sets.length || all.some((s) => s.status !== 'READY')) return false;
+  const ctx = createContext(services);
+  const benchmark =
+    (await services.db.benchmark.findUnique({ where: { name: DEMO_BENCHMARK } })) ??
+    (await createBenchmark(ctx, {
+      name: DEMO_BENCHMARK,
+      kind: 'ENCODING',
+      metric: 'pearson_r.mean',
+      description: 'Voxelwise ridge encoding of the synthetic NSD-like demo: Pearson r on the shared test images',
+      datasetId: sets[0].subject.datasetId,
+    }));
+  for (const set of sets) {
+    const featureSet = features.find((f) => f.stimulusSetId === set.stimulusSetId)!;
+    await submitEncodingRidge(ctx, {
+      featureSetId: featureSet.id,
+      responseSetId: set.id,
+      bootstrapSamples: 200,
+      benchmarkId: benchmark.id,
+      idempotencyKey: `demo-ridge-${set.subject.name}-${DEMO_BACKBONE}`,
+    });
+  }
+  log('info', 'demo encoding runs queued', { subjects: sets.length, backbone: DEMO_BACKBONE });
+  return true;
 }

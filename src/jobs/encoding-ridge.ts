@@ -12,6 +12,14 @@ import { saveArray } from './io/outputs';
 
 /** The whole-brain scope beside the named ROIs. */
 const ALL = 'all voxels';
+/**
+ * How validation folds are scored during CV. Each voxel's mean validation score at its chosen alpha
+ * is kept (`cvScore` map, `cv.<score>.mean` per scope): a criterion computed on the training
+ * stimuli only, which lets a layer sweep choose layers without looking at the test stimuli.
+ */
+/** The CV score layer sweeps compare layers by; their child fits select alphas by it too. */
+export const CV_SCORE = 'r2';
+export const CV_METRIC = `cv.${CV_SCORE}.mean`;
 
 export const encodingRidge: JobHandler = async (ctx) => {
   const p = ctx.params as {
@@ -70,6 +78,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
     explainedVariance: await saveArray(ctx, ev, [nVoxels], 'explained-variance.npy'),
     r2: await saveArray(ctx, r2, [nVoxels], 'r2.npy'),
     alpha: await saveArray(ctx, fit.bestAlphas, [nVoxels], 'alpha.npy'),
+    cvScore: await saveArray(ctx, fit.bestCvScores, [nVoxels], 'cv-score.npy'),
     // Weights with the intercept as the last row: prediction = [x, 1] @ weights.
     weights: await saveArray(ctx, withInterceptRow(fit.weights, fit.intercept, fit.nFeatures, nVoxels), [fit.nFeatures + 1, nVoxels], 'weights.npy'),
   };
@@ -118,6 +127,18 @@ export const encodingRidge: JobHandler = async (ctx) => {
         },
       );
     }
+  }
+  for (const [roi, idx] of Object.entries(rois)) {
+    const cv = Array.from(idx, (j) => fit.bestCvScores[j]).filter(Number.isFinite);
+    scores.push({
+      metric: `cv.${selectionScore}.mean`,
+      scope: roi === ALL ? 'all' : `roi:${roi}`,
+      roiId: roiIds.get(roi) ?? null,
+      benchmarkId: ctx.run.benchmarkId,
+      value: nanMean(cv),
+      n: cv.length,
+      extra: { folds: p.folds, stimuli: 'training' },
+    });
   }
   await ctx.progress(0.98, 'storing results');
   // Voxels constant over the test stimuli have no defined r or EV: NaN in the maps, left out of

@@ -7,6 +7,7 @@ import { encodingIcl } from './encoding-icl';
 import { importFeatures, importResponses } from './io/import-frame';
 import { vqaEval } from './vqa-eval';
 import { featureExtraction } from './feature-extraction';
+import { layerSweep } from './layer-sweep';
 
 export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
@@ -16,4 +17,5 @@ export const handlers: HandlerRegistry = {
   CAUSAL_TEST: causalTest,
   VQA_EVAL: vqaEval,
   FEATURE_EXTRACTION: (ctx) => featureExtraction.handle({ ...ctx, params: featureExtraction.params.parse(ctx.params) }),
+  LAYER_SWEEP: (ctx) => layerSweep.handle({ ...ctx, params: layerSweep.params.parse(ctx.params) }),
 };

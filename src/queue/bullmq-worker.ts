@@ -1,7 +1,7 @@
 // BullMQ consumers: one Worker per RunKind this process handles, all calling the same executor.
 // Also listens on the cancel channel (BullMQ can only abort a job in the process that runs it) and
 // maps executor outcomes onto BullMQ's job states.
-import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { CANCEL_REASON, SHUTDOWN_REASON } from '../runs/executor';
 import { silentLog, type Log } from '../log';
@@ -61,6 +61,7 @@ export async function startBullmqWorkers(options: BullmqWorkerOptions): Promise<
       });
       if (result.outcome === 'FAILED') throw new UnrecoverableError(result.error?.message ?? 'The run failed');
       if (result.outcome === 'RELEASED') return handBack(job, token);
+      if (result.outcome === 'WAITING') return deliverLater(job, token, result.retryAfterMs ?? 1000);
       return result.outcome;
     } finally {
       slots.release();
@@ -117,6 +118,12 @@ export async function startBullmqWorkers(options: BullmqWorkerOptions): Promise<
 async function handBack(job: Job<RunJob>, token: string | undefined): Promise<never> {
   if (token) await job.moveToWait(token);
   throw new WaitingError();
+}
+
+/** A run waiting on other runs: the job is delayed (not failed, no attempt counted) and delivered again. */
+async function deliverLater(job: Job<RunJob>, token: string | undefined, delayMs: number): Promise<never> {
+  if (token) await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
 }
 
 /**

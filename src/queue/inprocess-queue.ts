@@ -103,6 +103,7 @@ export class InProcessJobQueue implements JobQueue {
       .execute(entry.job, { signal: controller.signal, attempt: entry.attempt, maxAttempts: attempts })
       .then((result) => {
         if (result.outcome === 'RELEASED') return; // shutting down; the reconciler re-enqueues it
+        if (result.outcome === 'WAITING') return this.redeliverLater(entry, result.retryAfterMs ?? 1000);
         this.remember(runId, result.outcome === 'FAILED' ? { state: 'failed', failedReason: result.error?.message } : { state: 'completed' });
       })
       .catch((err: unknown) => {
@@ -126,6 +127,18 @@ export class InProcessJobQueue implements JobQueue {
         this.pump();
       });
     this.active.set(runId, { controller, done });
+  }
+
+  /** A run waiting on other runs: delivered again later, behind the jobs waiting now, same attempt. */
+  private redeliverLater(entry: Entry, delayMs: number): void {
+    if (this.closed) return; // the reconciler re-enqueues it on the next start
+    const runId = entry.job.runId;
+    const timer = setTimeout(() => {
+      this.delayed.delete(runId);
+      this.waiting.push(entry);
+      this.pump();
+    }, delayMs);
+    this.delayed.set(runId, { entry, timer });
   }
 
   private remember(runId: string, status: JobStatus): void {

@@ -8,6 +8,7 @@ import { causalResolvers } from './causal';
 import { encodingResolvers } from './encoding';
 import { featureResolvers } from './features';
 import { inContextResolvers } from './in-context';
+import { layerSweepResolvers } from './layer-sweep';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { siteResolvers } from './sites';
@@ -55,4 +56,5 @@ export const resolvers: Resolvers = merge(
   siteResolvers,
   stimulusImageResolvers,
   featureResolvers,
+  layerSweepResolvers,
 );

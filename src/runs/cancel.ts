@@ -9,12 +9,16 @@ import { markCancelled, OPEN_STATUSES } from './transitions';
 /**
  * Cancels a run: a QUEUED one becomes CANCELLED at once (its job is removed); a RUNNING one is
  * flagged and its worker signalled, and the worker writes CANCELLED when the handler stops.
- * Cancelling a finished run changes nothing. Returns the run as it is now (null if unknown).
+ * Cancelling a finished run changes nothing. A sweep's open child runs are cancelled with it.
+ * Returns the run as it is now (null if unknown).
  */
 export async function cancelRun(db: Db, queue: JobQueue, runId: string): Promise<Run | null> {
   const run = await db.run.findUnique({ where: { id: runId } });
   if (!run || !OPEN_STATUSES.includes(run.status)) return run;
   await db.run.updateMany({ where: { id: runId, status: { in: OPEN_STATUSES } }, data: { cancelRequested: true } });
+  // After the parent's flag, so a sweep that sees a cancelled child also sees its own cancel.
+  const openChildren = await db.run.findMany({ where: { parentRunId: runId, status: { in: OPEN_STATUSES } }, select: { id: true } });
+  for (const child of openChildren) await cancelRun(db, queue, child.id);
   // Only a run nobody is executing may be finalised here; a RUNNING one is finalised by its worker.
   await db.run.updateMany({
     where: { id: runId, status: 'QUEUED' },

@@ -9,10 +9,11 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import type { ExecuteJob } from '../queue/job-queue';
 import { silentLog, type Log } from '../log';
 import { codeVersion, localIdentity, type WorkerIdentity } from './provenance';
-import { isFinal, markCancelled, markFailed, markRequeued, type RunErrorInfo } from './transitions';
+import { isFinal, markCancelled, markFailed, markRequeued, markWaiting, type RunErrorInfo } from './transitions';
 import {
   RunCancelledError,
   RunInputError,
+  RunWaitingError,
   type HandlerRegistry,
   type JobContext,
   type JobResult,
@@ -26,13 +27,16 @@ export const CANCEL_REASON = 'brainalign:run-cancelled';
 /**
  * SUCCEEDED / FAILED / CANCELLED: this call put the run in that final state.
  * RELEASED: handed back to the queue (worker shutting down). SKIPPED: nothing to do (missing, or
- * already final, e.g. a duplicate delivery of a finished run).
+ * already final, e.g. a duplicate delivery of a finished run). WAITING: the run waits on other
+ * runs (RunWaitingError) and is back to QUEUED; the queue delivers it again after retryAfterMs.
  */
-export type ExecuteOutcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'RELEASED' | 'SKIPPED';
+export type ExecuteOutcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'RELEASED' | 'SKIPPED' | 'WAITING';
 
 export interface ExecuteResult {
   outcome: ExecuteOutcome;
   error?: RunErrorInfo;
+  /** For WAITING: when to deliver the run again. */
+  retryAfterMs?: number;
 }
 
 export interface ExecuteOptions {
@@ -174,6 +178,11 @@ async function handleFailure(err: unknown, f: FailureContext): Promise<ExecuteRe
   if (err instanceof RunCancelledError || signal.aborted) {
     // RunCancelledError also comes from a progress write that matched nothing: either a cancel or
     // another actor already finished the run; markCancelled only changes a still-open run.
+    return (await markCancelled(db, runId, { provenance })) ? { outcome: 'CANCELLED' } : { outcome: 'SKIPPED' };
+  }
+  if (err instanceof RunWaitingError) {
+    if (await markWaiting(db, runId, err.progress, err.message, { provenance })) return { outcome: 'WAITING', retryAfterMs: err.retryAfterMs };
+    // Not parked: a cancel arrived meanwhile (finalise it now) or another actor ended the run.
     return (await markCancelled(db, runId, { provenance })) ? { outcome: 'CANCELLED' } : { outcome: 'SKIPPED' };
   }
   if (err instanceof RunInputError) {

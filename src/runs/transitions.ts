@@ -60,3 +60,16 @@ export async function markRequeued(db: Db, runId: string, message: string, extra
   });
   return count === 1;
 }
+
+/**
+ * RUNNING -> QUEUED for a run that waits on other runs (RunWaitingError): the delivery that found
+ * them still open does not count as an attempt, and the run shows how far what it waits for got.
+ * Only an un-cancelled run is parked; a cancel in the meantime is finalised by the next delivery.
+ */
+export async function markWaiting(db: Db, runId: string, progress: number, message: string, extra: Extra = {}): Promise<boolean> {
+  const { count } = await db.run.updateMany({
+    where: { id: runId, status: 'RUNNING', cancelRequested: false },
+    data: { status: 'QUEUED', attempts: { decrement: 1 }, progress, ...extraData(extra), progressMessage: message.slice(0, 500) },
+  });
+  return count === 1;
+}

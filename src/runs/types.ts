@@ -71,3 +71,21 @@ export class RunCancelledError extends Error {
     this.name = 'RunCancelledError';
   }
 }
+
+/**
+ * Thrown by a handler whose run depends on other runs that have not ended yet (a sweep waiting for
+ * its child runs). Not a failure and not an attempt: the run goes back to QUEUED with this progress
+ * and message, and the queue delivers it again after `retryAfterMs`. PostgreSQL stays the ledger:
+ * each delivery re-reads what it waits for, so a lost delayed job (re-enqueued by the reconciler)
+ * or a restart changes nothing.
+ */
+export class RunWaitingError extends Error {
+  constructor(
+    readonly waitingFor: string,
+    readonly progress: number,
+    readonly retryAfterMs: number,
+  ) {
+    super(`Waiting for ${waitingFor}`);
+    this.name = 'RunWaitingError';
+  }
+}

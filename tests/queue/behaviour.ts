@@ -3,7 +3,7 @@
 import type { Db } from '../../src/db/client';
 import { cancelRun } from '../../src/runs/cancel';
 import { reconcileOnce } from '../../src/runs/reconciler';
-import { RunInputError, type JobHandler } from '../../src/runs/types';
+import { RunInputError, RunWaitingError, type JobHandler } from '../../src/runs/types';
 import { testDb } from '../helpers/db';
 import { KIND, SCORES, createLab, createRun, gate, sleep, slowHandler, waitFor, waitForRun, waitForStatus } from '../runs/fixtures';
 import { ATTEMPTS, BACKOFF_MS, type Harness, type MakeHarness } from './harness';
@@ -64,6 +64,29 @@ export function describeQueueBehaviour(name: string, makeHarness: MakeHarness): 
         ['pearson_r', '', 0.42],
         ['pearson_r', 'roi:FFA', 0.61],
       ]);
+    });
+
+    it('delivers a run that waits on other runs again later, back in QUEUED, without counting attempts', async () => {
+      let calls = 0;
+      const waited = gate();
+      await h.start({
+        [KIND]: async () => {
+          calls++;
+          if (calls === 1) throw new RunWaitingError('2 of 3 layer fits', 0.3, 300);
+          await waited.promise;
+          return { scores: SCORES };
+        },
+      });
+      const run = await createRun(db, labId);
+      await enqueue(run.id);
+      const parked = await waitForRun(db, run.id, (r) => r.status === 'QUEUED' && r.progress === 0.3, 'parked');
+      expect(parked).toMatchObject({ attempts: 0, progressMessage: 'Waiting for 2 of 3 layer fits' });
+      // Still live in the queue (delayed), so the reconciler leaves it alone.
+      expect(await h.queue.has(run.id, KIND)).toBe(true);
+      await waitFor(async () => (calls === 2 ? true : undefined), 'second delivery');
+      waited.open();
+      const done = await waitForStatus(db, run.id, 'SUCCEEDED');
+      expect(done.attempts).toBe(1);
     });
 
     it('fails at once on RunInputError, without retrying', async () => {

@@ -28,6 +28,7 @@ export const RunDoc = /* GraphQL */ `
       finishedAt
       outputs { name artifact { id dtype shape size downloadUrl } }
       scores { id metric scope value ciLow ciHigh normalized n extra }
+      parent { id kind }
     }
   }
 `;

@@ -59,6 +59,14 @@ export function RunPage({ id }: { id: string }) {
         </dd>
         <dt>Attempts</dt>
         <dd>{run.attempts}</dd>
+        {run.parent ? (
+          <>
+            <dt>Part of</dt>
+            <dd data-testid="run-parent">
+              <Link to={`/runs/${run.parent.id}`}>{run.parent.kind} run {run.parent.id.slice(0, 8)}</Link>
+            </dd>
+          </>
+        ) : null}
         <dt>Created / started / finished</dt>
         <dd>
           {when(run.createdAt)} / {when(run.startedAt)} / {when(run.finishedAt)}

@@ -5,6 +5,7 @@ import { EncodingResults } from './Encoding';
 import { InContextResults } from './InContext';
 import { CausalResults } from './Causal';
 import { VqaResults } from './Vqa';
+import { LayerSweepResults } from './LayerSweep';
 
 export function RunResults({ run }: { run: RunData }) {
   const body = (() => {
@@ -18,6 +19,8 @@ export function RunResults({ run }: { run: RunData }) {
         return <CausalResults runId={run.id} />;
       case 'VQA_EVAL':
         return <VqaResults scores={run.scores} />;
+      case 'LAYER_SWEEP':
+        return <LayerSweepResults runId={run.id} />;
       default:
         return <Empty>This kind of run checks and imports data; it has no scores to plot.</Empty>;
     }

@@ -1,0 +1,26 @@
+import type { Resolvers } from '../generated/graphql';
+import { readableWhere } from '../domain/access';
+import { layerProfile, submitLayerSweep } from '../domain/layer-sweep';
+
+export const layerSweepResolvers: Resolvers = {
+  Mutation: {
+    submitLayerSweep: (_p, { input }, ctx) => submitLayerSweep(ctx, input),
+  },
+  Run: {
+    parent: (r, _a, ctx) => (r.parentRunId ? ctx.db.run.findFirst({ where: { AND: [{ id: r.parentRunId }, readableWhere(ctx.viewer)] } }) : null),
+    children: async (r, _a, ctx) => {
+      const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: r.id }, readableWhere(ctx.viewer)] } });
+      // Sweep order (the parent's params), then anything else by creation.
+      const order = ((r.params as { layers?: { featureSetId: string }[] })?.layers ?? []).map((l) => l.featureSetId);
+      const rank = (c: (typeof children)[number]) => {
+        const i = order.indexOf((c.params as { featureSetId?: string }).featureSetId ?? '');
+        return i < 0 ? order.length : i;
+      };
+      return children.sort((a, b) => rank(a) - rank(b) || a.createdAt.getTime() - b.createdAt.getTime());
+    },
+    layerProfile: (r, { metric }, ctx) => layerProfile(ctx, r, metric ?? 'pearson_r.mean'),
+  },
+  LeaderboardRow: {
+    layer: (row) => row.layer ?? null,
+  },
+};
