@@ -56,7 +56,7 @@ describe('RDMs against scipy pdist and rsatoolbox definitions', () => {
 });
 
 describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-a', () => {
-  test.each(fx.comparisons.map((c: any, i: number) => [i, c]))('case %i', (_i, c: any) => {
+  test.each(fx.comparisons.map((c: any, i: number) => [i, c] as [number, any]))('case %i', (_i: number, c: any) => {
     const a = rankRdm(f32(c.a));
     const b = rankRdm(f32(c.b));
     expect(spearmanRho(a, b)).toBeCloseTo(c.spearman, 6);
@@ -71,7 +71,7 @@ describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-
 });
 
 describe('CKA against Kornblith et al.\'s reference formulas', () => {
-  test.each(fx.cka.map((c: any) => [c.n, c]))('n = %i', async (_n, c: any) => {
+  test.each(fx.cka.map((c: any) => [c.n, c] as [number, any]))('n = %i', async (_n: number, c: any) => {
     const engine = await cpuEngine();
     const K = await centredGram(engine, matrix(f32(c.x), c.n, c.d));
     const L = await centredGram(engine, matrix(f32(c.y), c.n, c.v));
