@@ -56,7 +56,8 @@ describe('RDMs against scipy pdist and rsatoolbox definitions', () => {
 });
 
 describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-a', () => {
-  test.each(fx.comparisons.map((c: any, i: number) => [i, c] as [number, any]))('case %i', (_i: number, c: any) => {
+  const comparisonCases: [number, any][] = fx.comparisons.map((c: any, i: number) => [i, c]);
+  test.each(comparisonCases)('case %i', (_i, c) => {
     const a = rankRdm(f32(c.a));
     const b = rankRdm(f32(c.b));
     expect(spearmanRho(a, b)).toBeCloseTo(c.spearman, 6);
@@ -71,7 +72,8 @@ describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-
 });
 
 describe('CKA against Kornblith et al.\'s reference formulas', () => {
-  test.each(fx.cka.map((c: any) => [c.n, c] as [number, any]))('n = %i', async (_n: number, c: any) => {
+  const ckaCases: [number, any][] = fx.cka.map((c: any) => [c.n, c]);
+  test.each(ckaCases)('n = %i', async (_n, c) => {
     const engine = await cpuEngine();
     const K = await centredGram(engine, matrix(f32(c.x), c.n, c.d));
     const L = await centredGram(engine, matrix(f32(c.y), c.n, c.v));
