@@ -1,0 +1,6 @@
+export * from './triangle';
+export * from './rdm';
+export * from './compare';
+export * from './cka';
+export * from './bootstrap';
+export * from './ceiling';

@@ -1,0 +1,127 @@
+// RSA and CKA kernels against numpy/scipy values (scripts/fixtures/rsa_reference.py).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { matrix } from '../../src/compute/onnx';
+import {
+  ascendingOrder,
+  centredGram,
+  cka,
+  ckaBootstrap,
+  compareRdms,
+  crossnobisRdm,
+  kendallTauA,
+  pairWeights,
+  patternRdm,
+  pearsonR,
+  rankKeys,
+  rankRdm,
+  rdmCeilingAcrossSubjects,
+  spearmanRho,
+  subTriangle,
+  weightedPearson,
+  weightedRanks,
+  weightedTauA,
+} from '../../src/compute/rsa';
+import { cpuEngine, maxRelativeError } from './helpers';
+
+const fx = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'rsa', 'reference.json'), 'utf8'));
+const f32 = (x: number[]) => Float32Array.from(x);
+
+describe('RDMs against scipy pdist and rsatoolbox definitions', () => {
+  const { n, p } = fx.rdm;
+  const patterns = matrix(f32(fx.rdm.patterns), n, p);
+  test.each([1, 5, 64])('correlation distance and rsatoolbox Euclidean (sqeuclidean / channels), blocks of %i rows', async (blockRows) => {
+    const engine = await cpuEngine();
+    const corr = await patternRdm(engine, patterns, 'correlation', { blockRows });
+    expect(corr.constantStimuli).toEqual([]);
+    expect(maxRelativeError(corr.values, fx.rdm.correlation)).toBeLessThan(1e-5);
+    const euc = await patternRdm(engine, patterns, 'euclidean', { blockRows });
+    expect(maxRelativeError(euc.values, fx.rdm.euclidean)).toBeLessThan(1e-4);
+  });
+  test('crossnobis as the average over leave-one-repeat-out folds', async () => {
+    const engine = await cpuEngine();
+    const reps = [0, 1, 2].map((k) => matrix(f32(fx.rdm.repeats.slice(k * n * p, (k + 1) * n * p)), n, p));
+    const rdm = await crossnobisRdm(engine, reps, { blockRows: 4 });
+    expect(maxRelativeError(rdm.values, fx.rdm.crossnobis)).toBeLessThan(1e-4);
+  });
+  test('a constant pattern is reported, its pairs NaN, never a silent number', async () => {
+    const engine = await cpuEngine();
+    const data = f32(fx.rdm.patterns);
+    data.fill(2.5, 3 * p, 4 * p);
+    const rdm = await patternRdm(engine, matrix(data, n, p), 'correlation');
+    expect(rdm.constantStimuli).toEqual([3]);
+    expect(Number.isNaN(rdm.values[2])).toBe(true); // pair (0, 3)
+    expect(() => rankRdm(rdm.values)).toThrow(/NaN/);
+  });
+});
+
+describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-a', () => {
+  const comparisonCases: [number, any][] = fx.comparisons.map((c: any, i: number) => [i, c]);
+  test.each(comparisonCases)('case %i', (_i, c) => {
+    const a = rankRdm(f32(c.a));
+    const b = rankRdm(f32(c.b));
+    expect(spearmanRho(a, b)).toBeCloseTo(c.spearman, 6);
+    expect(pearsonR(a.values, b.values)).toBeCloseTo(c.pearson, 6);
+    expect(kendallTauA(a, b)).toBeCloseTo(c.kendall_tau_a, 10);
+    expect(compareRdms('kendall_tau_a', a, b)).toBeCloseTo(c.kendall_tau_a, 10);
+    // The weighted forms with unit weights are the same statistics.
+    const w = new Float64Array(c.a.length).fill(1);
+    expect(weightedPearson(weightedRanks(a, ascendingOrder(a), w), weightedRanks(b, ascendingOrder(b), w), w)).toBeCloseTo(c.spearman, 6);
+    expect(weightedTauA(a, ascendingOrder(a), b, rankKeys(b), w)).toBeCloseTo(c.kendall_tau_a, 10);
+  });
+});
+
+describe('CKA against Kornblith et al.\'s reference formulas', () => {
+  const ckaCases: [number, any][] = fx.cka.map((c: any) => [c.n, c]);
+  test.each(ckaCases)('n = %i', async (_n, c) => {
+    const engine = await cpuEngine();
+    const K = await centredGram(engine, matrix(f32(c.x), c.n, c.d));
+    const L = await centredGram(engine, matrix(f32(c.y), c.n, c.v));
+    const v = cka(K, L);
+    expect(v.linear).toBeCloseTo(c.linear, 5);
+    expect(v.linear).toBeCloseTo(c.linear_feature_space, 5);
+    expect(v.debiased).toBeCloseTo(c.debiased, 4);
+  });
+});
+
+describe('bootstrap over stimuli against explicitly resampled data', () => {
+  const b = fx.bootstrap;
+  test('weighted pairs equal the resampled RDM without the pairs of copies of one stimulus', async () => {
+    const engine = await cpuEngine();
+    const brain = matrix(f32(b.brain), b.n, b.brain_p);
+    const model = matrix(f32(b.model), b.n, b.model_p);
+    const ra = rankRdm((await patternRdm(engine, brain, 'correlation')).values);
+    const rb = rankRdm((await patternRdm(engine, model, 'correlation')).values);
+    const orderA = ascendingOrder(ra);
+    const orderB = ascendingOrder(rb);
+    const keysB = rankKeys(rb);
+    const counts = new Float32Array(b.resamples.length * b.n);
+    b.resamples.forEach((r: any, s: number) => r.draws.forEach((i: number) => (counts[s * b.n + i] += 1)));
+    const boot = await ckaBootstrap(engine, [await centredGram(engine, model)], [await centredGram(engine, brain)], matrix(counts, b.resamples.length, b.n));
+    b.resamples.forEach((r: any, s: number) => {
+      const w = pairWeights(counts.subarray(s * b.n, (s + 1) * b.n), b.n);
+      expect(w.reduce((x, y) => x + y, 0)).toBe(r.n_pairs_kept);
+      expect(weightedPearson(weightedRanks(ra, orderA, w), weightedRanks(rb, orderB, w), w)).toBeCloseTo(r.spearman, 5);
+      expect(weightedPearson(ra.values, rb.values, w)).toBeCloseTo(r.pearson, 5);
+      expect(weightedTauA(ra, orderA, rb, keysB, w)).toBeCloseTo(r.kendall_tau_a, 6);
+      expect(boot[0][0].linear[s]).toBeCloseTo(r.cka_linear, 4);
+      expect(boot[0][0].debiased[s]).toBeCloseTo(r.cka_debiased, 3);
+    });
+  });
+});
+
+describe('noise ceiling across subjects as rsatoolbox', () => {
+  test('upper: each subject vs the mean of all; lower: vs the mean of the others', () => {
+    const c = rdmCeilingAcrossSubjects(fx.ceiling.rdms.map(f32), 'spearman');
+    expect(c.upper).toBeCloseTo(fx.ceiling.spearman_upper, 6);
+    expect(c.lower).toBeCloseTo(fx.ceiling.spearman_lower, 6);
+    expect(c.lower).toBeLessThan(c.upper);
+  });
+  test('subTriangle picks the RDM of a subset of stimuli', () => {
+    const values = f32(fx.rdm.correlation);
+    const sub = subTriangle(values, fx.rdm.n, [2, 5, 9]);
+    const n = fx.rdm.n;
+    const at = (i: number, j: number) => values[i * n - (i * (i + 1)) / 2 + (j - i - 1)];
+    expect(Array.from(sub)).toEqual([at(2, 5), at(2, 9), at(5, 9)]);
+  });
+});
