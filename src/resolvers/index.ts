@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Resolvers } from '../generated/graphql';
 import { accessResolvers } from './access';
 import { artifactResolvers } from './artifacts';
+import { brainSpaceResolvers } from './brain-space';
 import { catalogResolvers } from './catalog';
 import { causalResolvers } from './causal';
 import { encodingResolvers } from './encoding';
@@ -57,4 +58,5 @@ export const resolvers: Resolvers = merge(
   stimulusImageResolvers,
   featureResolvers,
   layerSweepResolvers,
+  brainSpaceResolvers,
 );
