@@ -114,17 +114,19 @@ export interface NoiseCeiling {
   /** Noise ceiling in percent of variance for data averaged over `nAveraged` trials, (n_voxels,). */
   ncPercent: Float64Array;
   nAveraged: number;
-  /** Voxels with no across-repeat variance (noise variance 0 or 0/0): NaN ncsnr and NC%. */
+  /** Voxels constant over every trial (noise variance 0/0): NaN ncsnr and NC%. */
   nUndefined: number;
 }
 
 /**
- * ncsnr from the noise variance of z-scored betas. Undefined (NaN) without noise: a voxel constant
- * across repeats (0/0 when it is constant over all trials) has no measurable ceiling, and calling
- * it 100% would lift medians and shrink normalised scores.
+ * ncsnr from the noise variance of z-scored betas. A voxel constant over every trial (0/0) has no
+ * measurable ceiling: NaN, since calling it 100% would lift medians and shrink normalised scores.
+ * A voxel whose repeats agree exactly while its signal varies has no noise: ncsnr is infinite and
+ * its ceiling the formula's limit, 100%.
  */
 export function ncsnrFromNoiseVariance(noiseVariance: number): number {
-  if (!(noiseVariance > 0) || !Number.isFinite(noiseVariance)) return Number.NaN;
+  if (!Number.isFinite(noiseVariance)) return Number.NaN;
+  if (noiseVariance <= 0) return Number.POSITIVE_INFINITY;
   return Math.sqrt(Math.max(0, 1 - noiseVariance)) / Math.sqrt(noiseVariance);
 }
 

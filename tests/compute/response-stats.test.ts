@@ -46,9 +46,9 @@ describe('streamed NSD noise ceiling', () => {
     });
   });
 
-  it('leaves a voxel without across-repeat variance undefined: NaN, counted, out of medians and normalisation', () => {
+  it('leaves a voxel constant over every trial undefined (NaN, counted, out of medians and normalisation); exact repeats give 100%', () => {
     // Voxel 0 is constant over every trial (noise variance 0/0), voxel 1 repeats exactly (noise
-    // variance 0), voxels 2-4 are noisy. Only 2-4 have a ceiling.
+    // variance 0 with signal: the ceiling's limit, 100%), voxels 2-4 are noisy.
     const [R, N, V] = [3, 40, 5];
     const rng = new Rng(5);
     const signal = Float64Array.from({ length: N * V }, () => rng.normal());
@@ -67,16 +67,16 @@ describe('streamed NSD noise ceiling', () => {
     spread.add(reps, N);
     const streamed = spread.noiseCeiling(moments.variance(1), R);
     for (const nc of [whole, streamed]) {
-      expect(nc.nUndefined).toBe(2);
+      expect(nc.nUndefined).toBe(1);
       expect(nc.ncPercent[0]).toBeNaN();
-      expect(nc.ncPercent[1]).toBeNaN();
-      expect(nc.ncsnr[1]).toBeNaN();
+      expect(nc.ncPercent[1]).toBe(100);
+      expect(nc.ncsnr[1]).toBe(Infinity);
       for (let j = 2; j < V; j++) expect(nc.ncPercent[j]).toBeGreaterThan(0);
-      const defined = Array.from(nc.ncPercent.subarray(2)).sort((a, b) => a - b);
-      expect(nanMedian(nc.ncPercent)).toBeCloseTo(defined[1], 12);
+      const defined = Array.from(nc.ncPercent.subarray(1)).sort((a, b) => a - b);
+      expect(nanMedian(nc.ncPercent)).toBeCloseTo((defined[1] + defined[2]) / 2, 12);
       const normalized = ceilingNormalize([0.5, 0.5, 0.5, 0.5, 0.5], nc.ncPercent).normalized;
       expect(normalized[0]).toBeNaN();
-      expect(normalized[1]).toBeNaN();
+      expect(normalized[1]).toBeCloseTo(0.5, 12);
       expect(normalized[2]).toBeCloseTo(0.5 / (nc.ncPercent[2] / 100), 12);
     }
   });
