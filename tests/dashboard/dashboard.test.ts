@@ -220,7 +220,7 @@ suite('lab dashboard', () => {
     await page.waitForFunction(`(() => { const el = document.querySelector('img[alt="image of ${first.externalId}"]'); return !!el && el.complete && el.naturalWidth > 0; })()`);
     await shot('06b-stimulus-images');
     await page.getByRole('button', { name: /next/i }).first().click();
-    await page.getByText('demo-0050').waitFor();
+    await page.getByText('demo-0050').waitFor({ timeout: 90_000 });
   });
 
   it('says when it is anonymous, still shows the public leaderboard, and signs in with a typed token', async () => {
