@@ -5,6 +5,7 @@ WORKDIR /app
 ARG ORT_INSTALL=skip
 ENV ONNXRUNTIME_NODE_INSTALL=${ORT_INSTALL}
 COPY package.json package-lock.json ./
+COPY vendor/ vendor/
 COPY scripts/onnxruntime-provider.js scripts/
 RUN npm ci --no-audit --no-fund
 COPY . .
