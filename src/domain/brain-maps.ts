@@ -114,10 +114,12 @@ export async function renderBrainMap(ctx: Context, input: { artifactId: string; 
   return brainMapOf(ctx, source, subject, input.row ?? 0);
 }
 
-/** A readable run's subject, when it has a brain space. */
+/** A readable run's subject (an import's from its parameters), when it has a brain space. */
 async function runSubject(ctx: Context, run: Run): Promise<Subject | null> {
-  if (!run.subjectId) return null;
-  const subject = await ctx.loaders.subject.load(run.subjectId);
+  const param = (run.params as { subjectId?: unknown } | null)?.subjectId;
+  const id = run.subjectId ?? (typeof param === 'string' ? param : null);
+  if (!id) return null;
+  const subject = await ctx.loaders.subject.load(id);
   return subject && hasSpace(subject) ? subject : null;
 }
 
