@@ -13,7 +13,7 @@ import { ErrorBox, Loading } from './common';
 type MapData = NonNullable<NonNullable<BrainMapQuery['run']>['brainMap']>;
 type Output = NonNullable<BrainMapOutputsQuery['run']>['brainMapOutputs'][number];
 
-const PREFERRED = ['pearsonR', 'explainedVariance', 'bestLayer', 'noiseCeiling'];
+const PREFERRED = ['pearsonR', 'bestLayer', 'causalClass', 'inContextExplainedVariance', 'explainedVariance', 'noiseCeiling'];
 const ROI_COLOURS = ['#ff7f00', '#00d5ff', '#ff3cd0', '#2ecc40', '#ffffff', '#ff0000', '#0000ff', '#a0522d'];
 const SLICES_PER_VIEW = 5;
 /** Slices are drawn about this many pixels across, at a whole number of pixels per voxel. */
