@@ -5,7 +5,7 @@
 import { Prisma, type Artifact, type BrainMapRender, type Run, type Subject } from '../generated/prisma/client';
 import { badInput } from '../errors';
 import type { Context } from '../resolvers/context';
-import { decodeNpy, toFloat32 } from '../storage';
+import { bytesToTypedArray, decodeNpy, parseNpyHeader, toFloat32, typedArrayToFloat32 } from '../storage';
 import { readableSql } from './access';
 import { inputArtifact, storeArtifact } from './artifacts';
 import { brainMapNifti, finiteRange } from './brain-map-volume';
@@ -33,17 +33,30 @@ export function perVoxelRows(artifact: Pick<Artifact, 'dtype' | 'shape'>, nVoxel
   return null;
 }
 
-async function readBytes(ctx: Context, sha256: string): Promise<Buffer> {
+async function readBytes(ctx: Context, sha256: string, range?: { offset: number; length: number }): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of await ctx.services.store.get(sha256)) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  const stream = range ? await ctx.services.store.getRange(sha256, range.offset, range.length) : await ctx.services.store.get(sha256);
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
   return Buffer.concat(chunks);
 }
 
-/** One row of a per-voxel array as float32, in subject voxel order. */
+/** Enough of an .npy file for any header (they are padded to 64 bytes; large ones stay below this). */
+const NPY_HEADER_PROBE = 64 * 1024;
+
+/**
+ * One row of a per-voxel array as float32, in subject voxel order. For a C-order array only that
+ * row's bytes are read (one map of a [513, n_voxels] weights array, not all of it).
+ */
 export async function readMapRow(ctx: Context, source: Artifact, nVoxels: number, row: number): Promise<Float32Array> {
-  const array = decodeNpy(await readBytes(ctx, source.sha256));
-  const values = toFloat32(array);
-  return values.slice(row * nVoxels, (row + 1) * nVoxels);
+  const size = Number(source.size);
+  const header = parseNpyHeader(await readBytes(ctx, source.sha256, { offset: 0, length: Math.min(size, NPY_HEADER_PROBE) }), { fileSize: size });
+  if (header.fortranOrder && header.shape.length > 1) {
+    const values = toFloat32(decodeNpy(await readBytes(ctx, source.sha256)));
+    return values.slice(row * nVoxels, (row + 1) * nVoxels);
+  }
+  const itemSize = header.dtype.itemSize;
+  const bytes = await readBytes(ctx, source.sha256, { offset: header.dataOffset + row * nVoxels * itemSize, length: nVoxels * itemSize });
+  return Float32Array.from(typedArrayToFloat32(bytesToTypedArray(bytes, header.dtype, { copy: true }), header.dtype));
 }
 
 export async function readVoxelIjk(ctx: Context, subject: Subject): Promise<Int32Array> {

@@ -96,6 +96,20 @@ describe('brain maps', () => {
     expect(out.errors![0].message).toMatch(/row 2 is out of range: explainedVariance.npy has 2 row\(s\)/);
   });
 
+  it('reads other dtypes and Fortran-ordered arrays (float64 [2, n] in column-major, int16 classes)', async () => {
+    const rows = [MASK_IJK.map(planted), MASK_IJK.map((ijk) => -planted(ijk) / 3)];
+    const fortran = Float64Array.from({ length: 2 * N }, (_, x) => rows[x % 2][Math.floor(x / 2)]);
+    const f64 = await upload(api, Buffer.from(encodeNpy({ dtype: '<f8', shape: [2, N], data: fortran, fortranOrder: true })), 'fortran.npy');
+    const { renderBrainMap: map } = await api.ok(RENDER, { input: { artifactId: f64, subjectId, row: 1 } });
+    expect(map.values).toEqual(rows[1].map((x) => Math.fround(x) + 0)); // JSON has no -0
+    expectMap((await download(map.niftiUrl)).data, (v) => rows[1][v]);
+
+    const classes = MASK_IJK.map((_, v) => v % 3);
+    const i16 = await upload(api, Buffer.from(encodeNpy({ dtype: '<i2', shape: [N], data: Int16Array.from(classes) })), 'causal-class.npy');
+    const { renderBrainMap: cls } = await api.ok(RENDER, { input: { artifactId: i16, subjectId } });
+    expect(cls).toMatchObject({ min: 0, max: 2, nFinite: N, values: classes });
+  });
+
   it('refuses arrays that are not per-voxel for the subject, and subjects without a brain space', async () => {
     const wrong = await upload(api, npy([N + 1], Array.from({ length: N + 1 }, (_, i) => i)), 'wrong.npy');
     const out = await api.gql(RENDER, { input: { artifactId: wrong, subjectId } });

@@ -132,7 +132,7 @@ suite('dashboard brain maps', () => {
       const px = Number(await canvas.getAttribute('data-px'));
       (views[axis] ??= []).push(slice);
       const [fixed, across, up] = axis === 'axial' ? [2, 0, 1] : axis === 'coronal' ? [1, 0, 2] : [0, 1, 2];
-      const pixels: number[] = await canvas.evaluate((el: HTMLCanvasElement) => Array.from(el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data));
+      const pixels: number[] = await canvas.evaluate((el: any) => Array.from(el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data));
       const width = SHAPE[across] * px;
       for (let a = 0; a < SHAPE[across]; a++)
         for (let b = 0; b < SHAPE[up]; b++) {
@@ -179,7 +179,7 @@ suite('dashboard brain maps', () => {
     // V1's outline: the top edge of a V1 voxel (j = 1) whose neighbour above (j = 2) is not V1.
     const axial = page.locator('[data-testid=brain-map] canvas[data-axis=axial][data-slice="2"]');
     const px = Number(await axial.getAttribute('data-px'));
-    const edge: number[] = await axial.evaluate((el: HTMLCanvasElement, at: number[]) => Array.from(el.getContext('2d')!.getImageData(at[0], at[1], 1, 1).data).slice(0, 3), [
+    const edge: number[] = await axial.evaluate((el: any, at: number[]) => Array.from<number>(el.getContext('2d')!.getImageData(at[0], at[1], 1, 1).data).slice(0, 3), [
       3 * px + px / 2,
       (SHAPE[1] - 1 - 1) * px,
     ]);
