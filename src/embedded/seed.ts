@@ -13,6 +13,7 @@ import { createBenchmark } from '../domain/leaderboards';
 import { submitLayerSweep } from '../domain/layer-sweep';
 import { demoData, demoLayerData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
 import { seedDemoImages } from './demo-images';
+import { seedBrainSpaceDemo } from './demo-brain-space';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
@@ -24,6 +25,7 @@ export const DEMO_LAYER_BENCHMARK = 'synthetic-layers-sweep';
 export async function seedDemoCatalog(services: Services, log: Log): Promise<boolean> {
   const main = await seedMainDemo(services, log);
   const layers = await seedLayerDemo(services, log);
+  await seedBrainSpaceDemo(services, log);
   return main || layers;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Resolvers } from '../generated/graphql';
 import { accessResolvers } from './access';
 import { artifactResolvers } from './artifacts';
+import { brainMapResolvers } from './brain-maps';
 import { brainSpaceResolvers } from './brain-space';
 import { catalogResolvers } from './catalog';
 import { causalResolvers } from './causal';
@@ -59,4 +60,5 @@ export const resolvers: Resolvers = merge(
   featureResolvers,
   layerSweepResolvers,
   brainSpaceResolvers,
+  brainMapResolvers,
 );

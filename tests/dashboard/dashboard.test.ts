@@ -37,8 +37,8 @@ suite('lab dashboard', () => {
     service = await startEmbedded();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (err) => console.error(`dashboard page error: ${err.message}`));
-    // The NSD-like demo's 3 encoding runs and the layer demo's sweep (3 layer fits).
-    await waitForDemoRuns(service, 6, 200_000);
+    // The NSD-like demo's 3 encoding runs, the layer demo's sweep (3 layer fits) and the brain-space demo's run.
+    await waitForDemoRuns(service, 7, 200_000);
     const { benchmarks } = await service.query('{ benchmarks { id name kind } }');
     benchmark = benchmarks.find((b: any) => b.name === DEMO_BENCHMARK);
   }, 300_000);

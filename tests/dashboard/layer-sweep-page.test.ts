@@ -72,6 +72,7 @@ const RUN = {
   startedAt: null,
   finishedAt: null,
   outputs: [],
+  brainMapOutputs: [],
   scores: [],
   layerProfile: ({ metric }: { metric: string }) => profile(metric),
 };

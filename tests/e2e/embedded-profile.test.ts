@@ -94,15 +94,16 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     expect(first.banner.join('\n')).toContain(`/dashboard/#token=${token}`);
     expect((await query(first, '{ me { operator } }')).me.operator).toBe(true);
     const { datasets } = await query(first, '{ datasets { totalCount edges { node { name subjects { name rois { name } } } } } }');
-    // The NSD-like demo and the layer-sweep demo.
-    expect(datasets.totalCount).toBe(2);
+    // The NSD-like demo, the layer-sweep demo and the brain-space demo.
+    expect(datasets.totalCount).toBe(3);
     const nsd = datasets.edges.find((e: any) => e.node.name === 'synthetic-nsd').node;
     expect(nsd.subjects.map((s: any) => s.name)).toEqual(['subj01', 'subj02', 'subj05']);
     expect(datasets.edges.some((e: any) => e.node.name === 'synthetic-layers')).toBe(true);
     // 3 response sets + 3 subjects x 2 backbones of features, then one encoding run per subject;
-    // 2 response sets + 2 subjects x 3 layers, then a layer sweep (3 child encoding runs).
-    const rows = await waitFor(first, (r) => imports(r).length === 17 && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length === 6 && sweeps(r).length === 1, 120_000);
-    expect(encodings(rows)).toHaveLength(6);
+    // 2 response sets + 2 subjects x 3 layers, then a layer sweep (3 child encoding runs);
+    // 1 response set + 1 feature set of the brain-space subject, then its encoding run.
+    const rows = await waitFor(first, (r) => imports(r).length === 19 && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length === 7 && sweeps(r).length === 1, 120_000);
+    expect(encodings(rows)).toHaveLength(7);
     const { datasets: ready } = await query(first, '{ datasets { edges { node { subjects { responseSets { status noiseCeilingMedian } } } } } }');
     for (const d of ready.edges) for (const s of d.node.subjects) expect(s.responseSets[0]).toMatchObject({ status: 'READY' });
   } finally {
@@ -114,19 +115,21 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     // The same token across restarts.
     expect(second.banner.join('\n')).toContain(`authorization: Bearer ${operatorToken()}`);
     const { datasets } = await query(second, '{ datasets { totalCount } }');
-    expect(datasets.totalCount).toBe(2);
+    expect(datasets.totalCount).toBe(3);
     const rows = await waitFor(second, (r) => r.every((x) => x.status === 'SUCCEEDED'), 300_000);
-    expect(imports(rows)).toHaveLength(17);
-    expect(encodings(rows)).toHaveLength(6);
+    expect(imports(rows)).toHaveLength(19);
+    expect(encodings(rows)).toHaveLength(7);
     expect(sweeps(rows)).toHaveLength(1);
     // The demo sweep finds the planted layer of each ROI (src/embedded/demo-data.ts).
     const { runs: swept } = await query(second, '{ runs(first: 1, filter: { kind: LAYER_SWEEP }) { edges { node { layerProfile { bestLayers { roi layer } } } } } }');
     const best = Object.fromEntries(swept.edges[0].node.layerProfile.bestLayers.map((b: any) => [b.roi, b.layer]));
     expect(best).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
-    const { runs: scored } = await query(second, '{ runs(first: 10, filter: { kind: ENCODING_RIDGE }) { edges { node { parent { id } scores(metric: "pearson_r.mean") { scope value ciLow ciHigh } } } } }');
-    // The NSD-like demo's own runs (the sweep's layer fits predict only part of their subject's voxels).
-    const own = scored.edges.filter((e: any) => !e.node.parent);
+    const { runs: scored } = await query(second, '{ runs(first: 10, filter: { kind: ENCODING_RIDGE }) { edges { node { parent { id } brainMapOutputs { name } scores(metric: "pearson_r.mean") { scope value ciLow ciHigh } } } } }');
+    // The NSD-like demo's own runs (the sweep's layer fits predict only part of their subject's voxels;
+    // most of the brain-space subject's voxels lie outside its ROIs, at low SNR, and it alone has maps).
+    const own = scored.edges.filter((e: any) => !e.node.parent && e.node.brainMapOutputs.length === 0);
     expect(own).toHaveLength(3);
+    expect(scored.edges.filter((e: any) => e.node.brainMapOutputs.some((o: any) => o.name === 'pearsonR'))).toHaveLength(1);
     for (const e of own) expect(e.node.scores.find((x: any) => x.scope === 'all').value).toBeGreaterThan(0.3);
   } finally {
     expect(await second.stop()).toBe(0);

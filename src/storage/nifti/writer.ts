@@ -1,6 +1,6 @@
 // Writes NIfTI-1 single files (.nii, or .nii.gz when asked) for brain maps: a 3D (or 4D) volume,
-// little-endian, sform_code 2 ("aligned") holding the affine exactly and qform_code 0 with its
-// quaternion filled in, as nibabel's Nifti1Image(data, affine) writes them.
+// little-endian, sform_code 2 ("aligned") holding the affine exactly and the qform's quaternion
+// filled in; qform_code 0 by default, as nibabel's Nifti1Image(data, affine) writes them.
 import { gzipSync } from 'node:zlib';
 import { affineToQuaternion, type Affine } from './affine';
 import { datatypeByName, type NiftiDatatypeName } from './datatypes';
@@ -17,6 +17,11 @@ export interface NiftiVolume {
   description?: string;
   /** xyzt_units: 2 (mm) by default, as scanners' spatial unit. */
   xyztUnits?: number;
+  /**
+   * qform_code (0 by default: the sform alone is the space). Set it only for affines the
+   * quaternion represents (orthogonal axes), else the two would disagree.
+   */
+  qformCode?: number;
 }
 
 const VOX_OFFSET = 352;
@@ -43,7 +48,7 @@ export function encodeNifti1(volume: NiftiVolume, options: { gzip?: boolean } = 
   buf.writeFloatLE(0, 116);
   buf.writeUInt8(volume.xyztUnits ?? 2, 123);
   buf.write((volume.description ?? '').slice(0, 79), 148, 'latin1');
-  buf.writeInt16LE(0, 252); // qform_code unknown: the sform is the space
+  buf.writeInt16LE(volume.qformCode ?? 0, 252); // 0: the sform alone is the space
   buf.writeInt16LE(2, 254); // sform_code aligned
   [...q.quatern, ...q.qoffset].forEach((v, k) => buf.writeFloatLE(v, 256 + 4 * k));
   for (let r = 0; r < 3; r++) for (let k = 0; k < 4; k++) buf.writeFloatLE(affine[4 * r + k], 280 + 16 * r + 4 * k);

@@ -6,6 +6,7 @@ import { InContextResults } from './InContext';
 import { CausalResults } from './Causal';
 import { VqaResults } from './Vqa';
 import { LayerSweepResults } from './LayerSweep';
+import { BrainMapPanel } from '../components/BrainMap';
 
 export function RunResults({ run }: { run: RunData }) {
   const body = (() => {
@@ -29,6 +30,7 @@ export function RunResults({ run }: { run: RunData }) {
     <section aria-labelledby="results-title" className="results">
       <h2 id="results-title">Results</h2>
       {body}
+      {run.status === 'SUCCEEDED' ? <BrainMapPanel runId={run.id} /> : null}
     </section>
   );
 }

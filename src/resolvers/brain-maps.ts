@@ -1,0 +1,34 @@
+import type { Resolvers } from '../generated/graphql';
+import * as maps from '../domain/brain-maps';
+import type { BrainMapView } from '../domain/brain-maps';
+
+export const brainMapResolvers: Resolvers = {
+  Mutation: {
+    renderBrainMap: (_p, { input }, ctx) => maps.renderBrainMap(ctx, input) as any,
+  },
+  Run: {
+    brainMapOutputs: (r, _a, ctx) => maps.runBrainMapOutputs(ctx, r as any),
+    brainMap: (r, { output, row }, ctx) => maps.runBrainMap(ctx, r as any, output, row ?? 0) as any,
+  },
+  Artifact: {
+    niftiUrl: (a, args, ctx) => maps.artifactNiftiUrl(ctx, a as any, args),
+  },
+  BrainMap: {
+    source: (m) => (m as unknown as BrainMapView).source as any,
+    subject: (m) => (m as unknown as BrainMapView).subject as any,
+    row: (m) => (m as unknown as BrainMapView).render.row,
+    nRows: (m) => (m as unknown as BrainMapView).nRows,
+    nifti: async (m, _a, ctx) => (await ctx.loaders.artifact.load((m as unknown as BrainMapView).render.niftiArtifactId))! as any,
+    niftiUrl: (m, _a, ctx) => maps.niftiUrl(ctx, m as unknown as BrainMapView),
+    nVoxels: (m) => (m as unknown as BrainMapView).subject.nVoxels,
+    nFinite: (m) => (m as unknown as BrainMapView).render.nFinite,
+    min: (m) => (m as unknown as BrainMapView).render.min,
+    max: (m) => (m as unknown as BrainMapView).render.max,
+    values: async (m, _a, ctx) => {
+      const view = m as unknown as BrainMapView;
+      const values = await maps.readMapRow(ctx, view.source, view.subject.nVoxels, view.render.row);
+      return Array.from(values, (v) => (Number.isFinite(v) ? v : null));
+    },
+    voxelIjk: async (m, _a, ctx) => Array.from(await maps.readVoxelIjk(ctx, (m as unknown as BrainMapView).subject)),
+  },
+};

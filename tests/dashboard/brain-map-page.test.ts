@@ -1,0 +1,209 @@
+// The brain-map montages of a run page in headless Chromium, against the real GraphQL schema
+// executed over a planted map: slice pixels are checked voxel by voxel against colours computed
+// here from ColorBrewer's RdBu and matplotlib's viridis stops, the numbers against the planted values.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createDashboardHandler } from '../../src/server/dashboard';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-artifacts/dashboard');
+const suite = existsSync(CHROMIUM) ? describe : describe.skip;
+const fmt = (v: number) => v.toFixed(3);
+
+// The planted subject: an ellipsoid mask in an 8 x 6 x 5 grid, voxels in C order over (i, j, k).
+const SHAPE = [8, 6, 5];
+const IJK: number[][] = [];
+for (let i = 0; i < SHAPE[0]; i++)
+  for (let j = 0; j < SHAPE[1]; j++)
+    for (let k = 0; k < SHAPE[2]; k++) if (((i - 3.5) / 3.6) ** 2 + ((j - 2.5) / 2.6) ** 2 + ((k - 2) / 2.2) ** 2 <= 1) IJK.push([i, j, k]);
+const N = IJK.length;
+const NAN_VOXEL = 3;
+const R_VALUES = IJK.map(([i, j], v) => (v === NAN_VOXEL ? null : Math.fround((i - 3.5) * 0.1 + 0.05 * j)));
+const ALPHA_VALUES = IJK.map(([i]) => 10 ** (i % 3));
+const ROIS = [
+  { name: 'V1', voxelIndices: IJK.flatMap(([, j], v) => (j <= 1 ? [v] : [])) },
+  { name: 'FFA', voxelIndices: IJK.flatMap(([i, j], v) => (i >= 5 && j >= 3 ? [v] : [])) },
+];
+const finite = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+const planted = (values: (number | null)[], name: string) => ({
+  row: 0,
+  nRows: 1,
+  nVoxels: N,
+  nFinite: finite(values).length,
+  min: Math.min(...finite(values)),
+  max: Math.max(...finite(values)),
+  values,
+  voxelIjk: IJK.flat(),
+  niftiUrl: `/files/${name}.nii.gz`,
+  nifti: { filename: `subj01-${name}.nii.gz` },
+  subject: { id: 'subj', name: 'subj01', space: { shape: SHAPE }, rois: ROIS },
+});
+
+const RUN_BASE = { params: {}, progress: 1, progressMessage: 'Done', error: null, attempts: 1, provenance: {}, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, outputs: [] };
+const SCORES = [{ id: 's1', metric: 'pearson_r.mean', scope: 'roi:V1', value: 0.2, ciLow: 0.1, ciHigh: 0.3, normalized: null, n: 10, extra: {} }];
+const RUNS: Record<string, object> = {
+  'run-map': {
+    ...RUN_BASE,
+    id: 'run-map',
+    kind: 'ENCODING_RIDGE',
+    status: 'SUCCEEDED',
+    scores: SCORES,
+    brainMapOutputs: [
+      { name: 'alpha', nRows: 1 },
+      { name: 'pearsonR', nRows: 1 },
+    ],
+    brainMap: ({ output }: { output: string }) => planted(output === 'alpha' ? ALPHA_VALUES : R_VALUES, output),
+  },
+  'run-flat': { ...RUN_BASE, id: 'run-flat', kind: 'ENCODING_RIDGE', status: 'SUCCEEDED', scores: SCORES, brainMapOutputs: [], brainMap: () => null },
+};
+
+// Colour scales as published: ColorBrewer RdBu (7 classes) and five stops of matplotlib's viridis.
+const RDBU = [[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247], [253, 219, 199], [239, 138, 98], [178, 24, 43]];
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+function expectedColour(stops: number[][], low: number, high: number, x: number) {
+  const t = Math.min(1, Math.max(0, (x - low) / (high - low))) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(t));
+  return stops[i].map((c, ch) => c + (stops[i + 1][ch] - c) * (t - i));
+}
+const OUTSIDE = [40, 40, 40];
+const NO_VALUE = [150, 150, 150];
+const V1_OUTLINE = [255, 127, 0];
+
+suite('dashboard brain maps', () => {
+  let schema: GraphQLSchema;
+  let server: http.Server;
+  let origin: string;
+  let browser: Browser;
+  let page: Page;
+  const seen: string[] = [];
+  const failures: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    execFileSync(process.execPath, ['scripts/build-dashboard.js'], { cwd: ROOT, stdio: 'inherit' });
+    const dir = path.join(ROOT, 'src/schema');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort((a, b) => (a === 'common.graphql' ? -1 : b === 'common.graphql' ? 1 : a.localeCompare(b)));
+    schema = buildSchema(files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n'));
+    const rootValue = { serviceInfo: () => ({ version: 'test', profile: 'test' }), run: ({ id }: { id: string }) => RUNS[id] ?? null };
+    const dashboard = createDashboardHandler();
+    server = http.createServer(async (req, res) => {
+      if (await dashboard(req, res)) return;
+      if (req.method !== 'POST' || req.url !== '/graphql') return void res.writeHead(404).end();
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      seen.push(query);
+      const result = await graphql({ schema, source: query, variableValues: variables, rootValue });
+      if (result.errors) failures.push(...result.errors.map((e) => e.message));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+  });
+
+  /** Every voxel of every drawn slice: its centre pixel, and the expected colour. */
+  async function checkSlices(colourOf: (v: number) => number[]) {
+    const canvases = page.locator('[data-testid=brain-map] canvas');
+    const count = await canvases.count();
+    const views: Record<string, number[]> = {};
+    let checked = 0;
+    for (let c = 0; c < count; c++) {
+      const canvas = canvases.nth(c);
+      const axis = (await canvas.getAttribute('data-axis'))!;
+      const slice = Number(await canvas.getAttribute('data-slice'));
+      const px = Number(await canvas.getAttribute('data-px'));
+      (views[axis] ??= []).push(slice);
+      const [fixed, across, up] = axis === 'axial' ? [2, 0, 1] : axis === 'coronal' ? [1, 0, 2] : [0, 1, 2];
+      const pixels: number[] = await canvas.evaluate((el: any) => Array.from(el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data));
+      const width = SHAPE[across] * px;
+      for (let a = 0; a < SHAPE[across]; a++)
+        for (let b = 0; b < SHAPE[up]; b++) {
+          const x = a * px + px / 2;
+          const y = (SHAPE[up] - 1 - b) * px + px / 2;
+          const got = pixels.slice(4 * (y * width + x), 4 * (y * width + x) + 3);
+          const v = IJK.findIndex((ijk) => ijk[fixed] === slice && ijk[across] === a && ijk[up] === b);
+          const want = v < 0 ? OUTSIDE : colourOf(v);
+          got.forEach((ch, i) => expect(Math.abs(ch - want[i])).toBeLessThanOrEqual(1));
+          checked++;
+        }
+    }
+    return { views, checked };
+  }
+
+  it('draws axial, coronal and sagittal slices of the map with a symmetric diverging scale, ROI outlines and its numbers', async () => {
+    await page.goto(`${origin}/dashboard/runs/run-map`);
+    await page.getByTestId('brain-map-numbers').waitFor();
+    const values = finite(R_VALUES);
+    const limit = Math.max(-Math.min(...values), Math.max(...values));
+    const numbers = page.getByTestId('brain-map-numbers');
+    expect(await numbers.locator('[data-col=scale-low]').innerText()).toBe(fmt(-limit));
+    expect(await numbers.locator('[data-col=scale-high]').innerText()).toBe(fmt(limit));
+    expect(await numbers.locator('[data-col=min]').innerText()).toBe(fmt(Math.min(...values)));
+    expect(await numbers.locator('[data-col=max]').innerText()).toBe(fmt(Math.max(...values)));
+    expect(await numbers.locator('[data-col=voxels]').innerText()).toBe(String(N));
+    expect(await numbers.locator('[data-col=finite]').innerText()).toBe(`${N - 1} with a value`);
+    expect(await page.locator('[data-testid=colour-bar] [data-col=low]').innerText()).toBe(fmt(-limit));
+    for (const roi of ROIS) {
+      const row = page.locator(`[data-testid=brain-map-rois] tr[data-roi="${roi.name}"]`);
+      const xs = finite(roi.voxelIndices.map((v) => R_VALUES[v]));
+      expect(await row.locator('[data-col=voxels]').innerText()).toBe(String(roi.voxelIndices.length));
+      expect(await row.locator('[data-col=mean]').innerText()).toBe(fmt(xs.reduce((a, b) => a + b, 0) / xs.length));
+    }
+    expect(await page.getByTestId('nifti-link').getAttribute('href')).toBe('/files/pearsonR.nii.gz');
+
+    const { views, checked } = await checkSlices((v) => (R_VALUES[v] === null ? NO_VALUE : expectedColour(RDBU, -limit, limit, R_VALUES[v]!)));
+    expect(Object.keys(views).sort()).toEqual(['axial', 'coronal', 'sagittal']);
+    // Five slices (or every slice of a thinner extent) spread over the mask, not its edges alone.
+    expect(views.axial).toEqual([1, 2, 3]);
+    expect(views.sagittal.length).toBe(5);
+    expect(checked).toBeGreaterThan(100);
+
+    // V1's outline: the top edge of a V1 voxel (j = 1) whose neighbour above (j = 2) is not V1.
+    const axial = page.locator('[data-testid=brain-map] canvas[data-axis=axial][data-slice="2"]');
+    const px = Number(await axial.getAttribute('data-px'));
+    const edge: number[] = await axial.evaluate((el: any, at: number[]) => Array.from<number>(el.getContext('2d')!.getImageData(at[0], at[1], 1, 1).data).slice(0, 3), [
+      3 * px + px / 2,
+      (SHAPE[1] - 1 - 1) * px,
+    ]);
+    expect(edge).toEqual(V1_OUTLINE);
+    await page.screenshot({ path: path.join(SHOTS, '20-run-brain-map.png'), fullPage: true });
+  });
+
+  it('switches to a positive map with a sequential scale from its min to its max', async () => {
+    await page.getByTestId('brain-map').getByRole('combobox', { name: 'Output' }).selectOption('alpha');
+    await page.locator('[data-testid=brain-map-numbers] caption', { hasText: 'alpha' }).waitFor();
+    const numbers = page.getByTestId('brain-map-numbers');
+    expect(await numbers.locator('[data-col=scale-low]').innerText()).toBe(fmt(1));
+    expect(await numbers.locator('[data-col=scale-high]').innerText()).toBe(fmt(100));
+    await checkSlices((v) => expectedColour(VIRIDIS, 1, 100, ALPHA_VALUES[v]));
+  });
+
+  it('shows no brain map for a run whose subject has no brain space', async () => {
+    await page.goto(`${origin}/dashboard/runs/run-flat`);
+    await page.getByTestId('roi-scores').waitFor();
+    expect(await page.getByTestId('brain-map').count()).toBe(0);
+  });
+
+  it('sends only operations that validate against the schema', () => {
+    expect(seen.some((q) => q.includes('brainMap('))).toBe(true);
+    expect(failures).toEqual([]);
+  });
+});
