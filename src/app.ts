@@ -8,7 +8,7 @@ import { handlers } from './jobs/registry';
 import type { Config } from './config';
 import { createDb } from './db/client';
 import { migrate } from './db/migrate';
-import { sweepExpiredUploads } from './domain/artifacts';
+import { sweepUploads, uploadIsOpen } from './domain/artifacts';
 import { ensureOperatorToken } from './auth/operator';
 import { ensureDefaultLab } from './domain/labs';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded/postgres';
@@ -80,7 +80,17 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     // Runs left open by a previous process (or lost by Redis) are queued again.
     const reconciler = startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
     onClose('reconciler', () => reconciler.stop());
-    const sweep = setInterval(() => void sweepExpiredUploads(services).catch(() => undefined), 3600_000);
+    // Interrupted uploads (a killed process, a client that gave up) leave temp and staged files:
+    // swept once before serving and then periodically.
+    const sweepOnce = () =>
+      sweepUploads(services).then(
+        (swept) => {
+          if (swept.expired || swept.temp || swept.orphans) log('info', 'upload leftovers removed', swept);
+        },
+        (err) => log('warn', `upload sweep failed: ${(err as Error).message}`),
+      );
+    await sweepOnce();
+    const sweep = setInterval(() => void sweepOnce(), config.uploadSweepMs);
     sweep.unref();
     onClose('upload sweeper', async () => clearInterval(sweep));
 
@@ -88,7 +98,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
       log,
       host: config.host,
       port: config.port,
-      routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
+      routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store, { uploadOpen: uploadIsOpen(db) })] : [],
       databaseUrl,
     });
     onClose('HTTP server', () => api.close());

@@ -33,6 +33,7 @@ const schema = z
     UPLOAD_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
     UPLOAD_PART_SIZE_MB: positiveInt.default(64),
     MAX_UPLOAD_GB: positiveInt.default(64),
+    UPLOAD_SWEEP_MINUTES: positiveInt.default(15),
     ONNX_EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     WORKER_CONCURRENCY: positiveInt.default(1),
     WORKER_KINDS: z
@@ -115,6 +116,8 @@ export interface Config {
   uploadSecret: string;
   uploadPartSize: number;
   maxUploadBytes: number;
+  /** How often the API removes what interrupted or abandoned uploads left in the store (also at start-up). */
+  uploadSweepMs: number;
   executionProvider: 'auto' | 'cpu' | 'cuda';
   workerConcurrency: number;
   /** Run kinds this worker consumes; undefined: every kind it has a handler for. */
@@ -187,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadSecret: e.UPLOAD_SECRET ?? '',
     uploadPartSize: e.UPLOAD_PART_SIZE_MB * 1024 * 1024,
     maxUploadBytes: e.MAX_UPLOAD_GB * 1024 ** 3,
+    uploadSweepMs: e.UPLOAD_SWEEP_MINUTES * 60_000,
     executionProvider: e.ONNX_EXECUTION_PROVIDER,
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerKinds: e.WORKER_KINDS?.split(',').map((k) => k.trim()),

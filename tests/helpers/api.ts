@@ -10,6 +10,7 @@ import type { Db } from '../../src/db/client';
 import { issueToken } from '../../src/auth/api-tokens';
 import { ensureOperatorUser } from '../../src/auth/operator';
 import { ensureDefaultLab } from '../../src/domain/labs';
+import { uploadIsOpen } from '../../src/domain/artifacts';
 import type { JobQueue, JobState } from '../../src/queue/job-queue';
 import type { RunJob } from '../../src/runs/types';
 import { startApi, type ApiServer } from '../../src/server/http';
@@ -97,7 +98,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   server = await startApi(services, {
     log: (level, message, fields = {}) => void logs.push({ level, message, fields }),
     port,
-    routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
+    routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store, { uploadOpen: uploadIsOpen(db) })] : [],
     databaseUrl: options.db ? undefined : testDatabaseUrl(),
   });
   const client = (auth: ClientAuth) => {

@@ -140,6 +140,32 @@ describe('FsArtifactStore specifics', () => {
     await rm(path.join(dir, 'tmp', 'in-progress'));
   });
 
+  test('cleanTemp removes a fresh temp file at once when the process that wrote it is gone', async () => {
+    // A process that has exited: its pid is free (until reused, when the idle rule still applies).
+    const { spawnSync } = await import('node:child_process');
+    const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    const dead = `${deadPid}-0123456789ab-${randomUUID()}`;
+    await writeFile(path.join(dir, 'tmp', dead), 'left by a killed upload');
+    // This process, but an earlier incarnation with the same pid (containers restart as pid 1).
+    const earlier = `${process.pid}-ba9876543210-${randomUUID()}`;
+    await writeFile(path.join(dir, 'tmp', earlier), 'x');
+    const live = `${process.ppid}-0123456789ab-${randomUUID()}`;
+    await writeFile(path.join(dir, 'tmp', live), 'a live process is writing this');
+    expect(await store.cleanTemp()).toBe(2);
+    expect(await readdir(path.join(dir, 'tmp'))).toEqual([live]);
+    await rm(path.join(dir, 'tmp', live));
+  });
+
+  test('a malformed percent-encoding in an upload path is a 400, not a server error', async () => {
+    for (const bad of ['%E0%A4%A', '%', 'a%zz']) {
+      const res = await fetch(`${baseUrl}/artifacts/staging/${bad}?size=1`, { method: 'PUT', body: 'x' });
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('BAD_USER_INPUT');
+      expect(error.message).toContain('percent-encoding');
+    }
+  });
+
   test('downloads: HEAD, suffix and open ranges, unsatisfiable ranges, tampered filename', async () => {
     const body = randomBytes(1000);
     const { sha256 } = await store.putStream(body);
