@@ -63,6 +63,8 @@ export interface TestApiOptions {
   store?: ArtifactStore;
   /** Default: a RecordingQueue. 'in-process' executes runs with the real handlers, as the embedded profile. */
   queue?: JobQueue | 'in-process';
+  /** Attempts per run of the in-process queue (default 1). */
+  attempts?: number;
   env?: Record<string, string>;
   /** Who gql/ok act as; default: an operator of the installation (sees and changes everything). */
   auth?: ClientAuth;
@@ -89,7 +91,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const lab = await ensureDefaultLab(db, uniqueName('lab'));
   const queue =
     options.queue === 'in-process'
-      ? createInProcessQueue({ execute: runExecutor({ db, store, handlers }), concurrency: 1, attempts: 1 })
+      ? createInProcessQueue({ execute: runExecutor({ db, store, handlers }), concurrency: 1, attempts: options.attempts ?? 1 })
       : (options.queue ?? new RecordingQueue());
   const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
   const operator = await ensureOperatorUser(db);

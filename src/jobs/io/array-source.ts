@@ -11,7 +11,9 @@ import type { Artifact } from '../../generated/prisma/client';
 import { RunInputError } from '../../runs/types';
 import {
   formatNpyHeader,
+  NpyFormatError,
   NpzArchive,
+  NpzFormatError,
   parseNpyHeader,
   readNpyRows,
   readPrefix,
@@ -44,17 +46,32 @@ export async function openArraySource(store: ArtifactStore, artifact: Artifact, 
   let archive: NpzArchive;
   try {
     archive = await NpzArchive.open(file);
-    archive.member(npzMember);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw new RunInputError(`${artifact.filename}: ${(err as Error).message}`);
   }
-  const m = archive.member(npzMember);
-  const head = await readPrefix(await archive.openMember(npzMember), PROBE);
-  const header = parseOrReject(head, m.size, `${artifact.filename}:${npzMember}`);
+  let header: NpyHeader;
+  try {
+    const m = archive.member(npzMember);
+    // One pass over the member first: a bad CRC, a member that inflates past its recorded size
+    // or damaged deflate data fails now, as bad input, before any row is used.
+    await archive.verifyMember(npzMember);
+    const head = await readPrefix(await archive.openMember(npzMember), PROBE);
+    header = parseOrReject(head, m.size, `${artifact.filename}:${npzMember}`);
+  } catch (err) {
+    await archive.close();
+    await rm(dir, { recursive: true, force: true });
+    if (err instanceof NpzFormatError || err instanceof NpyFormatError) throw new RunInputError(`${artifact.filename}: ${err.message}`, { member: npzMember });
+    throw err;
+  }
   return {
     header,
-    bytes: async (offset, length) => (await archive.openMember(npzMember)).pipe(slice(offset, length)),
+    // pipeline, unlike pipe, carries a member's read error to whoever reads the slab.
+    bytes: async (offset, length) => {
+      const out = slice(offset, length);
+      pipeline(await archive.openMember(npzMember), out).catch((err) => out.destroy(err));
+      return out;
+    },
     close: async () => {
       await archive.close();
       await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // per-voxel summaries in one streaming pass, and mark the set READY.
 import type { Artifact, SetStatus } from '../../generated/prisma/client';
 import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
-import { formatShape } from '../../storage';
+import { formatShape, NpyFormatError, NpzFormatError } from '../../storage';
 import { nanMedian } from '../../compute/metrics';
 import { firstNonFinite, RepeatVariance } from '../../compute/response-stats';
 import { VoxelMomentsAccumulator } from '../../compute/stats';
@@ -67,7 +67,9 @@ async function importing(
     } finally {
       await source.close();
     }
-  } catch (err) {
+  } catch (caught) {
+    // A malformed array or archive found while streaming is bad input like any other.
+    const err = caught instanceof NpyFormatError || caught instanceof NpzFormatError ? new RunInputError(`${artifact.filename}: ${caught.message}`) : caught;
     if (err instanceof RunInputError) await mark({ status: 'FAILED', error: err.message });
     throw err;
   }
