@@ -22,10 +22,9 @@ async function loadArtifact(ctx: JobContext, id: unknown): Promise<Artifact> {
 }
 
 function checkNumeric(source: ArraySource, name: string) {
-  const { dtype, fortranOrder, shape } = source.header;
+  // Fortran-ordered arrays arrive here already rewritten in C order (openArraySource).
+  const { dtype } = source.header;
   if (!NUMERIC.has(dtype.name)) throw new RunInputError(`${name} has dtype ${dtype.descr}; a numeric array is required`);
-  if (fortranOrder && shape.length > 1)
-    throw new RunInputError(`${name} is stored in Fortran order; save it in C order (np.ascontiguousarray) so it can be streamed by rows`);
 }
 
 function rejectNonFinite(data: Float32Array, firstRow: number, rowLength: number, what: string, rowLabel: (row: number) => string) {
