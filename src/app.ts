@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { handlers } from './jobs/registry';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
+import { siteIdentity } from './sites/identity';
 import { createDb } from './db/client';
 import { migrate } from './db/migrate';
 import { sweepUploads, uploadIsOpen } from './domain/artifacts';
@@ -76,6 +77,12 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     const operatorToken = await ensureOperatorToken(db, { token: config.adminToken, dataDir: config.profile === 'embedded' ? config.dataDir : undefined });
     if (!operatorToken) log('warn', 'no operator token: set BRAINALIGN_ADMIN_TOKEN to create labs, users and API tokens');
     const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
+    if (config.profile === 'production' && !config.site.keyFile) {
+      if (!config.site.keySecret)
+        throw new ConfigError('Invalid configuration:\n  SITE_KEY_SECRET: required in the production profile unless SITE_KEY_FILE mounts the site key (got unset)');
+      // Decrypts (or creates) the site key now: a wrong secret stops the start, not a later export.
+      await siteIdentity(services);
+    }
 
     // Runs left open by a previous process (or lost by Redis) are queued again.
     const reconciler = startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });

@@ -65,6 +65,7 @@ const schema = z
       .default('local'),
     SITE_URL: z.url({ error: 'expected an absolute URL other sites reach this one at, such as https://brainalign.example.org' }).optional(),
     SITE_KEY_FILE: z.string().optional(),
+    SITE_KEY_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.BRAINALIGN_PROFILE !== 'production') return;
@@ -145,8 +146,10 @@ export interface Config {
     name: string;
     /** Where other sites reach this one; its public bundle is at <url>/sites/bundle. */
     url: string;
-    /** A mounted Ed25519 private key (PEM); otherwise one is generated and kept in the artifact store. */
+    /** A mounted Ed25519 private key (PEM); otherwise one is generated and kept, encrypted, in the artifact store. */
     keyFile?: string;
+    /** Encrypts the stored private key (AES-256-GCM); required by the production API unless keyFile is set. */
+    keySecret?: string;
   };
 }
 
@@ -209,6 +212,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRequestBytes: e.MAX_REQUEST_MB * 1024 * 1024,
       trustProxy: e.TRUST_PROXY,
     },
-    site: { name: e.SITE_NAME, url: (e.SITE_URL ?? publicUrl).replace(/\/$/, ''), keyFile: e.SITE_KEY_FILE },
+    site: { name: e.SITE_NAME, url: (e.SITE_URL ?? publicUrl).replace(/\/$/, ''), keyFile: e.SITE_KEY_FILE, keySecret: e.SITE_KEY_SECRET },
   };
 }
