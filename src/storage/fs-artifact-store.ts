@@ -12,6 +12,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { once } from 'node:events';
@@ -64,14 +65,20 @@ interface MultipartManifest {
 const UPLOAD_ID_RE = /^[0-9a-f]{32}$/;
 /** Tells this process's temp files from those of an earlier process that had the same pid (containers). */
 const PROCESS_TOKEN = randomBytes(6).toString('hex');
-const TEMP_NAME_RE = /^(\d+)-([0-9a-f]{12})-[0-9a-f-]{36}$/;
+/** The host a temp file was written on: liveness of a pid means something only on the same host. */
+const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+const TEMP_NAME_RE = /^([0-9a-f]{8})-(\d+)-([0-9a-f]{12})-[0-9a-f-]{36}$/;
 
-/** Whether the temp file `name` may still be written to by a live process. */
+/**
+ * Whether the temp file `name` may still be written to by a live process: false only when its
+ * writer was a process of this host that is gone; undefined when only its age can tell (written
+ * on another host sharing the directory, or by an older version).
+ */
 function tempOwnerAlive(name: string): boolean | undefined {
   const m = TEMP_NAME_RE.exec(name);
-  if (!m) return undefined; // no owner recorded: only its age tells
-  const pid = Number(m[1]);
-  if (pid === process.pid) return m[2] === PROCESS_TOKEN;
+  if (!m || m[1] !== HOST_TAG) return undefined;
+  const pid = Number(m[2]);
+  if (pid === process.pid) return m[3] === PROCESS_TOKEN;
   try {
     process.kill(pid, 0);
     return true; // alive (or a process of another namespace with that pid: its age decides)
@@ -136,13 +143,13 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   /**
-   * A new temp file name `<pid>-<process token>-<uuid>`: the owner is in the name, so a sweep
+   * A new temp file name `<host>-<pid>-<process token>-<uuid>`: the owner is in the name, so a sweep
    * can tell a dead process's leftovers from a live write however young they are.
    */
   private async tmpPath() {
     const dir = path.join(this.rootDir, 'tmp');
     await mkdir(dir, { recursive: true });
-    return path.join(dir, `${process.pid}-${PROCESS_TOKEN}-${randomUUID()}`);
+    return path.join(dir, `${HOST_TAG}-${process.pid}-${PROCESS_TOKEN}-${randomUUID()}`);
   }
 
   /**
@@ -468,8 +475,7 @@ export class FsArtifactStore implements ArtifactStore {
       const file = path.join(dir, name);
       const s = await stat(file).catch(() => undefined);
       if (!s) continue;
-      const alive = tempOwnerAlive(name);
-      if (alive === false || Date.now() - s.mtimeMs > idleMs) {
+      if (tempOwnerAlive(name) === false || Date.now() - s.mtimeMs > idleMs) {
         await rm(file, { recursive: true, force: true });
         removed++;
       }
