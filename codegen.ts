@@ -35,6 +35,7 @@ const config: CodegenConfig = {
           User: `${prisma}User as DbUser`,
           LabMembership: `${prisma}LabMembership as DbLabMembership`,
           ApiToken: `${prisma}ApiToken as DbApiToken`,
+          LabInvitation: `${prisma}LabInvitation as DbLabInvitation`,
           Me: '../resolvers/access#MeModel',
           VisibilityChange: '../domain/visibility#VisibilityChangeModel',
           VqaBenchmarkInfo: '../domain/vqa#VqaBenchmarkInfoModel',

@@ -5,10 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { handlers } from './jobs/registry';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
+import { siteIdentity } from './sites/identity';
 import { createDb } from './db/client';
 import { migrate } from './db/migrate';
-import { sweepExpiredUploads } from './domain/artifacts';
+import { sweepUploads, uploadIsOpen } from './domain/artifacts';
 import { ensureOperatorToken } from './auth/operator';
 import { ensureDefaultLab } from './domain/labs';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded/postgres';
@@ -76,11 +77,27 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     const operatorToken = await ensureOperatorToken(db, { token: config.adminToken, dataDir: config.profile === 'embedded' ? config.dataDir : undefined });
     if (!operatorToken) log('warn', 'no operator token: set BRAINALIGN_ADMIN_TOKEN to create labs, users and API tokens');
     const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
+    if (config.profile === 'production' && !config.site.keyFile) {
+      if (!config.site.keySecret)
+        throw new ConfigError('Invalid configuration:\n  SITE_KEY_SECRET: required in the production profile unless SITE_KEY_FILE mounts the site key (got unset)');
+      // Decrypts (or creates) the site key now: a wrong secret stops the start, not a later export.
+      await siteIdentity(services);
+    }
 
     // Runs left open by a previous process (or lost by Redis) are queued again.
     const reconciler = startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
     onClose('reconciler', () => reconciler.stop());
-    const sweep = setInterval(() => void sweepExpiredUploads(services).catch(() => undefined), 3600_000);
+    // Interrupted uploads (a killed process, a client that gave up) leave temp and staged files:
+    // swept once before serving and then periodically.
+    const sweepOnce = () =>
+      sweepUploads(services).then(
+        (swept) => {
+          if (swept.expired || swept.temp || swept.orphans) log('info', 'upload leftovers removed', swept);
+        },
+        (err) => log('warn', `upload sweep failed: ${(err as Error).message}`),
+      );
+    await sweepOnce();
+    const sweep = setInterval(() => void sweepOnce(), config.uploadSweepMs);
     sweep.unref();
     onClose('upload sweeper', async () => clearInterval(sweep));
 
@@ -88,7 +105,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
       log,
       host: config.host,
       port: config.port,
-      routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
+      routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store, { uploadOpen: uploadIsOpen(db) })] : [],
       databaseUrl,
     });
     onClose('HTTP server', () => api.close());

@@ -33,6 +33,7 @@ const schema = z
     UPLOAD_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
     UPLOAD_PART_SIZE_MB: positiveInt.default(64),
     MAX_UPLOAD_GB: positiveInt.default(64),
+    UPLOAD_SWEEP_MINUTES: positiveInt.default(15),
     ONNX_EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     WORKER_CONCURRENCY: positiveInt.default(1),
     WORKER_KINDS: z
@@ -64,6 +65,7 @@ const schema = z
       .default('local'),
     SITE_URL: z.url({ error: 'expected an absolute URL other sites reach this one at, such as https://brainalign.example.org' }).optional(),
     SITE_KEY_FILE: z.string().optional(),
+    SITE_KEY_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.BRAINALIGN_PROFILE !== 'production') return;
@@ -115,6 +117,8 @@ export interface Config {
   uploadSecret: string;
   uploadPartSize: number;
   maxUploadBytes: number;
+  /** How often the API removes what interrupted or abandoned uploads left in the store (also at start-up). */
+  uploadSweepMs: number;
   executionProvider: 'auto' | 'cpu' | 'cuda';
   workerConcurrency: number;
   /** Run kinds this worker consumes; undefined: every kind it has a handler for. */
@@ -142,8 +146,10 @@ export interface Config {
     name: string;
     /** Where other sites reach this one; its public bundle is at <url>/sites/bundle. */
     url: string;
-    /** A mounted Ed25519 private key (PEM); otherwise one is generated and kept in the artifact store. */
+    /** A mounted Ed25519 private key (PEM); otherwise one is generated and kept, encrypted, in the artifact store. */
     keyFile?: string;
+    /** Encrypts the stored private key (AES-256-GCM); required by the production API unless keyFile is set. */
+    keySecret?: string;
   };
 }
 
@@ -187,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadSecret: e.UPLOAD_SECRET ?? '',
     uploadPartSize: e.UPLOAD_PART_SIZE_MB * 1024 * 1024,
     maxUploadBytes: e.MAX_UPLOAD_GB * 1024 ** 3,
+    uploadSweepMs: e.UPLOAD_SWEEP_MINUTES * 60_000,
     executionProvider: e.ONNX_EXECUTION_PROVIDER,
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerKinds: e.WORKER_KINDS?.split(',').map((k) => k.trim()),
@@ -205,6 +212,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRequestBytes: e.MAX_REQUEST_MB * 1024 * 1024,
       trustProxy: e.TRUST_PROXY,
     },
-    site: { name: e.SITE_NAME, url: (e.SITE_URL ?? publicUrl).replace(/\/$/, ''), keyFile: e.SITE_KEY_FILE },
+    site: { name: e.SITE_NAME, url: (e.SITE_URL ?? publicUrl).replace(/\/$/, ''), keyFile: e.SITE_KEY_FILE, keySecret: e.SITE_KEY_SECRET },
   };
 }

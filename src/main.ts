@@ -2,6 +2,7 @@
 // PostgreSQL from npm, artifacts under ./.data, jobs in-process, a demo catalog on first start.
 import { startService } from './app';
 import { ConfigError, loadConfig } from './config';
+import { SiteKeySecretError } from './sites/key-envelope';
 
 async function main(): Promise<void> {
   let config;
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`BrainAlign failed to start: ${err instanceof Error ? err.stack : err}`);
+  // Configuration and key-secret problems are the operator's to fix: the message says how.
+  const known = err instanceof ConfigError || err instanceof SiteKeySecretError;
+  console.error(`BrainAlign failed to start: ${known ? err.message : err instanceof Error ? err.stack : err}`);
   process.exit(1);
 });

@@ -216,3 +216,52 @@ export async function sweepExpiredUploads(services: Pick<Services, 'db' | 'store
   }
   return expired.length;
 }
+
+/**
+ * Whether bytes may still be sent to a staging key: its upload exists, has not expired and no
+ * finalize has claimed it. The store's upload endpoint asks before and after receiving a body.
+ */
+export function uploadIsOpen(db: Services['db']): (stagingKey: string) => Promise<boolean> {
+  return async (stagingKey) => {
+    const upload = await db.artifactUpload.findUnique({ where: { stagingKey }, select: { expiresAt: true, finalizingSince: true } });
+    return Boolean(upload && upload.expiresAt > new Date() && !upload.finalizingSince);
+  };
+}
+
+/** A staged object younger than this may belong to an upload whose row is being written. */
+const ORPHAN_GRACE_MS = 10 * 60_000;
+
+/**
+ * Everything an interrupted or abandoned upload can leave in the store: expired uploads, temp
+ * files of writes whose process died (or that stopped for an hour), and staged objects or
+ * multipart uploads that no upload row owns. Run at start-up and every UPLOAD_SWEEP_MINUTES.
+ */
+export async function sweepUploads(services: Pick<Services, 'db' | 'store'>, now = new Date()): Promise<{ expired: number; temp: number; orphans: number }> {
+  const { db, store } = services;
+  const expired = await sweepExpiredUploads(services, now);
+  const temp = store.cleanTemp ? await store.cleanTemp() : 0;
+  let orphans = 0;
+  if (store.listStaging) {
+    const batch: { stagingKey: string; uploadId?: string }[] = [];
+    const flush = async () => {
+      const keys = [...new Set(batch.map((b) => b.stagingKey))];
+      const open = await db.artifactUpload.findMany({ where: { stagingKey: { in: keys } }, select: { stagingKey: true, multipartId: true } });
+      const owner = new Map(open.map((u) => [u.stagingKey, u.multipartId]));
+      for (const b of batch) {
+        const live = owner.has(b.stagingKey) && (b.uploadId === undefined || owner.get(b.stagingKey) === b.uploadId);
+        if (live) continue;
+        if (b.uploadId) await store.abortMultipart(b.stagingKey, b.uploadId).catch(() => undefined);
+        else if (!owner.has(b.stagingKey)) await store.deleteStaging(b.stagingKey).catch(() => undefined);
+        orphans++;
+      }
+      batch.length = 0;
+    };
+    for await (const entry of store.listStaging()) {
+      if (now.getTime() - entry.modifiedAt.getTime() < ORPHAN_GRACE_MS) continue;
+      batch.push(entry);
+      if (batch.length >= 200) await flush();
+    }
+    if (batch.length) await flush();
+  }
+  return { expired, temp, orphans };
+}

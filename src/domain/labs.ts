@@ -2,7 +2,8 @@
 import { DEFAULT_TOKEN_DAYS, issueToken, MAX_TOKEN_DAYS } from '../auth/api-tokens';
 import { roleOf } from '../auth/authenticate';
 import type { Db } from '../db/client';
-import { badInput, conflict, forbidden, notFound } from '../errors';
+import { createHash, randomBytes } from 'node:crypto';
+import { badInput, conflict, DomainError, forbidden, notFound } from '../errors';
 import type { LabRole } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
 import { assertCanWrite, requireOperator, type Viewer } from './access';
@@ -33,10 +34,15 @@ async function existingLab(ctx: Context, labId: string) {
   return lab;
 }
 
-/** Adds a user (created on first mention) to a lab; lab admins and operators only. */
+/**
+ * Adds a user (created on first mention) to a lab directly; operators only, who see every user
+ * anyway. A lab admin would learn from the answer whether a name is taken and the user's id, and
+ * could pull an existing user into the lab unasked: admins invite instead (inviteLabMember).
+ */
 export async function addLabMember(ctx: Context, input: { labId: string; userName: string; role: LabRole }) {
   const lab = await existingLab(ctx, input.labId);
   assertCanWrite(ctx.viewer, lab.id, 'admin');
+  if (!ctx.viewer.superuser) throw forbidden('Lab admins add members with inviteLabMember (a one-time code for the invitee); addLabMember is for operators');
   const userName = requireName(input.userName, 'userName');
   return ctx.db.$transaction(async (tx) => {
     const user = await tx.user.upsert({ where: { name: userName }, update: {}, create: { name: userName } });
@@ -44,6 +50,74 @@ export async function addLabMember(ctx: Context, input: { labId: string; userNam
     if (existing) throw conflict(`${userName} is already a ${existing.role} of lab ${lab.name}; change the role with setLabRole`);
     return tx.labMembership.create({ data: { labId: lab.id, userId: user.id, role: input.role } });
   });
+}
+
+const MAX_INVITATION_DAYS = 30;
+const hashCode = (code: string) => createHash('sha256').update(code).digest('hex');
+
+/**
+ * Invites a user, by name, to a lab; lab admins and operators. The answer (and everything stored)
+ * is the same whether or not a user of that name exists: no user is created or looked up here,
+ * and nobody joins until the invitee redeems the one-time code. Re-inviting a name replaces its
+ * pending invitation (and code).
+ */
+export async function inviteLabMember(ctx: Context, input: { labId: string; userName: string; role: LabRole; expiresInDays?: number | null }) {
+  const lab = await existingLab(ctx, input.labId);
+  assertCanWrite(ctx.viewer, lab.id, 'admin');
+  const userName = requireName(input.userName, 'userName');
+  const days = input.expiresInDays ?? 7;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_INVITATION_DAYS)
+    throw badInput(`expiresInDays must be a whole number of days from 1 to ${MAX_INVITATION_DAYS} (got ${days})`, 'expiresInDays');
+  const code = `bai_${randomBytes(32).toString('base64url')}`;
+  const data = { role: input.role, codeHash: hashCode(code), createdAt: new Date(), expiresAt: new Date(Date.now() + days * 86_400_000) };
+  const invitation = await ctx.db.labInvitation.upsert({
+    where: { labId_userName: { labId: lab.id, userName } },
+    update: data,
+    create: { labId: lab.id, userName, ...data },
+  });
+  return { invitation, code };
+}
+
+/**
+ * Redeems an invitation code. Signed in, the viewer must be the invited user. Anonymous, the
+ * code creates the invited account if no user has that name yet, and returns its first token;
+ * if the name is taken the holder must sign in as that user, as at any sign-up.
+ * Unknown, expired and someone else's codes all answer the same NOT_FOUND.
+ */
+export async function acceptLabInvitation(ctx: Context, code: string) {
+  const missing = () => new DomainError('NOT_FOUND', 'This invitation code does not exist, has expired or is for another user');
+  const invitation = await ctx.db.labInvitation.findUnique({ where: { codeHash: hashCode(String(code)) } });
+  if (!invitation || invitation.expiresAt < new Date()) throw missing();
+  const { viewer } = ctx;
+  if (viewer.userId) {
+    const user = await ctx.db.user.findUnique({ where: { id: viewer.userId } });
+    if (!user || user.name !== invitation.userName) throw missing();
+    const membership = await ctx.db.$transaction(async (tx) => {
+      const taken = await tx.labInvitation.deleteMany({ where: { id: invitation.id } });
+      if (taken.count === 0) throw missing(); // redeemed by a concurrent request
+      const existing = await tx.labMembership.findUnique({ where: { labId_userId: { labId: invitation.labId, userId: user.id } } });
+      // Already a member: the invitation changes nothing (a role change is setLabRole's).
+      return existing ?? tx.labMembership.create({ data: { labId: invitation.labId, userId: user.id, role: invitation.role } });
+    });
+    return { membership, token: null };
+  }
+  if (viewer.superuser) throw forbidden('Accept an invitation as the invited user, not with the operator token');
+  return ctx.db.$transaction(async (tx) => {
+    const taken = await tx.labInvitation.deleteMany({ where: { id: invitation.id } });
+    if (taken.count === 0) throw missing();
+    if (await tx.user.findUnique({ where: { name: invitation.userName } }))
+      throw forbidden(`An account named ${invitation.userName} exists: sign in as that user (Authorization: Bearer <token>) and accept again`);
+    const user = await tx.user.create({ data: { name: invitation.userName } });
+    const membership = await tx.labMembership.create({ data: { labId: invitation.labId, userId: user.id, role: invitation.role } });
+    const token = await issueToken(tx as unknown as Db, user.id, { name: 'first token (lab invitation)', expiresAt: new Date(Date.now() + DEFAULT_TOKEN_DAYS * 86_400_000) });
+    return { membership, token };
+  });
+}
+
+/** Pending invitations of a lab, listed to its admins and operators only. */
+export function labInvitations(ctx: Context, labId: string) {
+  if (!ctx.viewer.superuser && ctx.viewer.roles.get(labId) !== 'admin') return [];
+  return ctx.db.labInvitation.findMany({ where: { labId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: 'asc' } });
 }
 
 async function membership(ctx: Context, labId: string, userId: string) {

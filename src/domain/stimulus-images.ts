@@ -4,6 +4,7 @@
 // never meets an undecodable file. An archive is all or nothing: every problem (entries that
 // match no stimulus, two entries for one stimulus, files that do not decode, a bad manifest) is
 // reported at once in `extensions.errors`, and nothing is attached.
+import { createHash } from 'node:crypto';
 import type { Context } from '../resolvers/context';
 import { badInput } from '../errors';
 import { ArchiveFormatError, isIgnoredEntry, readArchive } from '../images/archive';
@@ -45,12 +46,37 @@ async function readArtifactBytes(ctx: Context, sha256: string): Promise<Buffer> 
   return Buffer.concat(chunks);
 }
 
-/** Decodes (refusing what the rule refuses), stores the bytes and a thumbnail. */
-async function prepare(ctx: Context, labId: string, bytes: Buffer, filename: string, decoded?: DecodedImage): Promise<Prepared> {
+/**
+ * Decodes (refusing what the rule refuses), stores the bytes and a thumbnail. Artifacts this call
+ * created (content not stored before) are added to `created`, so a refused archive can take
+ * them back.
+ */
+async function prepare(ctx: Context, labId: string, bytes: Buffer, filename: string, decoded?: DecodedImage, created?: Set<string>): Promise<Prepared> {
   const image = decoded ?? (await decodeImage(bytes));
-  const original = await storeArtifact(ctx.services, bytes, { filename, labId, mediaType: `image/${image.format}` });
-  const thumb = await storeArtifact(ctx.services, await makeThumbnail(image), { filename: `${filename.replace(/\.[^.]*$/, '')}.thumb.jpg`, labId, mediaType: 'image/jpeg' });
+  const store = async (body: Buffer, meta: Parameters<typeof storeArtifact>[2]) => {
+    const before = await ctx.db.artifact.count({ where: { sha256: sha256Of(body) } });
+    const artifact = await storeArtifact(ctx.services, body, meta);
+    if (before === 0) created?.add(artifact.id);
+    return artifact;
+  };
+  const original = await store(bytes, { filename, labId, mediaType: `image/${image.format}` });
+  const thumb = await store(await makeThumbnail(image), { filename: `${filename.replace(/\.[^.]*$/, '')}.thumb.jpg`, labId, mediaType: 'image/jpeg' });
   return { format: image.format, width: image.width, height: image.height, artifactId: original.id, thumbnailArtifactId: thumb.id };
+}
+
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Removes artifacts an archive import stored before it was refused: rows and bytes, unless
+ * something came to reference them meanwhile (an image attached from the same bytes).
+ */
+async function discardCreated(ctx: Context, created: Set<string>) {
+  for (const id of created) {
+    const inUse = await ctx.db.stimulusImage.count({ where: { OR: [{ artifactId: id }, { thumbnailArtifactId: id }] } });
+    if (inUse) continue;
+    const removed = await ctx.db.artifact.delete({ where: { id } }).catch(() => null); // referenced elsewhere: kept
+    if (removed) await ctx.services.store.delete(removed.sha256).catch(() => undefined);
+  }
 }
 
 async function writableStimulusSet(ctx: Context, stimulusSetId: string) {
@@ -118,70 +144,82 @@ export async function importStimulusImages(ctx: Context, input: { stimulusSetId:
   let manifest: Map<string, string> | null = null;
   let manifestEntry = '';
   const pending = new Set<Promise<void>>();
+  const created = new Set<string>();
   try {
-    for await (const entry of readArchive(ctx.services.store, artifact.sha256, artifact.filename, MAX_IMAGE_BYTES)) {
-      if (isIgnoredEntry(entry.name)) continue;
-      if (MANIFEST.test(entry.name)) {
-        manifestEntry = entry.name;
-        manifest = parseManifest((await entry.read()).toString('utf8'), entry.name, errors);
-        continue;
-      }
-      const bytes = await entry.read();
-      // Several entries decode at once; reading the next entry waits while IN_FLIGHT are busy.
-      const work: Promise<void> = prepare(ctx, dataset.labId, bytes, entry.name.split('/').pop()!)
-        .then((p) => void prepared.set(entry.name, p))
-        .catch((err) => {
-          if (err instanceof ImageDecodeError) errors.push({ entry: entry.name, reason: err.message });
-          else throw err;
-        })
-        .finally(() => pending.delete(work));
-      pending.add(work);
-      if (pending.size >= IN_FLIGHT) await Promise.race(pending);
-    }
-    await Promise.all(pending);
+    return await attachArchive();
   } catch (err) {
+    // Refused (or failed): what was stored for it goes too, so nothing is left behind.
     await Promise.allSettled(pending);
-    if (err instanceof ArchiveFormatError) throw badInput(`${artifact.filename || 'The archive'}: ${err.message}`, 'artifactId');
+    await discardCreated(ctx, created);
     throw err;
   }
 
-  // Matching happens after the whole archive is read: a tar may hold its manifest last.
-  const byStimulus = new Map<string, string>();
-  const matched: { stimulusId: string; p: Prepared }[] = [];
-  for (const [name, p] of [...prepared].sort(([a], [b]) => a.localeCompare(b))) {
-    const externalId = manifest ? manifest.get(name) : stemOf(name);
-    if (externalId === undefined) {
-      errors.push({ entry: name, reason: `not listed in ${manifestEntry}` });
-      continue;
+  async function attachArchive(): Promise<StimulusImagesImportModel> {
+    try {
+      for await (const entry of readArchive(ctx.services.store, artifact.sha256, artifact.filename, MAX_IMAGE_BYTES)) {
+        if (isIgnoredEntry(entry.name)) continue;
+        if (MANIFEST.test(entry.name)) {
+          manifestEntry = entry.name;
+          manifest = parseManifest((await entry.read()).toString('utf8'), entry.name, errors);
+          continue;
+        }
+        const bytes = await entry.read();
+        // Several entries decode at once; reading the next entry waits while IN_FLIGHT are busy.
+        const work: Promise<void> = prepare(ctx, dataset.labId, bytes, entry.name.split('/').pop()!, undefined, created)
+          .then((p) => void prepared.set(entry.name, p))
+          .catch((err) => {
+            if (err instanceof ImageDecodeError) errors.push({ entry: entry.name, reason: err.message });
+            else throw err;
+          })
+          .finally(() => pending.delete(work));
+        pending.add(work);
+        if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+      }
+      await Promise.all(pending);
+    } catch (err) {
+      await Promise.allSettled(pending);
+      if (err instanceof ArchiveFormatError) throw badInput(`${artifact.filename || 'The archive'}: ${err.message}`, 'artifactId');
+      throw err;
     }
-    const stimulusId = idOf.get(externalId);
-    if (!stimulusId) {
-      errors.push({ entry: name, reason: `no stimulus with externalId ${JSON.stringify(externalId)} in stimulus set ${stimulusSet.name}` });
-      continue;
+
+    // Matching happens after the whole archive is read: a tar may hold its manifest last.
+    const byStimulus = new Map<string, string>();
+    const matched: { stimulusId: string; p: Prepared }[] = [];
+    for (const [name, p] of [...prepared].sort(([a], [b]) => a.localeCompare(b))) {
+      const externalId = manifest ? manifest.get(name) : stemOf(name);
+      if (externalId === undefined) {
+        errors.push({ entry: name, reason: `not listed in ${manifestEntry}` });
+        continue;
+      }
+      const stimulusId = idOf.get(externalId);
+      if (!stimulusId) {
+        errors.push({ entry: name, reason: `no stimulus with externalId ${JSON.stringify(externalId)} in stimulus set ${stimulusSet.name}` });
+        continue;
+      }
+      const other = byStimulus.get(externalId);
+      if (other) {
+        errors.push({ entry: name, reason: `a second image for stimulus ${externalId} (also ${other})` });
+        continue;
+      }
+      byStimulus.set(externalId, name);
+      matched.push({ stimulusId, p });
     }
-    const other = byStimulus.get(externalId);
-    if (other) {
-      errors.push({ entry: name, reason: `a second image for stimulus ${externalId} (also ${other})` });
-      continue;
+    if (manifest) for (const [path, id] of manifest) if (!prepared.has(path) && !errors.some((e) => e.entry === path)) errors.push({ entry: path, reason: `listed in ${manifestEntry} (for ${id}) but not in the archive` });
+    if (errors.length) {
+      errors.sort((a, b) => a.entry.localeCompare(b.entry));
+      throw badInput(
+        `${artifact.filename || 'The archive'}: ${errors.length} entr${errors.length === 1 ? 'y' : 'ies'} could not be attached, so nothing was (first: ${errors[0].entry}: ${errors[0].reason})`,
+        'artifactId',
+        { errors: errors.slice(0, 1000), errorCount: errors.length },
+      );
     }
-    byStimulus.set(externalId, name);
-    matched.push({ stimulusId, p });
-  }
-  if (manifest) for (const [path, id] of manifest) if (!prepared.has(path) && !errors.some((e) => e.entry === path)) errors.push({ entry: path, reason: `listed in ${manifestEntry} (for ${id}) but not in the archive` });
-  if (errors.length) {
-    errors.sort((a, b) => a.entry.localeCompare(b.entry));
-    throw badInput(
-      `${artifact.filename || 'The archive'}: ${errors.length} entr${errors.length === 1 ? 'y' : 'ies'} could not be attached, so nothing was (first: ${errors[0].entry}: ${errors[0].reason})`,
-      'artifactId',
-      { errors: errors.slice(0, 1000), errorCount: errors.length },
+    if (matched.length === 0) throw badInput(`${artifact.filename || 'The archive'} holds no images`, 'artifactId');
+    await ctx.db.$transaction(
+      async (tx) => {
+        for (const { stimulusId, p } of matched) await tx.stimulusImage.upsert({ where: { stimulusId }, create: { stimulusId, ...p }, update: p });
+      },
+      { timeout: 120_000 },
     );
+    return { stimulusSet, attached: matched.length, withoutImage: stimuli.length - (await ctx.db.stimulusImage.count({ where: { stimulus: { stimulusSetId: stimulusSet.id } } })) };
   }
-  if (matched.length === 0) throw badInput(`${artifact.filename || 'The archive'} holds no images`, 'artifactId');
-  await ctx.db.$transaction(
-    async (tx) => {
-      for (const { stimulusId, p } of matched) await tx.stimulusImage.upsert({ where: { stimulusId }, create: { stimulusId, ...p }, update: p });
-    },
-    { timeout: 120_000 },
-  );
-  return { stimulusSet, attached: matched.length, withoutImage: stimuli.length - (await ctx.db.stimulusImage.count({ where: { stimulus: { stimulusSetId: stimulusSet.id } } })) };
 }

@@ -23,6 +23,8 @@ export const accessResolvers: Resolvers = {
   Mutation: {
     createLab: (_p, { input }, ctx) => labs.createLab(ctx, input),
     addLabMember: (_p, { input }, ctx) => labs.addLabMember(ctx, input),
+    inviteLabMember: (_p, { input }, ctx) => labs.inviteLabMember(ctx, input),
+    acceptLabInvitation: (_p, { code }, ctx) => labs.acceptLabInvitation(ctx, code),
     setLabRole: (_p, { input }, ctx) => labs.setLabRole(ctx, input),
     removeLabMember: (_p, { input }, ctx) => labs.removeLabMember(ctx, input),
     createApiToken: (_p, { input }, ctx) => labs.createApiToken(ctx, input),
@@ -34,6 +36,10 @@ export const accessResolvers: Resolvers = {
   },
   Lab: {
     members: (lab, _a, ctx) => labs.labMembers(ctx, lab.id),
+    invitations: (lab, _a, ctx) => labs.labInvitations(ctx, lab.id),
+  },
+  LabInvitation: {
+    lab: async (i, _a, ctx) => (await ctx.loaders.lab.load(i.labId))!,
   },
   LabMembership: {
     lab: async (m, _a, ctx) => (await ctx.loaders.lab.load(m.labId))!,

@@ -6,6 +6,7 @@
 import type { Db } from '../db/client';
 import { Prisma, type Run } from '../generated/prisma/client';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { NpyFormatError, NpzFormatError } from '../storage/errors';
 import type { ExecuteJob } from '../queue/job-queue';
 import { silentLog, type Log } from '../log';
 import { codeVersion, localIdentity, type WorkerIdentity } from './provenance';
@@ -185,8 +186,9 @@ async function handleFailure(err: unknown, f: FailureContext): Promise<ExecuteRe
     // Not parked: a cancel arrived meanwhile (finalise it now) or another actor ended the run.
     return (await markCancelled(db, runId, { provenance })) ? { outcome: 'CANCELLED' } : { outcome: 'SKIPPED' };
   }
-  if (err instanceof RunInputError) {
-    const error: RunErrorInfo = { code: 'BAD_INPUT', message: err.message, details: err.details };
+  // A malformed stored array or archive fails the same way on every attempt: it is bad input.
+  if (err instanceof RunInputError || err instanceof NpyFormatError || err instanceof NpzFormatError) {
+    const error: RunErrorInfo = { code: 'BAD_INPUT', message: err.message, details: err instanceof RunInputError ? err.details : {} };
     await markFailed(db, runId, error, { provenance });
     return { outcome: 'FAILED', error };
   }

@@ -1,11 +1,13 @@
 // This deployment's signing identity. A mounted key (SITE_KEY_FILE, validated at start-up) wins;
 // otherwise the first process to need one generates an Ed25519 key pair and keeps the private
-// key's PEM in the artifact store, with its hash and the public key in the SiteIdentity row, so
-// every API replica and later start signs with the same key.
+// key in the artifact store, encrypted (AES-256-GCM, key-envelope.ts) with SITE_KEY_SECRET, with
+// the envelope's hash and the public key in the SiteIdentity row, so every API replica and later
+// start signs with the same key. A plain PEM stored by an earlier version is encrypted on read.
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Services } from '../services';
 import { generateSigningKey, keyFingerprint, privateKeyFromPem, privateKeyToPem, rawPublicKey } from './ed25519';
+import { isPlainPem, openSiteKey, sealSiteKey, SiteKeySecretError } from './key-envelope';
 
 export interface SiteIdentity {
   name: string;
@@ -34,20 +36,43 @@ export function siteIdentity(services: Services): Promise<SiteIdentity> {
   return pending;
 }
 
+/**
+ * The secret the stored key is encrypted with: SITE_KEY_SECRET, or in the embedded profile one
+ * derived from the installation's own upload secret (kept in its data directory).
+ */
+export function siteKeySecret(config: Services['config']): string {
+  if (config.site.keySecret) return config.site.keySecret;
+  if (config.profile === 'embedded' && config.uploadSecret) return `embedded-site-key:${config.uploadSecret}`;
+  throw new SiteKeySecretError('SITE_KEY_SECRET is required in the production profile unless SITE_KEY_FILE mounts the site key');
+}
+
+async function readAll(store: Services['store'], sha256: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.get(sha256)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 async function loadKey(services: Services): Promise<KeyObject> {
   if (services.config.site.keyFile) return privateKeyFromPem(readFileSync(services.config.site.keyFile, 'utf8'));
   const { db, store } = services;
+  const secret = siteKeySecret(services.config);
   let row = await db.siteIdentity.findUnique({ where: { id: ROW_ID } });
   if (!row) {
     const key = generateSigningKey();
-    const put = await store.putStream(Buffer.from(privateKeyToPem(key)));
+    const put = await store.putStream(sealSiteKey(privateKeyToPem(key), secret));
     // Replicas starting together race here: the first row wins and everyone reads it back.
     await db.siteIdentity.createMany({ data: [{ id: ROW_ID, publicKey: rawPublicKey(key), keySha256: put.sha256 }], skipDuplicates: true });
     row = await db.siteIdentity.findUniqueOrThrow({ where: { id: ROW_ID } });
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.get(row.keySha256)) chunks.push(chunk as Buffer);
-  const key = privateKeyFromPem(Buffer.concat(chunks).toString('utf8'));
+  const stored = await readAll(store, row.keySha256);
+  const plain = isPlainPem(stored);
+  const key = privateKeyFromPem(plain ? stored.toString('utf8') : openSiteKey(stored, secret));
   if (rawPublicKey(key) !== row.publicKey) throw new Error('The site key in the artifact store does not match the recorded public key');
+  if (plain) {
+    // Stored before keys were encrypted: replace it by its envelope, then drop the plain copy.
+    const sealed = await store.putStream(sealSiteKey(stored.toString('utf8'), secret));
+    const moved = await db.siteIdentity.updateMany({ where: { id: ROW_ID, keySha256: row.keySha256 }, data: { keySha256: sealed.sha256 } });
+    if (moved.count === 1) await store.delete(row.keySha256);
+  }
   return key;
 }

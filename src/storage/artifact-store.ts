@@ -134,6 +134,15 @@ export interface ArtifactStore {
   deleteStaging(stagingKey: string): Promise<void>;
 
   /**
+   * Staged objects and unfinished multipart uploads (with their upload id), with when they were
+   * last written, so a sweep can remove those no open upload owns. Optional.
+   */
+  listStaging?(): AsyncIterable<{ stagingKey: string; modifiedAt: Date; uploadId?: string }>;
+
+  /** Removes leftovers of interrupted writes of a store that keeps temp files; returns how many. Optional. */
+  cleanTemp?(): Promise<number>;
+
+  /**
    * A URL anyone holding it can GET the artifact from until it expires, with
    * `Content-Disposition: attachment; filename=...` when a filename is given.
    * Throws ArtifactNotFoundError.

@@ -12,6 +12,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { once } from 'node:events';
@@ -62,6 +63,37 @@ interface MultipartManifest {
 }
 
 const UPLOAD_ID_RE = /^[0-9a-f]{32}$/;
+/** Tells this process's temp files from those of an earlier process that had the same pid (containers). */
+const PROCESS_TOKEN = randomBytes(6).toString('hex');
+/** The host a temp file was written on: liveness of a pid means something only on the same host. */
+const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+const TEMP_NAME_RE = /^([0-9a-f]{8})-(\d+)-([0-9a-f]{12})-[0-9a-f-]{36}$/;
+
+/**
+ * Whether the temp file `name` may still be written to by a live process: false only when its
+ * writer was a process of this host that is gone; undefined when only its age can tell (written
+ * on another host sharing the directory, or by an older version).
+ */
+function tempOwnerAlive(name: string): boolean | undefined {
+  const m = TEMP_NAME_RE.exec(name);
+  if (!m || m[1] !== HOST_TAG) return undefined;
+  const pid = Number(m[2]);
+  if (pid === process.pid) return m[3] === PROCESS_TOKEN;
+  try {
+    process.kill(pid, 0);
+    return true; // alive (or a process of another namespace with that pid: its age decides)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What an upload sweep removed. */
+export interface TempSweep {
+  /** Temp files of interrupted writes. */
+  temp: number;
+  /** Staged uploads and multipart uploads no open upload owns. */
+  staging: number;
+}
 
 function isNoEnt(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
@@ -110,10 +142,14 @@ export class FsArtifactStore implements ArtifactStore {
     return path.join(this.uploadsOf(stagingKey), uploadId);
   }
 
+  /**
+   * A new temp file name `<host>-<pid>-<process token>-<uuid>`: the owner is in the name, so a sweep
+   * can tell a dead process's leftovers from a live write however young they are.
+   */
   private async tmpPath() {
     const dir = path.join(this.rootDir, 'tmp');
     await mkdir(dir, { recursive: true });
-    return path.join(dir, randomUUID());
+    return path.join(dir, `${HOST_TAG}-${process.pid}-${PROCESS_TOKEN}-${randomUUID()}`);
   }
 
   /**
@@ -283,19 +319,29 @@ export class FsArtifactStore implements ArtifactStore {
 
   /**
    * Writes a single-PUT upload body to the staging key (replacing an earlier one). The body must
-   * be exactly `size` bytes. Returns the body's MD5 hex as the ETag, as S3 does.
+   * be exactly `size` bytes. `stillOpen`, asked once the bytes are on disk, lets the caller refuse
+   * a body that finished after its upload was finalised or dropped: then nothing is kept.
+   * Returns the body's MD5 hex as the ETag, as S3 does.
    */
-  async receiveStaging(stagingKey: string, size: number, body: AsyncIterable<Uint8Array> | Readable): Promise<{ etag: string }> {
+  async receiveStaging(
+    stagingKey: string,
+    size: number,
+    body: AsyncIterable<Uint8Array> | Readable,
+    stillOpen?: () => Promise<boolean>,
+  ): Promise<{ etag: string }> {
     const dest = this.stagingPath(stagingKey);
     const md5 = new DigestPassThrough('md5', size);
     const tmp = await this.writeTemp(body, md5);
-    const { digest, size: got } = md5.result();
-    if (got !== size) {
+    try {
+      const { digest, size: got } = md5.result();
+      if (got !== size) throw new InvalidStorageRequestError(`expected ${size} bytes, received ${got}`);
+      if (stillOpen && !(await stillOpen())) throw new ArtifactNotFoundError(`upload to ${stagingKey} is no longer open (finalized, expired or never created)`, stagingKey);
+      await this.renameInto(tmp, dest);
+      return { etag: digest };
+    } catch (err) {
       await rm(tmp, { force: true });
-      throw new InvalidStorageRequestError(`expected ${size} bytes, received ${got}`);
+      throw err;
     }
-    await this.renameInto(tmp, dest);
-    return { etag: digest };
   }
 
   /** Writes one part of a multipart upload (exactly `size` bytes); returns its MD5 hex ETag. */
@@ -313,13 +359,18 @@ export class FsArtifactStore implements ArtifactStore {
     }
     const md5 = new DigestPassThrough('md5', size);
     const tmp = await this.writeTemp(body, md5);
-    const { digest, size: got } = md5.result();
-    if (got !== size) {
+    try {
+      const { digest, size: got } = md5.result();
+      if (got !== size) throw new InvalidStorageRequestError(`expected ${size} bytes for part ${partNumber}, received ${got}`);
+      // Completed or aborted while the part was arriving: its directory is gone and stays gone.
+      await this.readManifest(uploadId, stagingKey);
+      await rename(tmp, path.join(this.uploadDir(stagingKey, uploadId), `${partNumber}.part`));
+      return { etag: digest };
+    } catch (err) {
       await rm(tmp, { force: true });
-      throw new InvalidStorageRequestError(`expected ${size} bytes for part ${partNumber}, received ${got}`);
+      if (isNoEnt(err)) throw new ArtifactNotFoundError(`multipart upload ${uploadId} not found for staging key ${stagingKey}`, uploadId, { cause: err });
+      throw err;
     }
-    await this.renameInto(tmp, path.join(this.uploadDir(stagingKey, uploadId), `${partNumber}.part`));
-    return { etag: digest };
   }
 
   async completeMultipart(stagingKey: string, uploadId: string, parts: ReadonlyArray<CompletedPart | string>): Promise<void> {
@@ -411,23 +462,56 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   /**
-   * Deletes temp files older than `olderThanMs` (default 1 day): leftovers of writes interrupted
-   * by a crash. Call at start-up; writes in progress are younger than any sensible cut-off.
-   * Returns how many were removed.
+   * Deletes leftovers of interrupted writes under tmp/: files of a process that is gone (killed
+   * mid-upload, crashed), at once, and files nobody has written to for `idleMs` (default 1 h; a
+   * write in progress keeps its file's mtime fresh). Called at start-up and periodically by the
+   * API. Returns how many were removed.
    */
-  async cleanTemp(olderThanMs = 24 * 3600 * 1000): Promise<number> {
+  async cleanTemp(idleMs = 3600 * 1000): Promise<number> {
     const dir = path.join(this.rootDir, 'tmp');
     const names = await readdir(dir).catch((err) => (isNoEnt(err) ? [] : Promise.reject(err)));
     let removed = 0;
     for (const name of names) {
       const file = path.join(dir, name);
       const s = await stat(file).catch(() => undefined);
-      if (s && Date.now() - s.mtimeMs > olderThanMs) {
-        await rm(file, { force: true });
+      if (!s) continue;
+      if (tempOwnerAlive(name) === false || Date.now() - s.mtimeMs > idleMs) {
+        await rm(file, { recursive: true, force: true });
         removed++;
       }
     }
     return removed;
+  }
+
+  /**
+   * Staged uploads and unfinished multipart uploads, with when they were last written; the
+   * upload sweep removes those no open upload owns.
+   */
+  async *listStaging(): AsyncIterable<{ stagingKey: string; modifiedAt: Date; uploadId?: string }> {
+    const staging = path.join(this.rootDir, 'staging');
+    const files = await readdir(staging, { recursive: true, withFileTypes: true }).catch((err) => (isNoEnt(err) ? [] : Promise.reject(err)));
+    for (const f of files) {
+      if (!f.isFile()) continue;
+      const file = path.join(f.parentPath, f.name);
+      const s = await stat(file).catch(() => undefined);
+      if (s) yield { stagingKey: path.relative(staging, file).split(path.sep).join('/'), modifiedAt: s.mtime };
+    }
+    const multipart = path.join(this.rootDir, 'multipart');
+    for (const keyHash of await readdir(multipart).catch((err) => (isNoEnt(err) ? [] : Promise.reject(err)))) {
+      for (const uploadId of await readdir(path.join(multipart, keyHash)).catch(() => [] as string[])) {
+        const manifestFile = path.join(multipart, keyHash, uploadId, 'manifest.json');
+        const [text, s] = await Promise.all([readFile(manifestFile, 'utf8').catch(() => undefined), stat(path.join(multipart, keyHash, uploadId)).catch(() => undefined)]);
+        if (!s) continue;
+        let stagingKey: string | undefined;
+        try {
+          stagingKey = text ? (JSON.parse(text) as MultipartManifest).stagingKey : undefined;
+        } catch {
+          stagingKey = undefined;
+        }
+        if (stagingKey) yield { stagingKey, modifiedAt: s.mtime, uploadId };
+        else if (Date.now() - s.mtimeMs > 3600 * 1000) await rm(path.join(multipart, keyHash, uploadId), { recursive: true, force: true });
+      }
+    }
   }
 
   async presignDownload(sha256: string, filename?: string, expiresInSeconds?: number): Promise<string> {

@@ -80,8 +80,26 @@ function authorize(store: FsArtifactStore, q: URLSearchParams, fields: Omit<Sign
   if (expires * 1000 < Date.now()) throw new HttpError(403, 'FORBIDDEN', `URL expired at ${new Date(expires * 1000).toISOString()}`);
 }
 
+export interface FsArtifactHttpOptions {
+  /**
+   * Whether an upload to this staging key is still open (created, not expired, not finalised).
+   * Asked before a body is read and again before it is kept, so a PUT to a finalised or unknown
+   * upload answers 404 and writes nothing. Without it every validly signed URL is accepted.
+   */
+  uploadOpen?: (stagingKey: string) => Promise<boolean>;
+}
+
+/** A path segment's percent-encoding decoded; malformed escapes are the client's mistake (400). */
+function decodePath(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, 'BAD_USER_INPUT', `malformed percent-encoding in the URL path ${JSON.stringify(text.slice(0, 200))}`);
+  }
+}
+
 /** Creates the handler for a store; mount it before the GraphQL handler. */
-export function createFsArtifactHttpHandler(store: FsArtifactStore): NodeHttpHandler {
+export function createFsArtifactHttpHandler(store: FsArtifactStore, options: FsArtifactHttpOptions = {}): NodeHttpHandler {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith(store.routePrefix)) return false;
@@ -95,7 +113,7 @@ export function createFsArtifactHttpHandler(store: FsArtifactStore): NodeHttpHan
       }
       if (rest.startsWith('staging/')) {
         if (req.method !== 'PUT') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on upload URLs; use PUT`);
-        await handleUpload(store, decodeURIComponent(rest.slice('staging/'.length)), q, req, res);
+        await handleUpload(store, decodePath(rest.slice('staging/'.length)), q, req, res, options.uploadOpen);
         return true;
       }
       const m = /^sha256\/([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(rest);
@@ -117,7 +135,14 @@ export function createFsArtifactHttpHandler(store: FsArtifactStore): NodeHttpHan
   };
 }
 
-async function handleUpload(store: FsArtifactStore, stagingKey: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse) {
+async function handleUpload(
+  store: FsArtifactStore,
+  stagingKey: string,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  uploadOpen?: (stagingKey: string) => Promise<boolean>,
+) {
   const size = int(q, 'size', true)!;
   const uploadId = q.get('uploadId') ?? undefined;
   const partNumber = int(q, 'partNumber', false);
@@ -126,10 +151,19 @@ async function handleUpload(store: FsArtifactStore, stagingKey: string, q: URLSe
   if (declared !== undefined && Number(declared) !== size) {
     throw new HttpError(400, 'BAD_USER_INPUT', `this URL takes exactly ${size} bytes, Content-Length says ${declared}`);
   }
-  const { etag } =
-    uploadId !== undefined && partNumber !== undefined
-      ? await store.receivePart(stagingKey, uploadId, partNumber, size, req)
-      : await store.receiveStaging(stagingKey, size, req);
+  const closed = () => new HttpError(404, 'NOT_FOUND', `no open upload at this URL: it was finalized, expired or never created; start a new upload`);
+  if (uploadOpen && !(await uploadOpen(stagingKey))) throw closed();
+  let etag: string;
+  if (uploadId !== undefined && partNumber !== undefined) {
+    ({ etag } = await store.receivePart(stagingKey, uploadId, partNumber, size, req));
+  } else {
+    try {
+      ({ etag } = await store.receiveStaging(stagingKey, size, req, uploadOpen && (() => uploadOpen(stagingKey))));
+    } catch (err) {
+      if (err instanceof ArtifactNotFoundError) throw closed();
+      throw err;
+    }
+  }
   res.writeHead(200, { ...CORS, ETag: `"${etag}"`, 'Content-Length': 0 });
   res.end();
 }

@@ -14,6 +14,7 @@ export { createFsArtifactHttpHandler, type NodeHttpHandler } from './fs-http-han
 export * from './npy';
 export * from './npy-stream';
 export * from './npz';
+export * from './npy-fortran';
 
 /**
  * The store a profile runs with, from the fields of src/config.ts it needs: S3 (MinIO) in

@@ -134,6 +134,14 @@ export class NpzArchive {
     return check;
   }
 
+  /**
+   * Reads a member through to its end, checking its length and CRC-32, without keeping it: a
+   * corrupt member is refused before anything is computed from its first bytes.
+   */
+  async verifyMember(name: string): Promise<void> {
+    for await (const chunk of await this.openMember(name)) void chunk;
+  }
+
   /** The member's .npy bytes, whole. */
   async readMember(name: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
@@ -264,6 +272,15 @@ class CrcCheck extends Transform {
     this.bytes += chunk.length;
     if (this.bytes > this.member.size) return cb(new NpzFormatError(`member '${this.member.name}' extracts to more than its recorded ${this.member.size} bytes`));
     cb(null, chunk);
+  }
+
+  /** Damaged deflate data is a property of the archive (bad input), named after its member. */
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void) {
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    if (err && !(err instanceof NpzFormatError) && typeof code === 'string' && code.startsWith('Z_')) {
+      return cb(new NpzFormatError(`member '${this.member.name}' is corrupt: its compressed data do not inflate (${err.message})`));
+    }
+    cb(err);
   }
 
   override _flush(cb: TransformCallback) {

@@ -332,6 +332,20 @@ export class S3ArtifactStore implements ArtifactStore {
     await this.client.removeObject(this.bucket, this.staging(stagingKey));
   }
 
+  /**
+   * Staged objects and unfinished multipart uploads under staging/. A presigned PUT cannot be
+   * revoked, so a late PUT after finalize lands here and the upload sweep removes it.
+   */
+  async *listStaging(): AsyncIterable<{ stagingKey: string; modifiedAt: Date; uploadId?: string }> {
+    const base = this.staging('x').slice(0, -1);
+    for await (const item of this.client.listObjectsV2(this.bucket, base, true) as AsyncIterable<Minio.BucketItem>) {
+      if (item.name && item.lastModified) yield { stagingKey: item.name.slice(base.length), modifiedAt: item.lastModified };
+    }
+    for await (const u of this.client.listIncompleteUploads(this.bucket, base, true) as AsyncIterable<Minio.IncompleteUploadedBucketItem & { initiated?: Date }>) {
+      if (u.key && u.uploadId) yield { stagingKey: u.key.slice(base.length), modifiedAt: u.initiated ?? new Date(0), uploadId: u.uploadId };
+    }
+  }
+
   async presignDownload(sha256: string, filename?: string, expiresInSeconds?: number): Promise<string> {
     await this.stat(sha256);
     const params = filename ? { 'response-content-disposition': contentDisposition(filename) } : undefined;

@@ -105,11 +105,19 @@ describe('roles', () => {
   it('lets only operators create labs, and only lab admins manage members, keeping one admin', async () => {
     await refused(as(aAdmin), `mutation { createLab(input: { name: "rogue" }) { id } }`, {}, 'FORBIDDEN', /operator/);
     const ADD = `mutation($i: AddLabMemberInput!) { addLabMember(input: $i) { role user { id name } lab { id } } }`;
-    await refused(as(aSubmitter), ADD, { i: { labId: labA, userName: 'newcomer-x', role: 'VIEWER' } }, 'FORBIDDEN', /admin role/);
-    await refused(as(bAdmin), ADD, { i: { labId: labA, userName: 'newcomer-y', role: 'ADMIN' } }, 'FORBIDDEN', /admin role/);
-    const { addLabMember } = await as(aAdmin).ok(ADD, { i: { labId: labA, userName: 'newcomer-z', role: 'VIEWER' } });
+    const INVITE = `mutation($i: InviteLabMemberInput!) { inviteLabMember(input: $i) { code invitation { userName role lab { id } } } }`;
+    // Admins invite; adding directly (which reveals users) is the operator's.
+    await refused(as(aAdmin), ADD, { i: { labId: labA, userName: 'newcomer-z', role: 'VIEWER' } }, 'FORBIDDEN', /inviteLabMember/);
+    await refused(as(aSubmitter), INVITE, { i: { labId: labA, userName: 'newcomer-x', role: 'VIEWER' } }, 'FORBIDDEN', /admin role/);
+    await refused(as(bAdmin), INVITE, { i: { labId: labA, userName: 'newcomer-y', role: 'ADMIN' } }, 'FORBIDDEN', /admin role/);
+    const { inviteLabMember } = await as(aAdmin).ok(INVITE, { i: { labId: labA, userName: 'newcomer-z', role: 'VIEWER' } });
+    expect(inviteLabMember.invitation).toEqual({ userName: 'newcomer-z', role: 'VIEWER', lab: { id: labA } });
+    const { acceptLabInvitation } = await api
+      .as('anonymous')
+      .ok(`mutation($c: String!) { acceptLabInvitation(code: $c) { membership { role user { id name } lab { id } } token { secret } } }`, { c: inviteLabMember.code });
+    const addLabMember = acceptLabInvitation.membership;
     expect(addLabMember).toMatchObject({ role: 'VIEWER', lab: { id: labA }, user: { name: 'newcomer-z' } });
-    await refused(as(aAdmin), ADD, { i: { labId: labA, userName: 'newcomer-z', role: 'ADMIN' } }, 'CONFLICT', /setLabRole/);
+    expect(acceptLabInvitation.token.secret).toMatch(/^ba_/);
     const SET = `mutation($i: SetLabRoleInput!) { setLabRole(input: $i) { role } }`;
     expect((await as(aAdmin).ok(SET, { i: { labId: labA, userId: addLabMember.user.id, role: 'SUBMITTER' } })).setLabRole.role).toBe('SUBMITTER');
     // The last admin cannot step down or leave.

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
-import { sweepExpiredUploads } from '../../src/domain/artifacts';
-import { decodeNpy, encodeNpy } from '../../src/storage';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { sweepExpiredUploads, sweepUploads } from '../../src/domain/artifacts';
+import { decodeNpy, encodeNpy, FsArtifactStore } from '../../src/storage';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { uploadArtifact } from '../helpers/upload';
 
@@ -65,6 +66,26 @@ describe('artifact uploads', () => {
     expect(await sweepExpiredUploads(api.services)).toBeGreaterThanOrEqual(1);
     expect(await api.db.artifactUpload.count({ where: { id: up.id } })).toBe(0);
     await expect(api.services.store.hashStaging(row.stagingKey)).rejects.toThrow();
+  });
+
+  it('sweeps staged bytes and multipart uploads that no open upload owns, and keeps those of open uploads', async () => {
+    const store = api.services.store as FsArtifactStore;
+    const bytes = new Uint8Array([1, 2, 3, 4]);
+    const { createArtifactUpload: open } = await api.ok(CREATE, { input: { filename: 'open.bin', size: '4', sha256: sha(bytes) } });
+    expect((await fetch(open.url, { method: 'PUT', body: bytes })).status).toBe(200);
+    // Left by a process that wrote them without (or after) an upload row: no row owns them.
+    const orphanKey = `uploads/${randomUUID()}`;
+    await store.receiveStaging(orphanKey, 4, Readable.from([Buffer.from(bytes)]));
+    const orphanParts = await store.createUpload(`uploads/${randomUUID()}`, store.partSize * 2);
+    expect(orphanParts.kind).toBe('multipart');
+    const later = new Date(Date.now() + 3600_000);
+    const swept = await sweepUploads(api.services, later);
+    expect(swept.orphans).toBeGreaterThanOrEqual(2);
+    await expect(store.hashStaging(orphanKey)).rejects.toThrow('not found');
+    const keys: string[] = [];
+    for await (const entry of store.listStaging()) keys.push(entry.stagingKey);
+    expect(keys).toContain(`uploads/${open.id}`);
+    expect(keys).not.toContain(orphanKey);
   });
 
   it('refuses malformed upload requests with codes and fields', async () => {

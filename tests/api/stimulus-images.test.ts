@@ -99,3 +99,32 @@ test('every bad entry is reported at once and nothing is attached', async () => 
   const res2 = await api.gql(IMPORT, { input: { stimulusSetId: set.id, artifactId: notArchive.id } });
   expect(res2.errors![0].message).toMatch(/neither a \.zip nor a \.tar/);
 });
+
+test('a refused archive leaves no artifacts behind: images stored while reading it are removed, rows and bytes', async () => {
+  const sharp = (await import('sharp')).default;
+  // Images no earlier test stored (a colour of their own), so each is new content.
+  const fresh = (seed: number) =>
+    sharp({ create: { width: 9, height: 7, channels: 3, background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: Date.now() % 256 } } }).png().toBuffer();
+  const set = await stimulusSet(['f1', 'f2', 'f3']);
+  const kept = await uploadArtifact(api, img('02-gray.png'), 'kept.png'); // content that exists already stays
+  const zip = writeZip([
+    { name: 'f1.png', data: new Uint8Array(await fresh(1)) },
+    { name: 'f2.png', data: new Uint8Array(await fresh(2)) },
+    { name: 'f3.png', data: img('02-gray.png') },
+    { name: 'nobody.png', data: new Uint8Array(await fresh(3)) },
+  ]);
+  const art = await uploadArtifact(api, zip, 'refused.zip');
+  const store = api.services.store as import('../../src/storage').FsArtifactStore;
+  const objects = async () => {
+    const { readdirSync, existsSync } = await import('node:fs');
+    const dir = join(store.rootDir, 'sha256');
+    return existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes('/')).sort() : [];
+  };
+  const [rowsBefore, objectsBefore] = [await api.db.artifact.count(), await objects()];
+  const res = await api.gql(IMPORT, { input: { stimulusSetId: set.id, artifactId: art.id } });
+  expect(res.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', errorCount: 1 });
+  expect(await api.db.artifact.count()).toBe(rowsBefore);
+  expect(await objects()).toEqual(objectsBefore);
+  expect(await api.db.artifact.findUnique({ where: { id: kept.id } })).not.toBeNull();
+  expect(await api.db.stimulusImage.count({ where: { stimulus: { stimulusSetId: set.id } } })).toBe(0);
+});

@@ -10,6 +10,7 @@ import type { Db } from '../../src/db/client';
 import { issueToken } from '../../src/auth/api-tokens';
 import { ensureOperatorUser } from '../../src/auth/operator';
 import { ensureDefaultLab } from '../../src/domain/labs';
+import { uploadIsOpen } from '../../src/domain/artifacts';
 import type { JobQueue, JobState } from '../../src/queue/job-queue';
 import type { RunJob } from '../../src/runs/types';
 import { startApi, type ApiServer } from '../../src/server/http';
@@ -62,6 +63,8 @@ export interface TestApiOptions {
   store?: ArtifactStore;
   /** Default: a RecordingQueue. 'in-process' executes runs with the real handlers, as the embedded profile. */
   queue?: JobQueue | 'in-process';
+  /** Attempts per run of the in-process queue (default 1). */
+  attempts?: number;
   env?: Record<string, string>;
   /** Who gql/ok act as; default: an operator of the installation (sees and changes everything). */
   auth?: ClientAuth;
@@ -88,7 +91,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const lab = await ensureDefaultLab(db, uniqueName('lab'));
   const queue =
     options.queue === 'in-process'
-      ? createInProcessQueue({ execute: runExecutor({ db, store, handlers }), concurrency: 1, attempts: 1 })
+      ? createInProcessQueue({ execute: runExecutor({ db, store, handlers }), concurrency: 1, attempts: options.attempts ?? 1 })
       : (options.queue ?? new RecordingQueue());
   const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
   const operator = await ensureOperatorUser(db);
@@ -97,7 +100,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   server = await startApi(services, {
     log: (level, message, fields = {}) => void logs.push({ level, message, fields }),
     port,
-    routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store)] : [],
+    routes: store instanceof FsArtifactStore ? [createFsArtifactHttpHandler(store, { uploadOpen: uploadIsOpen(db) })] : [],
     databaseUrl: options.db ? undefined : testDatabaseUrl(),
   });
   const client = (auth: ClientAuth) => {

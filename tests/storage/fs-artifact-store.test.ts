@@ -140,6 +140,37 @@ describe('FsArtifactStore specifics', () => {
     await rm(path.join(dir, 'tmp', 'in-progress'));
   });
 
+  test('cleanTemp removes a fresh temp file at once when the process that wrote it is gone', async () => {
+    // A process that has exited: its pid is free (until reused, when the idle rule still applies).
+    const { spawnSync } = await import('node:child_process');
+    const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    const host = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+    const dead = `${host}-${deadPid}-0123456789ab-${randomUUID()}`;
+    await writeFile(path.join(dir, 'tmp', dead), 'left by a killed upload');
+    // This process, but an earlier incarnation with the same pid (containers restart as pid 1).
+    const earlier = `${host}-${process.pid}-ba9876543210-${randomUUID()}`;
+    await writeFile(path.join(dir, 'tmp', earlier), 'x');
+    const live = `${host}-${process.ppid}-0123456789ab-${randomUUID()}`;
+    await writeFile(path.join(dir, 'tmp', live), 'a live process is writing this');
+    // Written on another host sharing the directory: a local pid says nothing, only age does.
+    const elsewhere = `0badc0de-${deadPid}-0123456789ab-${randomUUID()}`;
+    await writeFile(path.join(dir, 'tmp', elsewhere), 'another host is writing this');
+    expect(await store.cleanTemp()).toBe(2);
+    expect((await readdir(path.join(dir, 'tmp'))).sort()).toEqual([live, elsewhere].sort());
+    await rm(path.join(dir, 'tmp', live));
+    await rm(path.join(dir, 'tmp', elsewhere));
+  });
+
+  test('a malformed percent-encoding in an upload path is a 400, not a server error', async () => {
+    for (const bad of ['%E0%A4%A', '%', 'a%zz']) {
+      const res = await fetch(`${baseUrl}/artifacts/staging/${bad}?size=1`, { method: 'PUT', body: 'x' });
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('BAD_USER_INPUT');
+      expect(error.message).toContain('percent-encoding');
+    }
+  });
+
   test('downloads: HEAD, suffix and open ranges, unsatisfiable ranges, tampered filename', async () => {
     const body = randomBytes(1000);
     const { sha256 } = await store.putStream(body);

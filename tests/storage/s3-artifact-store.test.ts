@@ -42,6 +42,19 @@ describe('S3ArtifactStore specifics', () => {
     expect(await keys('staging/')).toEqual([]);
   });
 
+  test('listStaging lists staged objects (a late PUT to a presigned URL lands there) for the upload sweep', async () => {
+    const prefixed = new S3ArtifactStore({ client, bucket: emu.bucket, prefix: 'sweep/', partSize: PART });
+    const key = `uploads/${randomUUID()}`;
+    const target = await prefixed.createUpload(key, 10);
+    expect(target.kind).toBe('single');
+    expect((await fetch((target as { url: string }).url, { method: 'PUT', body: Buffer.alloc(10) })).status).toBe(200);
+    const listed: { stagingKey: string; modifiedAt: Date; uploadId?: string }[] = [];
+    for await (const entry of prefixed.listStaging()) listed.push(entry);
+    expect(listed.filter((e) => !e.uploadId).map((e) => e.stagingKey)).toEqual([key]);
+    expect(listed[0].modifiedAt).toBeInstanceOf(Date);
+    await prefixed.deleteStaging(key);
+  });
+
   test('objects above multipartCopyAbove are moved with a multipart copy (composeObject)', async () => {
     const small = new S3ArtifactStore({ client, bucket: emu.bucket, prefix: 'compose/', partSize: PART, multipartCopyAbove: 1000 });
     const body = randomBytes(5000);

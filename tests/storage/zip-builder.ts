@@ -18,6 +18,10 @@ export interface ZipMemberSpec {
   dataDescriptor?: boolean;
   /** Override the CRC written (to test corruption detection). */
   crc?: number;
+  /** Override the extracted size the central directory records (a member that inflates past it). */
+  recordedSize?: number;
+  /** Replace the stored (compressed) bytes after the header is computed (damaged deflate data). */
+  damage?: (body: Buffer) => Buffer;
 }
 
 export function buildZip(members: ZipMemberSpec[], opts: { zip64End?: boolean; comment?: string } = {}): Buffer {
@@ -31,7 +35,8 @@ export function buildZip(members: ZipMemberSpec[], opts: { zip64End?: boolean; c
   for (const m of members) {
     const name = Buffer.from(m.name, 'utf8');
     const raw = Buffer.from(m.data);
-    const body = m.method === 'deflated' ? zlib.deflateRawSync(raw) : raw;
+    const packed = m.method === 'deflated' ? zlib.deflateRawSync(raw) : raw;
+    const body = m.damage ? m.damage(Buffer.from(packed)) : packed;
     const crc = m.crc ?? crc32(raw);
     const method = m.method === 'deflated' ? 8 : 0;
     const flags = 0x800 | (m.dataDescriptor ? 0x8 : 0);
@@ -67,7 +72,7 @@ export function buildZip(members: ZipMemberSpec[], opts: { zip64End?: boolean; c
     c.writeUInt16LE(method, 10);
     c.writeUInt32LE(crc, 16);
     c.writeUInt32LE(m.zip64Central ? 0xffffffff : body.length, 20);
-    c.writeUInt32LE(m.zip64Central ? 0xffffffff : raw.length, 24);
+    c.writeUInt32LE(m.zip64Central ? 0xffffffff : (m.recordedSize ?? raw.length), 24);
     c.writeUInt16LE(name.length, 28);
     c.writeUInt16LE(cExtra.length, 30);
     c.writeUInt32LE(m.zip64Central ? 0xffffffff : localOffset, 42);

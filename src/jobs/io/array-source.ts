@@ -1,7 +1,7 @@
 // Reading an uploaded array (.npy, or one member of an .npz) as byte ranges, so handlers can
 // stream any slab of it (e.g. one repeat of a [repeats, stimuli, voxels] array) without holding
 // the whole array.
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,10 +11,13 @@ import type { Artifact } from '../../generated/prisma/client';
 import { RunInputError } from '../../runs/types';
 import {
   formatNpyHeader,
+  NpyFormatError,
   NpzArchive,
+  NpzFormatError,
   parseNpyHeader,
   readNpyRows,
   readPrefix,
+  rewriteFortranAsC,
   type ArtifactStore,
   type NpyHeader,
 } from '../../storage';
@@ -28,7 +31,34 @@ export interface ArraySource {
 
 const PROBE = 64 * 1024;
 
+/**
+ * Opens an uploaded array for slab reads in C order. A Fortran-ordered array (rank 2 or more)
+ * is first rewritten in C order into a local temp file (rewriteFortranAsC: one streaming pass,
+ * memory bounded by one block of columns), so every reader downstream sees rows.
+ */
 export async function openArraySource(store: ArtifactStore, artifact: Artifact, npzMember?: string | null): Promise<ArraySource> {
+  const source = await openStoredArray(store, artifact, npzMember);
+  const { header } = source;
+  if (!header.fortranOrder || header.shape.length < 2) return source;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'brainalign-fortran-'));
+  const file = path.join(dir, 'c-order.npy');
+  try {
+    const rewritten = await rewriteFortranAsC(await source.bytes(header.dataOffset, header.dataBytes), header, file);
+    return {
+      header: rewritten.header,
+      bytes: async (offset, length) => (length > 0 ? createReadStream(file, { start: offset, end: offset + length - 1 }) : Readable.from([])),
+      close: () => rm(dir, { recursive: true, force: true }),
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    if (err instanceof NpyFormatError || err instanceof NpzFormatError) throw new RunInputError(`${npzMember ? `${artifact.filename}:${npzMember}` : artifact.filename}: ${err.message}`);
+    throw err;
+  } finally {
+    await source.close();
+  }
+}
+
+async function openStoredArray(store: ArtifactStore, artifact: Artifact, npzMember?: string | null): Promise<ArraySource> {
   const isNpz = Boolean(npzMember) || artifact.filename.endsWith('.npz');
   if (!isNpz) {
     const size = Number(artifact.size);
@@ -44,17 +74,32 @@ export async function openArraySource(store: ArtifactStore, artifact: Artifact, 
   let archive: NpzArchive;
   try {
     archive = await NpzArchive.open(file);
-    archive.member(npzMember);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw new RunInputError(`${artifact.filename}: ${(err as Error).message}`);
   }
-  const m = archive.member(npzMember);
-  const head = await readPrefix(await archive.openMember(npzMember), PROBE);
-  const header = parseOrReject(head, m.size, `${artifact.filename}:${npzMember}`);
+  let header: NpyHeader;
+  try {
+    const m = archive.member(npzMember);
+    // One pass over the member first: a bad CRC, a member that inflates past its recorded size
+    // or damaged deflate data fails now, as bad input, before any row is used.
+    await archive.verifyMember(npzMember);
+    const head = await readPrefix(await archive.openMember(npzMember), PROBE);
+    header = parseOrReject(head, m.size, `${artifact.filename}:${npzMember}`);
+  } catch (err) {
+    await archive.close();
+    await rm(dir, { recursive: true, force: true });
+    if (err instanceof NpzFormatError || err instanceof NpyFormatError) throw new RunInputError(`${artifact.filename}: ${err.message}`, { member: npzMember });
+    throw err;
+  }
   return {
     header,
-    bytes: async (offset, length) => (await archive.openMember(npzMember)).pipe(slice(offset, length)),
+    // pipeline, unlike pipe, carries a member's read error to whoever reads the slab.
+    bytes: async (offset, length) => {
+      const out = slice(offset, length);
+      pipeline(await archive.openMember(npzMember), out).catch((err) => out.destroy(err));
+      return out;
+    },
     close: async () => {
       await archive.close();
       await rm(dir, { recursive: true, force: true });

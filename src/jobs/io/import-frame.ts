@@ -3,7 +3,7 @@
 // per-voxel summaries in one streaming pass, and mark the set READY.
 import type { Artifact, SetStatus } from '../../generated/prisma/client';
 import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
-import { formatShape } from '../../storage';
+import { formatShape, NpyFormatError, NpzFormatError } from '../../storage';
 import { nanMedian } from '../../compute/metrics';
 import { firstNonFinite, RepeatVariance } from '../../compute/response-stats';
 import { VoxelMomentsAccumulator } from '../../compute/stats';
@@ -22,10 +22,9 @@ async function loadArtifact(ctx: JobContext, id: unknown): Promise<Artifact> {
 }
 
 function checkNumeric(source: ArraySource, name: string) {
-  const { dtype, fortranOrder, shape } = source.header;
+  // Fortran-ordered arrays arrive here already rewritten in C order (openArraySource).
+  const { dtype } = source.header;
   if (!NUMERIC.has(dtype.name)) throw new RunInputError(`${name} has dtype ${dtype.descr}; a numeric array is required`);
-  if (fortranOrder && shape.length > 1)
-    throw new RunInputError(`${name} is stored in Fortran order; save it in C order (np.ascontiguousarray) so it can be streamed by rows`);
 }
 
 function rejectNonFinite(data: Float32Array, firstRow: number, rowLength: number, what: string, rowLabel: (row: number) => string) {
@@ -67,7 +66,9 @@ async function importing(
     } finally {
       await source.close();
     }
-  } catch (err) {
+  } catch (caught) {
+    // A malformed array or archive found while streaming is bad input like any other.
+    const err = caught instanceof NpyFormatError || caught instanceof NpzFormatError ? new RunInputError(`${artifact.filename}: ${caught.message}`) : caught;
     if (err instanceof RunInputError) await mark({ status: 'FAILED', error: err.message });
     throw err;
   }
