@@ -234,7 +234,7 @@ export async function submitCausalTest(ctx: Context, input: CausalTestRequest): 
     benchmarkId: input.benchmarkId ?? null,
     modelId: features.modelId,
     subjectId: subject.id,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id, query.datasetId], modelIds: [features.modelId, modelId], runIds: [encoder.id] },
     idempotencyKey: input.idempotencyKey,
     params: params as unknown as Record<string, unknown>,
   });

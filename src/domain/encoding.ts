@@ -49,7 +49,7 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
     benchmarkId: input.benchmarkId ?? null,
     modelId: featureSet.modelId,
     subjectId: responseSet.subjectId,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [featureSet.modelId], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params: {
       featureSetId: featureSet.id,

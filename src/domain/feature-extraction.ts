@@ -57,7 +57,7 @@ export async function submitFeatureExtraction(ctx: Context, input: FeatureExtrac
     labId: dataset.labId,
     kind: 'FEATURE_EXTRACTION',
     modelId: model.id,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params,
   });

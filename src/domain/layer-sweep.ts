@@ -5,7 +5,7 @@ import { badInput } from '../errors';
 import type { FeatureSet, Run } from '../generated/prisma/client';
 import { childParams, layerSweep, sweepMetric, SWEEP_SELECTION_METRIC } from '../jobs/layer-sweep';
 import type { Context } from '../resolvers/context';
-import { readableWhere, visibleOrThrow } from './access';
+import { runReadableWhere, visibleOrThrow } from './access';
 import { encodingInputs } from './encoding';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
@@ -105,7 +105,7 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
     subjectId: rs.subjectId,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params,
     children: params.layers.map((l) => ({ kind: 'ENCODING_RIDGE' as const, params: childParams(params, l.featureSetId) })),
@@ -169,7 +169,7 @@ export async function layerProfile(ctx: Context, sweep: Run, metric: string): Pr
   const params = layerSweep.params.safeParse(sweep.params);
   if (!params.success) return null;
   const layers = params.data.layers;
-  const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: sweep.id }, readableWhere(ctx.viewer)] } });
+  const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: sweep.id }, runReadableWhere(ctx.viewer)] } });
   const byFeatureSet = new Map(children.map((c) => [(c.params as { featureSetId?: string }).featureSetId, c]));
   const runs = layers.map((l) => byFeatureSet.get(l.featureSetId) ?? null);
   const childScores = await ctx.db.score.findMany({

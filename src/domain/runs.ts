@@ -5,7 +5,8 @@ import type { Tx } from '../db/client';
 import { conflict } from '../errors';
 import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import { assertCanWrite, readableWhere, visibleOrThrow } from './access';
+import { assertCanWrite, runReadableWhere, visibleOrThrow } from './access';
+import { benchmarkDatasetIds, deriveRunAccess, unique, type RunInputs } from './run-access';
 import { requireName, requireUuid } from './validate';
 import { cancelRun as requestCancel } from '../runs/cancel';
 
@@ -18,10 +19,16 @@ export interface RunRequest {
   /** The model and subject evaluated, where the kind has them (leaderboards filter on them). */
   modelId?: string | null;
   subjectId?: string | null;
-  visibility?: Visibility;
+  /**
+   * Everything the run reads whose visibility bounds its own (src/domain/run-access.ts): readers
+   * of the run must be able to read all of them. The benchmark's datasets are added here.
+   */
+  inputs: RunInputs;
+  /** The run's own setting, which its inputs can only narrow (default PUBLIC: the inputs decide). */
+  ownVisibility?: Visibility;
   /**
    * Child runs of a sweep: created in the same transaction with parentRunId set (same lab, model,
-   * subject and visibility, no benchmark, no idempotency key of their own) and enqueued before
+   * subject and inputs, the parent among them; no benchmark, no idempotency key of their own) and enqueued before
    * the parent, which aggregates them once they have ended.
    */
   children?: { kind: RunKind; params: Record<string, unknown> }[];
@@ -45,6 +52,14 @@ export async function submitRun(
   try {
     run = await ctx.db.$transaction(async (tx) => {
       const params = (prepare && (await prepare(tx, request.params))) || request.params;
+      const inputs: RunInputs = {
+        datasetIds: unique([...request.inputs.datasetIds, ...(await benchmarkDatasetIds(tx, request.benchmarkId))]),
+        modelIds: unique(request.inputs.modelIds),
+        runIds: unique(request.inputs.runIds),
+      };
+      const own = { labId: request.labId, ownVisibility: request.ownVisibility ?? 'PUBLIC', ownSharedWith: [] };
+      const access = await deriveRunAccess(tx, own, inputs);
+      const recorded = { inputDatasetIds: inputs.datasetIds, inputModelIds: inputs.modelIds, inputRunIds: inputs.runIds, ...access };
       const parent = await tx.run.create({
         data: {
           labId: request.labId,
@@ -54,7 +69,8 @@ export async function submitRun(
           benchmarkId: request.benchmarkId ?? null,
           modelId: request.modelId ?? null,
           subjectId: request.subjectId ?? null,
-          visibility: request.visibility ?? 'PRIVATE',
+          ownVisibility: own.ownVisibility,
+          ...recorded,
         },
       });
       for (const child of request.children ?? [])
@@ -65,7 +81,9 @@ export async function submitRun(
             params: child.params as Prisma.InputJsonValue,
             modelId: request.modelId ?? null,
             subjectId: request.subjectId ?? null,
-            visibility: request.visibility ?? 'PRIVATE',
+            // A child reveals what its parent does: it follows the parent, whatever is set on it later.
+            ...recorded,
+            inputRunIds: [...inputs.runIds, parent.id],
             parentRunId: parent.id,
           },
         });
@@ -109,7 +127,7 @@ export async function visibleRun(ctx: Context, id: string): Promise<Run> {
 export function runsWhere(ctx: Context, filter?: { kind?: RunKind | null; status?: Run['status'] | null; labId?: string | null } | null) {
   return {
     AND: [
-      readableWhere(ctx.viewer),
+      runReadableWhere(ctx.viewer),
       filter?.kind ? { kind: filter.kind } : {},
       filter?.status ? { status: filter.status } : {},
       filter?.labId ? { labId: requireUuid(filter.labId, 'filter.labId') } : {},

@@ -144,7 +144,7 @@ export async function submitVqaEval(
     benchmarkId: benchmark.id,
     modelId: model.id,
     subjectId: subject.id,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params: { benchmarkId: benchmark.id, artifactId: artifact.id, format: input.format?.toLowerCase() ?? null, bootstrapSamples, scoringMode, seed: 0 },
   });
