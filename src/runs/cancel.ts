@@ -4,7 +4,7 @@
 import type { Db } from '../db/client';
 import type { Run } from '../generated/prisma/client';
 import type { JobQueue } from '../queue/job-queue';
-import { markCancelled, OPEN_STATUSES } from './transitions';
+import { endImportedSet, markCancelled, OPEN_STATUSES } from './transitions';
 
 /**
  * Cancels a run: a QUEUED one becomes CANCELLED at once (its job is removed); a RUNNING one is
@@ -20,9 +20,12 @@ export async function cancelRun(db: Db, queue: JobQueue, runId: string): Promise
   const openChildren = await db.run.findMany({ where: { parentRunId: runId, status: { in: OPEN_STATUSES } }, select: { id: true } });
   for (const child of openChildren) await cancelRun(db, queue, child.id);
   // Only a run nobody is executing may be finalised here; a RUNNING one is finalised by its worker.
-  await db.run.updateMany({
-    where: { id: runId, status: 'QUEUED' },
-    data: { status: 'CANCELLED', finishedAt: new Date(), progressMessage: 'Cancelled' },
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.run.updateMany({
+      where: { id: runId, status: 'QUEUED' },
+      data: { status: 'CANCELLED', finishedAt: new Date(), progressMessage: 'Cancelled' },
+    });
+    if (count === 1) await endImportedSet(tx, runId, `its import run ${runId} was cancelled`);
   });
   await queue.cancel(runId, run.kind);
   // A RUNNING row whose job is no longer live (its worker died and the stalled job was just
