@@ -35,6 +35,7 @@ const schema = z
     MAX_UPLOAD_GB: positiveInt.default(64),
     ONNX_EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     WORKER_CONCURRENCY: positiveInt.default(1),
+    WORKER_MEMORY_MB: positiveInt.default(4096),
     WORKER_KINDS: z
       .string()
       .regex(/^\s*[A-Z_]+(\s*,\s*[A-Z_]+)*\s*$/, 'expected a comma-separated list of run kinds such as IMPORT_RESPONSES,ENCODING_RIDGE')
@@ -117,6 +118,8 @@ export interface Config {
   maxUploadBytes: number;
   executionProvider: 'auto' | 'cpu' | 'cuda';
   workerConcurrency: number;
+  /** Memory one worker process may use; run parameters that scale memory are bounded by it (src/domain/run-budget.ts). */
+  workerMemoryBytes: number;
   /** Run kinds this worker consumes; undefined: every kind it has a handler for. */
   workerKinds?: string[];
   runAttempts: number;
@@ -189,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.MAX_UPLOAD_GB * 1024 ** 3,
     executionProvider: e.ONNX_EXECUTION_PROVIDER,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerMemoryBytes: e.WORKER_MEMORY_MB * 1024 * 1024,
     workerKinds: e.WORKER_KINDS?.split(',').map((k) => k.trim()),
     runAttempts: e.RUN_ATTEMPTS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,

@@ -3,6 +3,7 @@
 import { badInput } from '../errors';
 import type { Context } from '../resolvers/context';
 import { assertCanWrite, visibleOrThrow } from './access';
+import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
 
@@ -42,6 +43,8 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
   if (nTrain < 2 * folds)
     throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
+  const nVoxels = responseSet.subject.nVoxels;
+  checkBootstrapBudget(ctx, { bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,

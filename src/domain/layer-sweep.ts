@@ -7,6 +7,7 @@ import { childParams, layerSweep, sweepMetric, SWEEP_SELECTION_METRIC } from '..
 import type { Context } from '../resolvers/context';
 import { runReadableWhere, visibleOrThrow } from './access';
 import { encodingInputs } from './encoding';
+import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
 
@@ -98,6 +99,9 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
   const params = parsed.data;
   if (nTrain < 2 * params.folds)
     throw badInput(`${nTrain} training stimuli are too few for ${params.folds} folds (at least ${2 * params.folds} needed)`, 'folds');
+  // Each layer's child run bootstraps on its own worker.
+  const nVoxels = rs.subject.nVoxels;
+  checkBootstrapBudget(ctx, { bootstrapSamples: params.bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,

@@ -9,6 +9,7 @@ import { readPrefix } from '../storage';
 import { assertCanWrite, targetLab } from './access';
 import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject, writing } from './catalog';
+import { checkBootstrapBudget } from './run-budget';
 import { submitRun } from './runs';
 import { optionalDescription, requireName, requireUuid } from './validate';
 
@@ -137,6 +138,9 @@ export async function submitVqaEval(
   const bootstrapSamples = input.bootstrapSamples ?? 1000;
   if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
+  // Each resample draws the benchmark's images (at most one per question) and scores every category.
+  const nImages = benchmark.vqaSource.nQuestions;
+  checkBootstrapBudget(ctx, { bootstrapSamples, perSample: 4 * nImages + 8 * 64, shape: `${nImages} questions' images` });
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,
