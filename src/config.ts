@@ -43,6 +43,8 @@ const schema = z
     RUN_ATTEMPTS: positiveInt.default(3),
     STALLED_INTERVAL_MS: positiveInt.default(30000),
     RECONCILE_INTERVAL_MS: positiveInt.default(60000),
+    QUEUE_TIMEOUT_MS: positiveInt.default(2000),
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
     SEED_DEMO: bool.default(true),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     BRAINALIGN_ADMIN_TOKEN: z
@@ -125,6 +127,10 @@ export interface Config {
   runAttempts: number;
   stalledIntervalMs: number;
   reconcileIntervalMs: number;
+  /** How long a queue operation (and a health check) waits for Redis before answering UNAVAILABLE. */
+  queueTimeoutMs: number;
+  /** SIGTERM: the process exits within this, whatever PostgreSQL and Redis do. */
+  shutdownTimeoutMs: number;
   seedDemo: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Secret of the operator token (production); the embedded profile keeps one in dataDir. */
@@ -197,6 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runAttempts: e.RUN_ATTEMPTS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    queueTimeoutMs: e.QUEUE_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     seedDemo: e.SEED_DEMO,
     logLevel: e.LOG_LEVEL,
     adminToken: e.BRAINALIGN_ADMIN_TOKEN,

@@ -43,7 +43,14 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping (finishing database writes, closing connections) ...`);
+    const limit = config.shutdownTimeoutMs;
+    console.log(`\n${signal}: stopping (finishing database writes, closing connections; at most ${limit / 1000} s) ...`);
+    // Whatever PostgreSQL and Redis do, the process is gone within SHUTDOWN_TIMEOUT_MS.
+    const deadline = setTimeout(() => {
+      console.error(`stopping took longer than ${limit / 1000} s (SHUTDOWN_TIMEOUT_MS); exiting with connections still open`);
+      process.exit(1);
+    }, limit);
+    deadline.unref();
     await service.close();
     console.log('stopped');
     process.exit(0);

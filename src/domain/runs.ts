@@ -2,7 +2,8 @@
 // commit; if the enqueue is lost, the reconciler re-enqueues it from PostgreSQL.
 import { isDeepStrictEqual } from 'node:util';
 import type { Tx } from '../db/client';
-import { conflict } from '../errors';
+import { conflict, unavailable } from '../errors';
+import { QueueUnavailableError } from '../queue/job-queue';
 import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
 import { assertCanWrite, runReadableWhere, visibleOrThrow } from './access';
@@ -98,10 +99,21 @@ export async function submitRun(
   const children = request.children?.length
     ? await ctx.db.run.findMany({ where: { parentRunId: run.id }, select: { id: true, kind: true }, orderBy: { createdAt: 'asc' } })
     : [];
-  for (const job of [...children, run])
+  let unreachable: Error | undefined;
+  for (const job of [...children, run]) {
+    if (unreachable) break; // the first timeout says enough; the reconciler queues the rest
     await ctx.services.queue.enqueue({ runId: job.id, kind: job.kind }).catch((err: Error) => {
       console.warn(`run ${job.id} stays QUEUED until the reconciler enqueues it: ${err.message}`);
+      if (err instanceof QueueUnavailableError) unreachable = err;
     });
+  }
+  // The run is saved; the client learns at once that it is not queued yet, rather than waiting.
+  if (unreachable)
+    throw unavailable(
+      `The job queue is unreachable (${unreachable.message}). Run ${run.id} is saved as QUEUED and will be queued automatically when the queue is back; ` +
+        'submitting again with the same idempotencyKey returns this run',
+      { runId: run.id, status: run.status },
+    );
   return { run, created: true };
 }
 

@@ -3,7 +3,7 @@
 // executor checks Run.cancelRequested when it starts and at every progress write.
 import type { Db } from '../db/client';
 import type { Run } from '../generated/prisma/client';
-import type { JobQueue } from '../queue/job-queue';
+import { QueueUnavailableError, type JobQueue } from '../queue/job-queue';
 import { endImportedSet, markCancelled, OPEN_STATUSES } from './transitions';
 
 /**
@@ -27,9 +27,15 @@ export async function cancelRun(db: Db, queue: JobQueue, runId: string): Promise
     });
     if (count === 1) await endImportedSet(tx, runId, `its import run ${runId} was cancelled`);
   });
-  await queue.cancel(runId, run.kind);
-  // A RUNNING row whose job is no longer live (its worker died and the stalled job was just
-  // removed above, or Redis lost it) has nobody left to finalise it.
-  if (!(await queue.has(runId, run.kind))) await markCancelled(db, runId);
+  try {
+    await queue.cancel(runId, run.kind);
+    // A RUNNING row whose job is no longer live (its worker died and the stalled job was just
+    // removed above, or Redis lost it) has nobody left to finalise it.
+    if (!(await queue.has(runId, run.kind))) await markCancelled(db, runId);
+  } catch (err) {
+    // Without the queue the recorded request still stops the run: its worker reads the flag at
+    // its next progress write, and a job delivered later finds the run CANCELLED.
+    if (!(err instanceof QueueUnavailableError)) throw err;
+  }
   return db.run.findUnique({ where: { id: runId } });
 }
