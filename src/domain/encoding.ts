@@ -4,6 +4,7 @@ import { badInput } from '../errors';
 import type { Context } from '../resolvers/context';
 import { assertCanWrite, visibleOrThrow } from './access';
 import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
+import { visibleBenchmark } from './benchmarks';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
 
@@ -99,7 +100,7 @@ export async function encodingInputs(
   const test = new Set(testIds);
   if (test.size < 3) throw badInput(`The test set has ${test.size} stimuli; at least 3 are needed to score`, 'testStimulusIds');
   if (input.benchmarkId) {
-    const bench = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') } });
+    const bench = await visibleBenchmark(ctx, requireUuid(input.benchmarkId, 'benchmarkId'));
     if (!bench) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
   }
   return { featureSet: featureSet!, responseSet: responseSet!, dataset, test, nStimuli: all.size, nTrain: all.size - test.size };

@@ -9,6 +9,7 @@ import { readPrefix } from '../storage';
 import { assertCanWrite, targetLab } from './access';
 import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject, writing } from './catalog';
+import { visibleBenchmark } from './benchmarks';
 import { checkBootstrapBudget } from './run-budget';
 import { submitRun } from './runs';
 import { optionalDescription, requireName, requireUuid } from './validate';
@@ -71,7 +72,7 @@ export async function importVqaBenchmark(
     ? await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') }, include: { vqaSource: true } })
     : null;
   if (input.benchmarkId) {
-    if (!existing) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
+    if (!existing || !(await visibleBenchmark(ctx, existing.id))) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
     if (existing.kind !== 'VQA') throw badInput(`Benchmark ${existing.name} is a ${existing.kind} benchmark; questions go to VQA benchmarks`, 'benchmarkId');
     if (existing.metric !== VQA_METRIC) throw badInput(`VQA benchmarks rank by ${VQA_METRIC}; ${existing.name} ranks by ${existing.metric}`, 'benchmarkId');
     if (existing.vqaSource) throw conflict(`Benchmark ${existing.name} already holds ${existing.vqaSource.nQuestions} questions; import into a new benchmark`);
@@ -122,7 +123,7 @@ export async function submitVqaEval(
   },
 ) {
   const benchmark = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') }, include: { vqaSource: true } });
-  if (!benchmark) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
+  if (!benchmark || !(await visibleBenchmark(ctx, benchmark.id))) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
   if (benchmark.kind !== 'VQA') throw badInput(`Benchmark ${benchmark.name} is a ${benchmark.kind} benchmark, not VQA`, 'benchmarkId');
   if (!benchmark.vqaSource) throw badInput(`Benchmark ${benchmark.name} has no questions yet; import them with importVqaBenchmark`, 'benchmarkId');
   const model = await visibleModel(ctx, input.modelId);
