@@ -33,3 +33,19 @@ UPDATE "Run" r SET visibility = 'PRIVATE', "sharedWith" = ARRAY[]::UUID[]
 WHERE r.visibility <> 'PRIVATE' AND (
   EXISTS (SELECT 1 FROM "Dataset" d WHERE d.id = ANY(r."inputDatasetIds") AND (d.visibility = 'PRIVATE' OR (d.visibility = 'SHARED' AND r.visibility = 'PUBLIC') OR (d.visibility = 'SHARED' AND NOT (r."sharedWith" <@ d."sharedWith"))))
   OR EXISTS (SELECT 1 FROM "Model" m WHERE m.id = ANY(r."inputModelIds") AND (m.visibility = 'PRIVATE' OR (m.visibility = 'SHARED' AND r.visibility = 'PUBLIC') OR (m.visibility = 'SHARED' AND NOT (r."sharedWith" <@ m."sharedWith")))));
+
+-- Then runs that read a narrowed run (a causal test's encoder, a sweep child's parent), until none is left.
+DO $$
+BEGIN
+  LOOP
+    UPDATE "Run" r SET visibility = 'PRIVATE', "sharedWith" = ARRAY[]::UUID[]
+    WHERE r.visibility <> 'PRIVATE' AND EXISTS (SELECT 1 FROM "Run" e WHERE e.id = ANY(r."inputRunIds")
+      AND (e.visibility = 'PRIVATE' OR (e.visibility = 'SHARED' AND r.visibility = 'PUBLIC') OR (e.visibility = 'SHARED' AND NOT (r."sharedWith" <@ e."sharedWith"))));
+    EXIT WHEN NOT FOUND;
+  END LOOP;
+END $$;
+
+-- Leaderboard caches also end when a run's derived access changes only in whether its lab reads it.
+DROP TRIGGER "Run_changed" ON "Run";
+CREATE TRIGGER "Run_changed" AFTER UPDATE OF status, visibility, "sharedWith", "ownerReads", "labId", provenance, "benchmarkId", "modelId", "subjectId" ON "Run"
+  FOR EACH STATEMENT EXECUTE FUNCTION brainalign_notify_change();
