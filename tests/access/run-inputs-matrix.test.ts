@@ -247,6 +247,15 @@ describe('submission derives the run from all of its inputs', () => {
       expect(row.inputDatasetIds).toEqual([dataset.id]);
       expect(await seesRun2('anonymous', row.id)).toBe(false);
       expect(await seesRun2('B viewer', row.id)).toBe(dv === 'SHARED');
+
+      // A layer sweep on the same inputs: the parent and every child come out alike, the children reading the parent.
+      const { submitLayerSweep } = await client('A admin').ok(`mutation($i: LayerSweepInput!) { submitLayerSweep(input: $i) { id } }`, {
+        i: { modelId: model.id, responseSetId: rs.id, testStimulusIds: ['img-0', 'img-1', 'img-2', 'img-3'], bootstrapSamples: 0 },
+      });
+      const family = await db.run.findMany({ where: { OR: [{ id: submitLayerSweep.id }, { parentRunId: submitLayerSweep.id }] } });
+      expect(family.length).toBe(2);
+      for (const r of family) expect({ visibility: r.visibility, sharedWith: r.sharedWith }).toEqual(expected);
+      expect(family.find((r) => r.parentRunId)!.inputRunIds).toEqual([submitLayerSweep.id]);
     }
   });
 });
