@@ -69,7 +69,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
         log,
       });
     } else {
-      queue = createBullmqQueue({ redisUrl: config.redisUrl!, prefix: config.queuePrefix, attempts: config.runAttempts });
+      queue = createBullmqQueue({ redisUrl: config.redisUrl!, prefix: config.queuePrefix, attempts: config.runAttempts, commandTimeoutMs: config.queueTimeoutMs, log });
     }
     onClose('job queue', () => queue.close());
 

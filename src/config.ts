@@ -36,6 +36,7 @@ const schema = z
     UPLOAD_SWEEP_MINUTES: positiveInt.default(15),
     ONNX_EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     WORKER_CONCURRENCY: positiveInt.default(1),
+    WORKER_MEMORY_MB: positiveInt.default(4096),
     WORKER_KINDS: z
       .string()
       .regex(/^\s*[A-Z_]+(\s*,\s*[A-Z_]+)*\s*$/, 'expected a comma-separated list of run kinds such as IMPORT_RESPONSES,ENCODING_RIDGE')
@@ -43,6 +44,8 @@ const schema = z
     RUN_ATTEMPTS: positiveInt.default(3),
     STALLED_INTERVAL_MS: positiveInt.default(30000),
     RECONCILE_INTERVAL_MS: positiveInt.default(60000),
+    QUEUE_TIMEOUT_MS: positiveInt.default(2000),
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
     SEED_DEMO: bool.default(true),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     BRAINALIGN_ADMIN_TOKEN: z
@@ -121,11 +124,17 @@ export interface Config {
   uploadSweepMs: number;
   executionProvider: 'auto' | 'cpu' | 'cuda';
   workerConcurrency: number;
+  /** Memory one worker process may use; run parameters that scale memory are bounded by it (src/domain/run-budget.ts). */
+  workerMemoryBytes: number;
   /** Run kinds this worker consumes; undefined: every kind it has a handler for. */
   workerKinds?: string[];
   runAttempts: number;
   stalledIntervalMs: number;
   reconcileIntervalMs: number;
+  /** How long a queue operation (and a health check) waits for Redis before answering UNAVAILABLE. */
+  queueTimeoutMs: number;
+  /** SIGTERM: the process exits within this, whatever PostgreSQL and Redis do. */
+  shutdownTimeoutMs: number;
   seedDemo: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Secret of the operator token (production); the embedded profile keeps one in dataDir. */
@@ -196,10 +205,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadSweepMs: e.UPLOAD_SWEEP_MINUTES * 60_000,
     executionProvider: e.ONNX_EXECUTION_PROVIDER,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerMemoryBytes: e.WORKER_MEMORY_MB * 1024 * 1024,
     workerKinds: e.WORKER_KINDS?.split(',').map((k) => k.trim()),
     runAttempts: e.RUN_ATTEMPTS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    queueTimeoutMs: e.QUEUE_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     seedDemo: e.SEED_DEMO,
     logLevel: e.LOG_LEVEL,
     adminToken: e.BRAINALIGN_ADMIN_TOKEN,

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'RATE_LIMITED'
   | 'INTERNAL'
+  // A service the request needs (the job queue) cannot be reached; retry later.
+  | 'UNAVAILABLE'
   // Signed leaderboard bundles exchanged between sites (src/sites).
   | 'BUNDLE_MALFORMED'
   | 'BUNDLE_SIGNATURE_INVALID'
@@ -34,6 +36,9 @@ export const badInput = (message: string, field?: string, details: Record<string
 
 export const notFound = (what: string, id: string) =>
   new DomainError('NOT_FOUND', `${what} ${JSON.stringify(id)} does not exist or is not visible to you`, { id });
+
+export const unavailable = (message: string, details: Record<string, unknown> = {}) =>
+  new DomainError('UNAVAILABLE', message, details);
 
 export const conflict = (message: string, details: Record<string, unknown> = {}) =>
   new DomainError('CONFLICT', message, details);

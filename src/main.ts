@@ -44,7 +44,18 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping (finishing database writes, closing connections) ...`);
+    // Production: whatever PostgreSQL and Redis do, the process is gone within SHUTDOWN_TIMEOUT_MS.
+    // Embedded: it owns its PostgreSQL and runs jobs in-process, so it waits for the running step
+    // to hand its run back and for PostgreSQL to stop (cutting that short would orphan the server).
+    const limit = config.profile === 'production' ? config.shutdownTimeoutMs : undefined;
+    console.log(`\n${signal}: stopping (finishing database writes, closing connections${limit ? `; at most ${limit / 1000} s` : ''}) ...`);
+    if (limit) {
+      const deadline = setTimeout(() => {
+        console.error(`stopping took longer than ${limit / 1000} s (SHUTDOWN_TIMEOUT_MS); exiting with connections still open`);
+        process.exit(1);
+      }, limit);
+      deadline.unref();
+    }
     await service.close();
     console.log('stopped');
     process.exit(0);

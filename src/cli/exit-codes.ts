@@ -33,6 +33,8 @@ const BY_GRAPHQL_CODE: Record<string, ExitCode> = {
   UNAUTHENTICATED: EXIT.AUTH,
   FORBIDDEN: EXIT.AUTH,
   RATE_LIMITED: EXIT.RATE_LIMITED,
+  // The job queue is down: the run is saved QUEUED; retrying with the same idempotency key is safe.
+  UNAVAILABLE: EXIT.SERVER,
   // Site bundles: a bad document is an input error; a site or key not trusted is a permission error.
   BUNDLE_MALFORMED: EXIT.INPUT,
   BUNDLE_SIGNATURE_INVALID: EXIT.INPUT,

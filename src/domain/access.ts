@@ -28,6 +28,8 @@ export interface Owned {
   labId: string;
   visibility?: 'PRIVATE' | 'SHARED' | 'PUBLIC';
   sharedWith?: string[];
+  /** Runs only: false when the owning lab may not read one of the run's inputs (src/domain/run-access.ts). */
+  ownerReads?: boolean;
 }
 
 export const anonymous: Viewer = { superuser: false, roles: new Map() };
@@ -37,7 +39,7 @@ export function superuser(defaultLabId?: string): Viewer {
 }
 
 export function canRead(viewer: Viewer, obj: Owned): boolean {
-  if (viewer.superuser || obj.visibility === 'PUBLIC' || viewer.roles.has(obj.labId)) return true;
+  if (viewer.superuser || obj.visibility === 'PUBLIC' || (viewer.roles.has(obj.labId) && obj.ownerReads !== false)) return true;
   return obj.visibility === 'SHARED' && (obj.sharedWith ?? []).some((lab) => viewer.roles.has(lab));
 }
 
@@ -59,6 +61,26 @@ export function readableSql(viewer: Viewer, alias: string): Prisma.Sql {
   const labs = [...viewer.roles.keys()];
   const t = Prisma.raw(`"${alias}"`);
   return Prisma.sql`(${t}.visibility = 'PUBLIC' OR ${t}."labId" = ANY(${labs}::uuid[]) OR (${t}.visibility = 'SHARED' AND ${t}."sharedWith" && ${labs}::uuid[]))`;
+}
+
+/**
+ * readableWhere for runs: their stored access is derived from every input they read
+ * (src/domain/run-access.ts), which may leave even the owning lab out.
+ */
+export function runReadableWhere(viewer: Viewer): Record<string, unknown> {
+  if (viewer.superuser) return {};
+  const labs = [...viewer.roles.keys()];
+  return {
+    OR: [{ visibility: 'PUBLIC' }, { labId: { in: labs }, ownerReads: true }, { visibility: 'SHARED', sharedWith: { hasSome: labs } }],
+  };
+}
+
+/** runReadableWhere as SQL on a "Run" table aliased `alias`. */
+export function runReadableSql(viewer: Viewer, alias: string): Prisma.Sql {
+  if (viewer.superuser) return Prisma.sql`TRUE`;
+  const labs = [...viewer.roles.keys()];
+  const t = Prisma.raw(`"${alias}"`);
+  return Prisma.sql`(${t}.visibility = 'PUBLIC' OR (${t}."labId" = ANY(${labs}::uuid[]) AND ${t}."ownerReads") OR (${t}.visibility = 'SHARED' AND ${t}."sharedWith" && ${labs}::uuid[]))`;
 }
 
 const rank: Record<Role, number> = { viewer: 0, submitter: 1, admin: 2 };
@@ -119,7 +141,7 @@ export async function canReadArtifact(db: Db, viewer: Viewer, artifact: { id: st
       UNION ALL SELECT 1 FROM "ResponseSet" rs JOIN "Subject" s ON s.id = rs."subjectId" JOIN "Dataset" d ON d.id = s."datasetId"
         WHERE ${id}::uuid IN (rs."artifactId", rs."meanArtifactId", rs."sdArtifactId", rs."noiseCeilingArtifactId") AND ${readableSql(viewer, 'd')}
       UNION ALL SELECT 1 FROM "Run" r
-        WHERE ${readableSql(viewer, 'r')} AND EXISTS (SELECT 1 FROM jsonb_each_text(r.outputs) o WHERE o.value = ${id})
+        WHERE ${runReadableSql(viewer, 'r')} AND EXISTS (SELECT 1 FROM jsonb_each_text(r.outputs) o WHERE o.value = ${id})
       UNION ALL SELECT 1 FROM "StimulusImage" si JOIN "Stimulus" st ON st.id = si."stimulusId" JOIN "StimulusSet" ss ON ss.id = st."stimulusSetId" JOIN "Dataset" d ON d.id = ss."datasetId"
         WHERE ${id}::uuid IN (si."artifactId", si."thumbnailArtifactId") AND ${readableSql(viewer, 'd')}
       UNION ALL SELECT 1 FROM "VqaSource" v JOIN "StimulusSet" ss ON ss.id = v."stimulusSetId" JOIN "Dataset" d ON d.id = ss."datasetId"

@@ -9,6 +9,7 @@ import { readPrefix } from '../storage';
 import { assertCanWrite, readableViaDataset, readableWhere, visibleOrThrow } from './access';
 import { visibleDataset, visibleSubject, writing } from './catalog';
 import { submitRun, visibleRun } from './runs';
+import { visibleBenchmark } from './benchmarks';
 import { optionalDescription, requireName, requireUnique, requireUuid } from './validate';
 
 /** A split half needs at least 3 pairs and 2 images per group for its tests. */
@@ -208,7 +209,7 @@ export async function submitCausalTest(ctx: Context, input: CausalTestRequest): 
     groundTruth = { causalVoxels: input.groundTruth.causalVoxels, nonCausalVoxels: input.groundTruth.nonCausalVoxels };
   }
   if (input.benchmarkId) {
-    const bench = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') } });
+    const bench = await visibleBenchmark(ctx, requireUuid(input.benchmarkId, 'benchmarkId'));
     if (!bench) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
     if (bench.kind !== 'CAUSAL') throw badInput(`Benchmark ${bench.name} is a ${bench.kind} benchmark; causal tests go to CAUSAL benchmarks`, 'benchmarkId');
   }
@@ -234,7 +235,7 @@ export async function submitCausalTest(ctx: Context, input: CausalTestRequest): 
     benchmarkId: input.benchmarkId ?? null,
     modelId: features.modelId,
     subjectId: subject.id,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id, query.datasetId], modelIds: [features.modelId, modelId], runIds: [encoder.id] },
     idempotencyKey: input.idempotencyKey,
     params: params as unknown as Record<string, unknown>,
   });

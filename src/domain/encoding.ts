@@ -3,6 +3,8 @@
 import { badInput } from '../errors';
 import type { Context } from '../resolvers/context';
 import { assertCanWrite, visibleOrThrow } from './access';
+import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
+import { visibleBenchmark } from './benchmarks';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
 
@@ -42,6 +44,8 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
   if (nTrain < 2 * folds)
     throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
+  const nVoxels = responseSet.subject.nVoxels;
+  checkBootstrapBudget(ctx, { bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,
@@ -49,7 +53,7 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
     benchmarkId: input.benchmarkId ?? null,
     modelId: featureSet.modelId,
     subjectId: responseSet.subjectId,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [featureSet.modelId], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params: {
       featureSetId: featureSet.id,
@@ -96,7 +100,7 @@ export async function encodingInputs(
   const test = new Set(testIds);
   if (test.size < 3) throw badInput(`The test set has ${test.size} stimuli; at least 3 are needed to score`, 'testStimulusIds');
   if (input.benchmarkId) {
-    const bench = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') } });
+    const bench = await visibleBenchmark(ctx, requireUuid(input.benchmarkId, 'benchmarkId'));
     if (!bench) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
   }
   return { featureSet: featureSet!, responseSet: responseSet!, dataset, test, nStimuli: all.size, nTrain: all.size - test.size };

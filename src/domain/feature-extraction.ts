@@ -6,6 +6,7 @@ import { featureExtraction } from '../jobs/feature-extraction';
 import type { Context } from '../resolvers/context';
 import { assertCanWrite } from './access';
 import { visibleModel, visibleStimulusSet } from './catalog';
+import { checkBatchBudget } from './run-budget';
 import { submitRun } from './runs';
 
 export interface FeatureExtractionRequest {
@@ -41,6 +42,10 @@ export async function submitFeatureExtraction(ctx: Context, input: FeatureExtrac
     throw badInput(`${unknown.length} layer${unknown.length > 1 ? 's are' : ' is'} not in model ${model.name}: ${unknown.slice(0, FIRST).join(', ')} (layers: ${known.join(', ')})`, 'layers', { unknown: unknown.slice(0, FIRST), count: unknown.length });
   const dup = params.layers.find((l, i) => params.layers.indexOf(l) !== i);
   if (dup) throw badInput(`layer ${dup} is named twice`, 'layers');
+  if (params.layers.length === 0) params.layers = known;
+  const layers = (model.layers as unknown as BackboneLayer[]).filter((l) => params.layers.includes(l.name));
+  const inputSize = (model.preprocessing as { inputSize?: [number, number] } | null)?.inputSize ?? [224, 224];
+  checkBatchBudget(ctx, { batchSize: params.batchSize, inputSize, layerValues: layers.reduce((n, l) => n + l.shape.reduce((a, b) => a * Math.max(1, b), 1), 0) });
   const where = { stimulusSetId: stimulusSet.id, image: { is: null } };
   const [count, first] = await Promise.all([
     ctx.db.stimulus.count({ where }),
@@ -52,12 +57,12 @@ export async function submitFeatureExtraction(ctx: Context, input: FeatureExtrac
       'stimulusSetId',
       { withoutImage: first.map((s) => s.externalId), count },
     );
-  if (params.layers.length === 0) params.layers = known;
+
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,
     kind: 'FEATURE_EXTRACTION',
     modelId: model.id,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params,
   });

@@ -53,6 +53,9 @@ export async function importResponseSet(
       kind: 'IMPORT_RESPONSES',
       params: { subjectId: subject.id, stimulusSetId: stimulusSet.id, name, artifactId: artifact.id, npzMember: input.npzMember ?? null },
       idempotencyKey: input.idempotencyKey,
+      // Import runs stay with the lab that imports; the dataset can only narrow that.
+      ownVisibility: 'PRIVATE',
+      inputs: { datasetIds: [dataset.id], modelIds: [], runIds: [] },
     },
     async (tx, params) => {
       const existing = await tx.responseSet.findUnique({
@@ -96,6 +99,8 @@ export async function importFeatureSet(
       kind: 'IMPORT_FEATURES',
       params: { modelId: model.id, stimulusSetId: stimulusSet.id, layer, artifactId: artifact.id, npzMember: input.npzMember ?? null },
       idempotencyKey: input.idempotencyKey,
+      ownVisibility: 'PRIVATE',
+      inputs: { datasetIds: [stimulusSet.datasetId], modelIds: [model.id], runIds: [] },
     },
     async (tx, params) => {
       const key = { modelId: model.id, stimulusSetId: stimulusSet.id, layer };

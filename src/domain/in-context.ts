@@ -122,7 +122,7 @@ export async function submitEncodingIcl(ctx: Context, input: EncodingIclRequest)
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
     subjectId: responseSet.subjectId,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [featureSet.modelId, model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params: params as unknown as Record<string, unknown>,
   });

@@ -5,8 +5,9 @@ import { badInput } from '../errors';
 import type { FeatureSet, Run } from '../generated/prisma/client';
 import { childParams, layerSweep, sweepMetric, SWEEP_SELECTION_METRIC } from '../jobs/layer-sweep';
 import type { Context } from '../resolvers/context';
-import { readableWhere, visibleOrThrow } from './access';
+import { runReadableWhere, visibleOrThrow } from './access';
 import { encodingInputs } from './encoding';
+import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
 
@@ -98,6 +99,9 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
   const params = parsed.data;
   if (nTrain < 2 * params.folds)
     throw badInput(`${nTrain} training stimuli are too few for ${params.folds} folds (at least ${2 * params.folds} needed)`, 'folds');
+  // Each layer's child run bootstraps on its own worker.
+  const nVoxels = rs.subject.nVoxels;
+  checkBootstrapBudget(ctx, { bootstrapSamples: params.bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,
@@ -105,7 +109,7 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
     subjectId: rs.subjectId,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params,
     children: params.layers.map((l) => ({ kind: 'ENCODING_RIDGE' as const, params: childParams(params, l.featureSetId) })),
@@ -169,7 +173,7 @@ export async function layerProfile(ctx: Context, sweep: Run, metric: string): Pr
   const params = layerSweep.params.safeParse(sweep.params);
   if (!params.success) return null;
   const layers = params.data.layers;
-  const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: sweep.id }, readableWhere(ctx.viewer)] } });
+  const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: sweep.id }, runReadableWhere(ctx.viewer)] } });
   const byFeatureSet = new Map(children.map((c) => [(c.params as { featureSetId?: string }).featureSetId, c]));
   const runs = layers.map((l) => byFeatureSet.get(l.featureSetId) ?? null);
   const childScores = await ctx.db.score.findMany({

@@ -3,7 +3,8 @@
 import { badInput, notFound } from '../errors';
 import { Prisma, type BenchmarkKind, type Run } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import { readableSql, targetLab } from './access';
+import { runReadableSql, targetLab } from './access';
+import { visibleBenchmark } from './benchmarks';
 import { writing } from './catalog';
 import { rankRows, TIE_RULE, type Ranked } from './ranking';
 import { importedFingerprint, importedRankInputs, loadImportedRows, type ImportedRowModel } from '../sites/leaderboard-rows';
@@ -144,7 +145,7 @@ export interface LeaderboardArgs {
 }
 
 export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
-  const benchmark = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(args.benchmarkId, 'benchmarkId') } });
+  const benchmark = await visibleBenchmark(ctx, requireUuid(args.benchmarkId, 'benchmarkId'));
   if (!benchmark) throw notFound('Benchmark', args.benchmarkId);
   const metric = args.metric ?? benchmark.metric;
   const scope = [args.roi ? `roi:${args.roi}` : '', args.category ? `category:${args.category}` : ''].filter(Boolean).join('|') || 'all';
@@ -163,7 +164,7 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
     // one input artifact hash.
     Prisma.sql`jsonb_typeof(r.provenance->'codeVersion') = 'string'`,
     Prisma.sql`jsonb_typeof(r.provenance->'inputs') = 'object' AND r.provenance->'inputs' <> '{}'::jsonb`,
-    readableSql(ctx.viewer, 'r'),
+    runReadableSql(ctx.viewer, 'r'),
   ];
   if (f.subjectId) conditions.push(Prisma.sql`r."subjectId" = ${requireUuid(f.subjectId, 'filter.subjectId')}::uuid`);
   if (f.modelId) conditions.push(Prisma.sql`r."modelId" = ${requireUuid(f.modelId, 'filter.modelId')}::uuid`);

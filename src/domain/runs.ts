@@ -2,10 +2,12 @@
 // commit; if the enqueue is lost, the reconciler re-enqueues it from PostgreSQL.
 import { isDeepStrictEqual } from 'node:util';
 import type { Tx } from '../db/client';
-import { conflict } from '../errors';
+import { conflict, unavailable } from '../errors';
+import { QueueUnavailableError } from '../queue/job-queue';
 import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import { assertCanWrite, readableWhere, visibleOrThrow } from './access';
+import { assertCanWrite, runReadableWhere, visibleOrThrow } from './access';
+import { benchmarkDatasetIds, deriveRunAccess, unique, type RunInputs } from './run-access';
 import { requireName, requireUuid } from './validate';
 import { cancelRun as requestCancel } from '../runs/cancel';
 
@@ -18,10 +20,16 @@ export interface RunRequest {
   /** The model and subject evaluated, where the kind has them (leaderboards filter on them). */
   modelId?: string | null;
   subjectId?: string | null;
-  visibility?: Visibility;
+  /**
+   * Everything the run reads whose visibility bounds its own (src/domain/run-access.ts): readers
+   * of the run must be able to read all of them. The benchmark's datasets are added here.
+   */
+  inputs: RunInputs;
+  /** The run's own setting, which its inputs can only narrow (default PUBLIC: the inputs decide). */
+  ownVisibility?: Visibility;
   /**
    * Child runs of a sweep: created in the same transaction with parentRunId set (same lab, model,
-   * subject and visibility, no benchmark, no idempotency key of their own) and enqueued before
+   * subject and inputs, the parent among them; no benchmark, no idempotency key of their own) and enqueued before
    * the parent, which aggregates them once they have ended.
    */
   children?: { kind: RunKind; params: Record<string, unknown> }[];
@@ -45,6 +53,14 @@ export async function submitRun(
   try {
     run = await ctx.db.$transaction(async (tx) => {
       const params = (prepare && (await prepare(tx, request.params))) || request.params;
+      const inputs: RunInputs = {
+        datasetIds: unique([...request.inputs.datasetIds, ...(await benchmarkDatasetIds(tx, request.benchmarkId))]),
+        modelIds: unique(request.inputs.modelIds),
+        runIds: unique(request.inputs.runIds),
+      };
+      const own = { labId: request.labId, ownVisibility: request.ownVisibility ?? 'PUBLIC', ownSharedWith: [] };
+      const access = await deriveRunAccess(tx, own, inputs);
+      const recorded = { inputDatasetIds: inputs.datasetIds, inputModelIds: inputs.modelIds, inputRunIds: inputs.runIds, ...access };
       const parent = await tx.run.create({
         data: {
           labId: request.labId,
@@ -54,7 +70,8 @@ export async function submitRun(
           benchmarkId: request.benchmarkId ?? null,
           modelId: request.modelId ?? null,
           subjectId: request.subjectId ?? null,
-          visibility: request.visibility ?? 'PRIVATE',
+          ownVisibility: own.ownVisibility,
+          ...recorded,
         },
       });
       for (const child of request.children ?? [])
@@ -65,7 +82,9 @@ export async function submitRun(
             params: child.params as Prisma.InputJsonValue,
             modelId: request.modelId ?? null,
             subjectId: request.subjectId ?? null,
-            visibility: request.visibility ?? 'PRIVATE',
+            // A child reveals what its parent does: it follows the parent, whatever is set on it later.
+            ...recorded,
+            inputRunIds: [...inputs.runIds, parent.id],
             parentRunId: parent.id,
           },
         });
@@ -80,10 +99,21 @@ export async function submitRun(
   const children = request.children?.length
     ? await ctx.db.run.findMany({ where: { parentRunId: run.id }, select: { id: true, kind: true }, orderBy: { createdAt: 'asc' } })
     : [];
-  for (const job of [...children, run])
+  let unreachable: Error | undefined;
+  for (const job of [...children, run]) {
+    if (unreachable) break; // the first timeout says enough; the reconciler queues the rest
     await ctx.services.queue.enqueue({ runId: job.id, kind: job.kind }).catch((err: Error) => {
       console.warn(`run ${job.id} stays QUEUED until the reconciler enqueues it: ${err.message}`);
+      if (err instanceof QueueUnavailableError) unreachable = err;
     });
+  }
+  // The run is saved; the client learns at once that it is not queued yet, rather than waiting.
+  if (unreachable)
+    throw unavailable(
+      `The job queue is unreachable (${unreachable.message}). Run ${run.id} is saved as QUEUED and will be queued automatically when the queue is back; ` +
+        'submitting again with the same idempotencyKey returns this run',
+      { runId: run.id, status: run.status },
+    );
   return { run, created: true };
 }
 
@@ -109,7 +139,7 @@ export async function visibleRun(ctx: Context, id: string): Promise<Run> {
 export function runsWhere(ctx: Context, filter?: { kind?: RunKind | null; status?: Run['status'] | null; labId?: string | null } | null) {
   return {
     AND: [
-      readableWhere(ctx.viewer),
+      runReadableWhere(ctx.viewer),
       filter?.kind ? { kind: filter.kind } : {},
       filter?.status ? { status: filter.status } : {},
       filter?.labId ? { labId: requireUuid(filter.labId, 'filter.labId') } : {},

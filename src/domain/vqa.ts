@@ -9,6 +9,8 @@ import { readPrefix } from '../storage';
 import { assertCanWrite, targetLab } from './access';
 import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject, writing } from './catalog';
+import { visibleBenchmark } from './benchmarks';
+import { checkBootstrapBudget } from './run-budget';
 import { submitRun } from './runs';
 import { optionalDescription, requireName, requireUuid } from './validate';
 
@@ -70,7 +72,7 @@ export async function importVqaBenchmark(
     ? await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') }, include: { vqaSource: true } })
     : null;
   if (input.benchmarkId) {
-    if (!existing) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
+    if (!existing || !(await visibleBenchmark(ctx, existing.id))) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
     if (existing.kind !== 'VQA') throw badInput(`Benchmark ${existing.name} is a ${existing.kind} benchmark; questions go to VQA benchmarks`, 'benchmarkId');
     if (existing.metric !== VQA_METRIC) throw badInput(`VQA benchmarks rank by ${VQA_METRIC}; ${existing.name} ranks by ${existing.metric}`, 'benchmarkId');
     if (existing.vqaSource) throw conflict(`Benchmark ${existing.name} already holds ${existing.vqaSource.nQuestions} questions; import into a new benchmark`);
@@ -121,7 +123,7 @@ export async function submitVqaEval(
   },
 ) {
   const benchmark = await ctx.db.benchmark.findUnique({ where: { id: requireUuid(input.benchmarkId, 'benchmarkId') }, include: { vqaSource: true } });
-  if (!benchmark) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
+  if (!benchmark || !(await visibleBenchmark(ctx, benchmark.id))) throw badInput(`Benchmark ${input.benchmarkId} does not exist`, 'benchmarkId');
   if (benchmark.kind !== 'VQA') throw badInput(`Benchmark ${benchmark.name} is a ${benchmark.kind} benchmark, not VQA`, 'benchmarkId');
   if (!benchmark.vqaSource) throw badInput(`Benchmark ${benchmark.name} has no questions yet; import them with importVqaBenchmark`, 'benchmarkId');
   const model = await visibleModel(ctx, input.modelId);
@@ -137,6 +139,9 @@ export async function submitVqaEval(
   const bootstrapSamples = input.bootstrapSamples ?? 1000;
   if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
+  // Each resample draws the benchmark's images (at most one per question) and scores every category.
+  const nImages = benchmark.vqaSource.nQuestions;
+  checkBootstrapBudget(ctx, { bootstrapSamples, perSample: 4 * nImages + 8 * 64, shape: `${nImages} questions' images` });
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,
@@ -144,7 +149,7 @@ export async function submitVqaEval(
     benchmarkId: benchmark.id,
     modelId: model.id,
     subjectId: subject.id,
-    visibility: dataset.visibility,
+    inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
     params: { benchmarkId: benchmark.id, artifactId: artifact.id, format: input.format?.toLowerCase() ?? null, bootstrapSamples, scoringMode, seed: 0 },
   });

@@ -5,7 +5,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
 import { jsonLog, type Log } from '../log';
 import type { RunJob, RunKind } from '../runs/types';
-import { RUN_KINDS, isLive, type EnqueueOptions, type JobQueue, type JobStatus } from './job-queue';
+import { QueueUnavailableError, RUN_KINDS, isLive, type EnqueueOptions, type JobQueue, type JobStatus } from './job-queue';
 
 export const queueName = (kind: RunKind): string => `runs.${kind}`;
 
@@ -41,6 +41,11 @@ export interface BullmqQueueOptions {
   /** How many finished jobs Redis keeps for inspection (the Run rows are the real record). */
   keepCompleted?: number;
   keepFailed?: number;
+  /**
+   * How long one queue operation (enqueue, cancel, status) waits for Redis before it fails with
+   * QueueUnavailableError; while the connection is known to be down it fails at once.
+   */
+  commandTimeoutMs?: number;
   /** Where Redis connection errors go (they must be listened to, or an emitter 'error' crashes the process). */
   log?: Log;
 }
@@ -76,7 +81,37 @@ export class BullmqJobQueue implements JobQueue {
     return q;
   }
 
+  /**
+   * Runs a queue operation against Redis within commandTimeoutMs. An operation that times out may
+   * still complete once Redis is back (ioredis queues it); every operation here is idempotent.
+   */
+  private async bounded<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const status = this.connection.status;
+    if (status === 'reconnecting' || status === 'end' || status === 'close')
+      throw new QueueUnavailableError(`Redis is unreachable (connection ${status}); could not ${what}`);
+    const ms = this.options.commandTimeoutMs ?? 2000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not answer within ${ms} ms; could not ${what}`)), ms);
+    });
+    const work = op();
+    work.catch(() => undefined); // a late failure after the timeout is not unhandled
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.bounded('ping Redis', () => this.connection.ping());
+  }
+
   async enqueue(job: RunJob, options: EnqueueOptions = {}): Promise<void> {
+    return this.bounded(`enqueue run ${job.runId}`, () => this.enqueueNow(job, options));
+  }
+
+  private async enqueueNow(job: RunJob, options: EnqueueOptions): Promise<void> {
     const q = this.queue(job.kind);
     if (options.replaceFinished) {
       // BullMQ ignores an add whose id it still keeps as completed/failed; drop that record first.
@@ -88,6 +123,10 @@ export class BullmqJobQueue implements JobQueue {
   }
 
   async cancel(runId: string, kind?: RunKind): Promise<void> {
+    return this.bounded(`cancel run ${runId}`, () => this.cancelNow(runId, kind));
+  }
+
+  private async cancelNow(runId: string, kind?: RunKind): Promise<void> {
     for (const k of kind ? [kind] : RUN_KINDS) {
       const q = this.queue(k);
       const state = await q.getJobState(runId);
@@ -99,6 +138,10 @@ export class BullmqJobQueue implements JobQueue {
   }
 
   async status(runId: string, kind?: RunKind): Promise<JobStatus> {
+    return this.bounded(`read the state of run ${runId}`, () => this.statusNow(runId, kind));
+  }
+
+  private async statusNow(runId: string, kind?: RunKind): Promise<JobStatus> {
     for (const k of kind ? [kind] : RUN_KINDS) {
       const q = this.queue(k);
       const state = await q.getJobState(runId);
@@ -114,10 +157,15 @@ export class BullmqJobQueue implements JobQueue {
     return isLive((await this.status(runId, kind)).state);
   }
 
+  /** Bounded whatever the Redis state: a connection that is not up is dropped, not drained. */
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    const ms = this.options.commandTimeoutMs ?? 2000;
+    const within = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+    if (this.connection.status !== 'ready') this.connection.disconnect();
+    await within(Promise.all([...this.queues.values()].map((q) => q.close())));
     this.queues.clear();
-    await this.connection.quit().catch(() => undefined);
+    if (this.connection.status === 'ready') await within(this.connection.quit());
+    this.connection.disconnect();
   }
 }
 

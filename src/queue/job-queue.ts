@@ -42,7 +42,17 @@ export interface JobQueue {
   status(runId: string, kind?: RunKind): Promise<JobStatus>;
   /** True when the job is waiting or running (the queue will execute it without help). */
   has(runId: string, kind?: RunKind): Promise<boolean>;
+  /** Resolves when the queue's store answers (health checks); absent for queues without one. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The queue's store (Redis) did not answer in time; the caller fails fast instead of hanging. */
+export class QueueUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueUnavailableError';
+  }
 }
 
 export const isLive = (state: JobState): boolean => state === 'waiting' || state === 'active';

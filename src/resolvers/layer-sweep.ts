@@ -1,5 +1,5 @@
 import type { Resolvers } from '../generated/graphql';
-import { readableWhere } from '../domain/access';
+import { runReadableWhere } from '../domain/access';
 import { layerProfile, submitLayerSweep } from '../domain/layer-sweep';
 
 export const layerSweepResolvers: Resolvers = {
@@ -7,9 +7,9 @@ export const layerSweepResolvers: Resolvers = {
     submitLayerSweep: (_p, { input }, ctx) => submitLayerSweep(ctx, input),
   },
   Run: {
-    parent: (r, _a, ctx) => (r.parentRunId ? ctx.db.run.findFirst({ where: { AND: [{ id: r.parentRunId }, readableWhere(ctx.viewer)] } }) : null),
+    parent: (r, _a, ctx) => (r.parentRunId ? ctx.db.run.findFirst({ where: { AND: [{ id: r.parentRunId }, runReadableWhere(ctx.viewer)] } }) : null),
     children: async (r, _a, ctx) => {
-      const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: r.id }, readableWhere(ctx.viewer)] } });
+      const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: r.id }, runReadableWhere(ctx.viewer)] } });
       // Sweep order (the parent's params), then anything else by creation.
       const order = ((r.params as { layers?: { featureSetId: string }[] })?.layers ?? []).map((l) => l.featureSetId);
       const rank = (c: (typeof children)[number]) => {

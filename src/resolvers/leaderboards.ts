@@ -1,11 +1,11 @@
 import type { Resolvers } from '../generated/graphql';
 import { createBenchmark, leaderboard } from '../domain/leaderboards';
-import { requireUuid } from '../domain/validate';
+import { visibleBenchmark, visibleBenchmarks } from '../domain/benchmarks';
 
 export const leaderboardResolvers: Resolvers = {
   Query: {
-    benchmarks: (_p, { kind }, ctx) => ctx.db.benchmark.findMany({ where: kind ? { kind } : {}, orderBy: { name: 'asc' } }),
-    benchmark: (_p, { id }, ctx) => ctx.db.benchmark.findUnique({ where: { id: requireUuid(id, 'id') } }),
+    benchmarks: (_p, { kind }, ctx) => visibleBenchmarks(ctx, kind),
+    benchmark: (_p, { id }, ctx) => visibleBenchmark(ctx, id),
     leaderboard: (_p, args, ctx) => leaderboard(ctx, args),
   },
   Mutation: {

@@ -10,7 +10,7 @@ import { NpyFormatError, NpzFormatError } from '../storage/errors';
 import type { ExecuteJob } from '../queue/job-queue';
 import { silentLog, type Log } from '../log';
 import { codeVersion, localIdentity, type WorkerIdentity } from './provenance';
-import { isFinal, markCancelled, markFailed, markRequeued, markWaiting, type RunErrorInfo } from './transitions';
+import { endImportedSet, isFinal, markCancelled, markFailed, markRequeued, markWaiting, type RunErrorInfo } from './transitions';
 import {
   RunCancelledError,
   RunInputError,
@@ -226,6 +226,7 @@ async function commitSuccess(db: Db, run: Run, result: JobResult, provenance: Re
           where: { id: run.id },
           data: { status: 'CANCELLED', finishedAt: new Date(), progressMessage: 'Cancelled', provenance: provenance as Prisma.InputJsonObject },
         });
+        await endImportedSet(tx, run.id, `its import run ${run.id} was cancelled`);
         return { outcome: 'CANCELLED' };
       }
       await tx.score.deleteMany({ where: { runId: run.id } });

@@ -1,7 +1,7 @@
 // Status changes of a Run, each a conditional UPDATE so that concurrent actors (a retried job, a
 // stalled worker that wakes up, the reconciler, a cancel from the API) can never move a run out
 // of a final state or overwrite each other's outcome: whoever matches the condition first wins.
-import type { Db } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import { Prisma, type RunStatus } from '../generated/prisma/client';
 
 /** States a run can still leave; SUCCEEDED, FAILED and CANCELLED are final. */
@@ -27,26 +27,54 @@ function extraData(extra: Extra) {
 
 /** QUEUED/RUNNING -> CANCELLED. Returns whether this call made the change. */
 export async function markCancelled(db: Db, runId: string, extra: Extra = {}): Promise<boolean> {
-  const { count } = await db.run.updateMany({
-    where: { id: runId, status: { in: OPEN_STATUSES } },
-    data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date(), progressMessage: 'Cancelled', ...extraData(extra) },
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.run.updateMany({
+      where: { id: runId, status: { in: OPEN_STATUSES } },
+      data: { status: 'CANCELLED', cancelRequested: true, finishedAt: new Date(), progressMessage: 'Cancelled', ...extraData(extra) },
+    });
+    if (count === 1) await endImportedSet(tx, runId, `its import run ${runId} was cancelled`);
+    return count === 1;
   });
-  return count === 1;
 }
 
 /** QUEUED/RUNNING -> FAILED with a stable error code. Returns whether this call made the change. */
 export async function markFailed(db: Db, runId: string, error: RunErrorInfo, extra: Extra = {}): Promise<boolean> {
-  const { count } = await db.run.updateMany({
-    where: { id: runId, status: { in: OPEN_STATUSES } },
-    data: {
-      status: 'FAILED',
-      error: error as unknown as Prisma.InputJsonObject,
-      finishedAt: new Date(),
-      progressMessage: `Failed: ${error.message}`.slice(0, 500),
-      ...extraData(extra),
-    },
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.run.updateMany({
+      where: { id: runId, status: { in: OPEN_STATUSES } },
+      data: {
+        status: 'FAILED',
+        error: error as unknown as Prisma.InputJsonObject,
+        finishedAt: new Date(),
+        progressMessage: `Failed: ${error.message}`.slice(0, 500),
+        ...extraData(extra),
+      },
+    });
+    if (count === 1) await endImportedSet(tx, runId, `its import run ${runId} failed: ${error.message}`);
+    return count === 1;
   });
-  return count === 1;
+}
+
+const IMPORTED_SET = { IMPORT_RESPONSES: 'responseSetId', IMPORT_FEATURES: 'featureSetId' } as const;
+
+/**
+ * An import run that ends without success leaves its set FAILED (never IMPORTING or PENDING for
+ * good), so the same name can be imported again. Called in the transaction of the run's final
+ * transition; a newer import of the same set that is still open keeps the set as it is.
+ */
+export async function endImportedSet(tx: Tx, runId: string, reason: string): Promise<void> {
+  const run = await tx.run.findUnique({ where: { id: runId }, select: { kind: true, params: true } });
+  const key = run && IMPORTED_SET[run.kind as keyof typeof IMPORTED_SET];
+  const setId = key ? (run.params as Record<string, unknown>)?.[key] : undefined;
+  if (!key || typeof setId !== 'string') return;
+  const newer = await tx.run.count({
+    where: { id: { not: runId }, kind: run.kind, status: { in: OPEN_STATUSES }, params: { path: [key], equals: setId } },
+  });
+  if (newer > 0) return;
+  const data = { status: 'FAILED' as const, error: `Not imported: ${reason}`.slice(0, 2000) };
+  const where = { id: setId, status: { in: ['PENDING' as const, 'IMPORTING' as const] } };
+  if (key === 'responseSetId') await tx.responseSet.updateMany({ where, data });
+  else await tx.featureSet.updateMany({ where, data });
 }
 
 /**

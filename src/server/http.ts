@@ -56,7 +56,10 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
-      if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, version: services.version });
+      if (url.pathname === '/healthz') {
+        const health = await checkHealth(services);
+        return sendJson(res, health.ok ? 200 : 503, health);
+      }
       for (const route of routes) if (await route(req, res)) return;
       if (await dashboard(req, res)) return;
       // This site's signed public bundle, pulled by other sites (src/sites).
@@ -130,6 +133,42 @@ export async function startApi(services: Services, options: ApiOptions = {}): Pr
       await feed?.close();
     },
   };
+}
+
+export interface Health {
+  /** Ready to serve: every dependency answered. */
+  ok: boolean;
+  version: string;
+  checks: Record<'postgres' | 'redis', { ok: boolean; ms?: number; error?: string; note?: string }>;
+}
+
+/**
+ * /healthz: whether PostgreSQL and the job queue's Redis answer, each within QUEUE_TIMEOUT_MS.
+ * 503 with the failing check named when one does not, so load balancers and compose stop sending
+ * traffic to an API that cannot store runs or queue them.
+ */
+export async function checkHealth(services: Services): Promise<Health> {
+  const ms = services.config.queueTimeoutMs;
+  const probe = async (op: () => Promise<unknown>) => {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = op();
+      work.catch(() => undefined);
+      await Promise.race([work, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
+      return { ok: true, ms: Date.now() - started };
+    } catch (err) {
+      return { ok: false, error: `unreachable: ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const queue = services.queue;
+  const [postgres, redis] = await Promise.all([
+    probe(() => services.db.$queryRaw`SELECT 1`),
+    queue.ping ? probe(() => queue.ping!()) : Promise.resolve({ ok: true, note: 'not used: runs execute in this process' }),
+  ]);
+  return { ok: postgres.ok && redis.ok, version: services.version, checks: { postgres, redis } };
 }
 
 /** Viewers with the same access get the same answers. */

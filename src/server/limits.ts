@@ -1,7 +1,7 @@
 // Query-shape limits checked before execution, so one request cannot make the API walk the whole
 // catalog: nesting depth and the number of fields selected (aliases and fragments included).
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
-import { LIST_SIZE, queryCost } from './query-cost';
+import { LIST_SIZE, QUERY_COST, queryCost } from './query-cost';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -59,7 +59,7 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS) {
         if (cost > limits.maxCost)
           context.reportError(
             new GraphQLError(
-              `The query's estimated cost is at least ${cost} objects (what a paginated field selects counts once per \`first\` row, under other lists ${LIST_SIZE} times); the limit is ${limits.maxCost}. Ask for smaller pages or fewer nested lists`,
+              `The query's estimated cost is at least ${cost} objects (what a paginated field selects counts once per \`first\` row, under other lists ${LIST_SIZE} times; each root field, alias and totalCount is a query worth ${QUERY_COST}); the limit is ${limits.maxCost}. Ask for smaller pages, fewer nested lists or fewer aliases`,
               { nodes: [node], extensions: { limit: 'maxCost', max: limits.maxCost, cost } },
             ),
           );

@@ -2,7 +2,9 @@
 // field costs 1, and what is selected under a paginated field (one with a `first` argument)
 // counts once per requested row. Lists without `first` (a subject's ROIs, a run's scores) are
 // assumed to hold LIST_SIZE rows; a page's `edges` (a type with pageInfo) is already paid for by
-// its `first`.
+// its `first`. Each root field (aliases included) and each `totalCount` is a database query of
+// its own, whatever its page size, so each costs QUERY_COST: a thousand aliases of
+// `runs(first: 0) { totalCount }` are a thousand COUNTs, not a thousand objects.
 import {
   getNamedType,
   getNullableType,
@@ -23,6 +25,8 @@ import {
 export const LIST_SIZE = 10;
 /** What `first: $variable` counts as when the variable has no default: the largest page. */
 export const UNKNOWN_PAGE = 100;
+/** What one database query counts as, in objects (a full page's worth). */
+export const QUERY_COST = 100;
 
 /** A Relay-style page (it has pageInfo): its edges were counted by the field that asked for it. */
 const isConnection = (type: GraphQLNamedType) => isObjectType(type) && 'pageInfo' in type.getFields();
@@ -46,21 +50,30 @@ export function queryCost(schema: GraphQLSchema, operation: OperationDefinitionN
   };
 
   // Stops adding once past the cap, so a hostile query cannot make the estimate itself slow.
-  const walk = (set: SelectionSetNode, parent: GraphQLNamedType, seen: Set<string>): number => {
+  // Under a connection only its lists (edges) repeat per requested row; totalCount and pageInfo
+  // are asked once per connection.
+  const walk = (set: SelectionSetNode, parent: GraphQLNamedType, seen: Set<string>, pageRows = 1): number => {
     let total = 0;
     for (const sel of set.selections) {
       if (total > cap) return total;
       if (sel.kind === Kind.FIELD) {
         const def = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[sel.name.value] : undefined;
-        total += 1;
-        if (sel.selectionSet && def) total += rowsOf(sel, def, parent) * walk(sel.selectionSet, getNamedType(def.type), seen);
+        const name = sel.name.value;
+        const query = !name.startsWith('__') && (parent === root || (name === 'totalCount' && isConnection(parent)));
+        total += query ? QUERY_COST : 1;
+        if (sel.selectionSet && def) {
+          const type = getNamedType(def.type);
+          const rows = rowsOf(sel, def, parent);
+          const perRow = isConnection(parent) && isListType(getNullableType(def.type)) ? pageRows : 1;
+          total += isConnection(type) ? walk(sel.selectionSet, type, seen, rows) : perRow * rows * walk(sel.selectionSet, type, seen);
+        }
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const type = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) ?? parent) : parent;
-        total += walk(sel.selectionSet, type, seen);
+        total += walk(sel.selectionSet, type, seen, pageRows);
       } else {
         const frag = fragments.get(sel.name.value);
         if (frag && !seen.has(frag.name.value))
-          total += walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value) ?? parent, new Set(seen).add(frag.name.value));
+          total += walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value) ?? parent, new Set(seen).add(frag.name.value), pageRows);
       }
     }
     return total;

@@ -84,7 +84,9 @@ export class RedisRateLimiter implements RateLimiter {
     return { allowed: false, retryAfterSeconds: retryAfter(1 - Number(left), perMinute / 60_000) };
   }
 
+  /** Bounded whatever the Redis state: a connection that is not up is dropped, not drained. */
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    if (this.redis.status === 'ready') await Promise.race([this.redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+    this.redis.disconnect();
   }
 }

@@ -2,7 +2,7 @@
 // provenance (what anonymous visitors see on leaderboards), with the public model and subject
 // names, optionally with the runs' small result arrays.
 import { createHash } from 'node:crypto';
-import { anonymous, readableSql } from '../domain/access';
+import { anonymous, readableSql, runReadableSql } from '../domain/access';
 import { Prisma } from '../generated/prisma/client';
 import type { Services } from '../services';
 import { BUNDLE_FORMAT, type BundleArray, type BundleContent, type BundleRun, type SignedBundle } from './bundle-format';
@@ -122,7 +122,7 @@ function publicRuns(db: Services['db'], benchmarkIds: string[] | null): Promise<
     LEFT JOIN "Subject" sj ON sj.id = r."subjectId"
     LEFT JOIN "Dataset" d ON d.id = sj."datasetId"
     WHERE r.status = 'SUCCEEDED' AND ${benchmark}
-      AND ${readableSql(anonymous, 'r')}
+      AND ${runReadableSql(anonymous, 'r')}
       AND (r."modelId" IS NULL OR ${readableSql(anonymous, 'm')})
       AND (r."subjectId" IS NULL OR ${readableSql(anonymous, 'd')})
       AND jsonb_typeof(r.provenance->'codeVersion') = 'string'

@@ -11,10 +11,10 @@ import { startTestApi, type TestApi } from '../helpers/api';
 // The cost of this query, by the rule in src/server/query-cost.ts, written out:
 //   rois      = 1 + 10 (an unpaginated list) x (name 1 + voxelIndices 1)  = 21
 //   subjects  = 1 + 10 x rois                                          = 211
-//   node      = 1 + subjects = 212;  edges = 1 + 1 (paid by first) x node = 213
-//   datasets  = 1 + first x edges
+//   node      = 1 + subjects = 212;  edges = 1 + first x node
+//   datasets  = 100 (a root field is a query) + edges
 const NESTED = (first: string) => `{ datasets(first: ${first}) { edges { node { subjects { rois { name voxelIndices } } } } } }`;
-const cost = (first: number) => 1 + first * 213;
+const cost = (first: number) => 101 + first * 212;
 
 describe('query cost estimate', () => {
   const schema = buildSchema(loadTypeDefs());
@@ -33,8 +33,37 @@ describe('query cost estimate', () => {
   });
 
   it("uses the schema's default page size when first is omitted", () => {
-    // leaderboard(first: Int = 20): 1 + 20 x (edges 1 + 1 x (node 1 + value 1))
-    expect(costOf('{ leaderboard(benchmarkId: "x") { edges { node { value } } } }')).toBe(1 + 20 * 3);
+    // leaderboard(first: Int = 20): 100 + edges 1 + 20 x (node 1 + value 1)
+    expect(costOf('{ leaderboard(benchmarkId: "x") { edges { node { value } } } }')).toBe(101 + 20 * 2);
+  });
+
+  it('counts every aliased root field and every totalCount as a query of its own', () => {
+    expect(costOf('{ runs(first: 0) { totalCount } }')).toBe(200);
+    expect(costOf('{ a: runs(first: 0) { totalCount } b: runs(first: 0) { totalCount } }')).toBe(400);
+    // A nested connection's count is a query per parent row.
+    expect(costOf('{ datasets(first: 3) { edges { node { id } } totalCount } }')).toBe(100 + 1 + 3 * (1 + 1) + 100);
+    expect(costOf('{ __typename }')).toBe(1);
+  });
+});
+
+describe('query cost at the default limits', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(() => api?.close());
+
+  it('refuses 990 aliases of runs(first: 0) { totalCount } before running any of them', async () => {
+    const aliases = Array.from({ length: 990 }, (_, i) => `r${i}: runs(first: 0) { totalCount }`).join(' ');
+    const res = await api.gql(`{ ${aliases} }`);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxCost', max: 100_000 });
+    // The estimate stops adding once past the limit ("at least").
+    expect(res.errors?.[0].extensions.cost).toBeGreaterThan(100_000);
+    expect(res.errors?.[0].message).toMatch(/alias/);
+    expect(res.data).toBeUndefined();
+    // A handful of counts is an ordinary dashboard request.
+    const few = Array.from({ length: 5 }, (_, i) => `r${i}: runs(first: 0) { totalCount }`).join(' ');
+    expect((await api.gql(`{ ${few} }`)).errors).toBeUndefined();
   });
 });
 

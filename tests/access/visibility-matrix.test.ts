@@ -149,7 +149,34 @@ const PATHS: [string, Sees][] = [
   ['model(id)', byId('model')],
   ['featureSet(id)', byId('featureSet')],
   ['run(id)', byId('run')],
-  ['benchmark.dataset', async (c, o) => (await c.ok(`query($id: ID!) { benchmark(id: $id) { dataset { id } } }`, { id: o.benchmark })).benchmark.dataset !== null],
+  [
+    'benchmark(id) on the dataset, and its dataset',
+    async (c, o) => {
+      const { benchmark } = await c.ok(`query($id: ID!) { benchmark(id: $id) { name dataset { id } } }`, { id: o.benchmark });
+      // A benchmark follows its dataset: readable together or not at all.
+      if (benchmark) expect(benchmark.dataset).not.toBeNull();
+      return benchmark !== null;
+    },
+  ],
+  [
+    'benchmarks list (a benchmark on the dataset, and a VQA benchmark on its images)',
+    async (c, o) => {
+      const { benchmarks } = await c.ok(`{ benchmarks { id } }`);
+      const ids = new Set(benchmarks.map((b: any) => b.id));
+      expect(ids.has(o.benchmark)).toBe(ids.has(o.vqaBenchmark));
+      // Benchmarks about no dataset are listed to everyone.
+      expect(ids.has(benchmarkId) && ids.has(probeBenchmarkId)).toBe(true);
+      return ids.has(o.benchmark);
+    },
+  ],
+  [
+    'leaderboard(benchmarkId) of the benchmark on the dataset',
+    async (c, o) => {
+      const res = await c.gql(`query($b: ID!) { leaderboard(benchmarkId: $b) { totalCount } }`, { b: o.benchmark });
+      if (res.errors) expect(res.errors[0].extensions.code).toBe('NOT_FOUND');
+      return !res.errors;
+    },
+  ],
   [
     'datasets connection (edges and totalCount)',
     async (c, o) => {
@@ -212,7 +239,10 @@ const PATHS: [string, Sees][] = [
   [
     'benchmark.vqa -> stimulusSet, source, and vqaQuestions',
     async (c, o) => {
-      const { benchmark } = await c.ok(`query($id: ID!) { benchmark(id: $id) { vqa { nQuestions stimulusSet { id } source { downloadUrl } } vqaQuestions { questionId } } }`, { id: o.vqaBenchmark });
+      const { benchmark } = await c.ok(`query($id: ID!) { benchmark(id: $id) { vqa { nQuestions nImages categories { name } stimulusSet { id } source { downloadUrl } } vqaQuestions { questionId } } }`, { id: o.vqaBenchmark });
+      // Its categories and counts come from the private images' questions: hidden with them.
+      if (!benchmark) return false;
+      expect(benchmark.vqa.categories.map((x: any) => x.name)).toEqual(['color']);
       const seen = [benchmark.vqa.stimulusSet !== null, benchmark.vqa.source !== null, benchmark.vqaQuestions.length > 0];
       expect(new Set(seen).size).toBe(1);
       return seen[0];
