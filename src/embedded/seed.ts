@@ -13,6 +13,8 @@ import { createBenchmark } from '../domain/leaderboards';
 import { submitLayerSweep } from '../domain/layer-sweep';
 import { demoData, demoLayerData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
 import { seedDemoImages } from './demo-images';
+import { whenReady } from './demo-common';
+import { queueInContextDemo, seedInContextDemo } from './demo-in-context';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
@@ -24,7 +26,8 @@ export const DEMO_LAYER_BENCHMARK = 'synthetic-layers-sweep';
 export async function seedDemoCatalog(services: Services, log: Log): Promise<boolean> {
   const main = await seedMainDemo(services, log);
   const layers = await seedLayerDemo(services, log);
-  return main || layers;
+  const inContext = await seedInContextDemo(services, log);
+  return main || layers || inContext;
 }
 
 async function seedMainDemo(services: Services, log: Log): Promise<boolean> {
@@ -100,34 +103,9 @@ async function seedLayerDemo(services: Services, log: Log): Promise<boolean> {
 export function queueDemoEncodings(services: Services, log: Log): { stop(): void } {
   const ridge = whenReady(log, 'demo encoding runs', () => queueRidgeRuns(services, log));
   const sweep = whenReady(log, 'demo layer sweep', () => queueLayerSweep(services, log));
-  return {
-    stop: () => {
-      ridge.stop();
-      sweep.stop();
-    },
-  };
-}
-
-/** Calls `attempt` every second until it reports done (true) or throws. */
-function whenReady(log: Log, what: string, attempt: () => Promise<boolean>): { stop(): void } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    if (stopped) return;
-    attempt().then(
-      (done) => {
-        if (!done && !stopped) timer = setTimeout(tick, 1000);
-      },
-      (err) => log('warn', `${what} not queued: ${(err as Error).message}`),
-    );
-  };
-  tick();
-  return {
-    stop: () => {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+  const inContext = whenReady(log, 'demo in-context run', () => queueInContextDemo(services, log));
+  const waiting = [ridge, sweep, inContext];
+  return { stop: () => waiting.forEach((w) => w.stop()) };
 }
 
 /**
