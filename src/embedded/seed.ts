@@ -15,6 +15,7 @@ import { demoData, demoLayerData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_M
 import { seedDemoImages } from './demo-images';
 import { whenReady } from './demo-common';
 import { queueInContextDemo, seedInContextDemo } from './demo-in-context';
+import { queueCausalDemo, seedCausalDemo } from './demo-causal';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
@@ -27,7 +28,8 @@ export async function seedDemoCatalog(services: Services, log: Log): Promise<boo
   const main = await seedMainDemo(services, log);
   const layers = await seedLayerDemo(services, log);
   const inContext = await seedInContextDemo(services, log);
-  return main || layers || inContext;
+  const causal = await seedCausalDemo(services, log);
+  return main || layers || inContext || causal;
 }
 
 async function seedMainDemo(services: Services, log: Log): Promise<boolean> {
@@ -104,7 +106,8 @@ export function queueDemoEncodings(services: Services, log: Log): { stop(): void
   const ridge = whenReady(log, 'demo encoding runs', () => queueRidgeRuns(services, log));
   const sweep = whenReady(log, 'demo layer sweep', () => queueLayerSweep(services, log));
   const inContext = whenReady(log, 'demo in-context run', () => queueInContextDemo(services, log));
-  const waiting = [ridge, sweep, inContext];
+  const causal = whenReady(log, 'demo causal test', () => queueCausalDemo(services, log));
+  const waiting = [ridge, sweep, inContext, causal];
   return { stop: () => waiting.forEach((w) => w.stop()) };
 }
 
