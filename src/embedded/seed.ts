@@ -16,6 +16,7 @@ import { seedDemoImages } from './demo-images';
 import { whenReady } from './demo-common';
 import { queueInContextDemo, seedInContextDemo } from './demo-in-context';
 import { queueCausalDemo, seedCausalDemo } from './demo-causal';
+import { queueVqaDemo, seedVqaDemo } from './demo-vqa';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
@@ -29,7 +30,8 @@ export async function seedDemoCatalog(services: Services, log: Log): Promise<boo
   const layers = await seedLayerDemo(services, log);
   const inContext = await seedInContextDemo(services, log);
   const causal = await seedCausalDemo(services, log);
-  return main || layers || inContext || causal;
+  const vqa = await seedVqaDemo(services, log);
+  return main || layers || inContext || causal || vqa;
 }
 
 async function seedMainDemo(services: Services, log: Log): Promise<boolean> {
@@ -107,7 +109,8 @@ export function queueDemoEncodings(services: Services, log: Log): { stop(): void
   const sweep = whenReady(log, 'demo layer sweep', () => queueLayerSweep(services, log));
   const inContext = whenReady(log, 'demo in-context run', () => queueInContextDemo(services, log));
   const causal = whenReady(log, 'demo causal test', () => queueCausalDemo(services, log));
-  const waiting = [ridge, sweep, inContext, causal];
+  const vqa = whenReady(log, 'demo VQA evaluations', () => queueVqaDemo(services, log));
+  const waiting = [ridge, sweep, inContext, causal, vqa];
   return { stop: () => waiting.forEach((w) => w.stop()) };
 }
 
