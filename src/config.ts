@@ -155,6 +155,8 @@ export interface Config {
   artifactStore: 'fs' | 's3';
   s3: { endPoint: string; port?: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string };
   uploadSecret: string;
+  /** Production with ALLOW_WEAK_CREDENTIALS: placeholder and short credentials were not refused. */
+  allowWeakCredentials: boolean;
   uploadPartSize: number;
   maxUploadBytes: number;
   executionProvider: 'auto' | 'cpu' | 'cuda';
@@ -228,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     // The embedded profile signs its own upload URLs; a per-install secret is derived at start.
     uploadSecret: e.UPLOAD_SECRET ?? '',
+    allowWeakCredentials: e.BRAINALIGN_PROFILE === 'production' && e.ALLOW_WEAK_CREDENTIALS,
     uploadPartSize: e.UPLOAD_PART_SIZE_MB * 1024 * 1024,
     maxUploadBytes: e.MAX_UPLOAD_GB * 1024 ** 3,
     executionProvider: e.ONNX_EXECUTION_PROVIDER,

@@ -31,7 +31,9 @@ export async function seedDemoCatalog(services: Services, log: Log): Promise<boo
   const inContext = await seedInContextDemo(services, log);
   const causal = await seedCausalDemo(services, log);
   const vqa = await seedVqaDemo(services, log);
-  return main || layers || inContext || causal || vqa;
+  const seeded = main || layers || inContext || causal || vqa;
+  if (!seeded) log('info', 'demo catalog already present: nothing seeded');
+  return seeded;
 }
 
 async function seedMainDemo(services: Services, log: Log): Promise<boolean> {

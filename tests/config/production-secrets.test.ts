@@ -60,7 +60,9 @@ it('checks only what it is given: a URL without a password, a filesystem store',
 
 it('leaves the embedded profile alone, and lets a test rig opt out explicitly', () => {
   expect(() => loadConfig({ UPLOAD_SECRET: 'test-upload-secret-0123456789', DATA_DIR: '/tmp/x' })).not.toThrow();
-  expect(() => loadConfig({ ...base, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER', ALLOW_WEAK_CREDENTIALS: 'true' })).not.toThrow();
+  // The opt-out is recorded, so the API and workers warn at start-up.
+  expect(loadConfig({ ...base, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER', ALLOW_WEAK_CREDENTIALS: 'true' }).allowWeakCredentials).toBe(true);
+  expect(loadConfig(base).allowWeakCredentials).toBe(false);
 });
 
 it('docker-compose.yml supplies no default secret: a missing one stops compose, naming it', () => {

@@ -137,7 +137,7 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     for (const [kind, n] of [['ENCODING_ICL', 1], ['CAUSAL_TEST', 1], ['VQA_EVAL', 2]] as const) expect(rows.filter((r) => r.kind === kind)).toHaveLength(n);
     // The second start seeded nothing and said what it found instead of claiming to queue.
     const messages = second.logs.map((l) => l.message);
-    expect(messages.filter((m) => /seeded/.test(m))).toEqual([]);
+    expect(messages.filter((m) => /seeded/.test(m))).toEqual(['demo catalog already present: nothing seeded']);
     for (const what of ['demo encoding runs', 'demo layer sweep', 'demo in-context run', 'demo VQA evaluations'])
       expect(messages).toContain(`${what}: nothing to queue, already queued by an earlier start`);
     expect(messages).not.toContain('demo encoding runs queued');
