@@ -103,8 +103,9 @@ async function seedLayerDemo(services: Services, log: Log): Promise<boolean> {
 /**
  * Once the demo imports are READY, queues one ENCODING_RIDGE run per subject and backbone (the
  * 512-wide clip and 768-wide dino features) and, on the layer demo, one layer sweep, so a
- * newcomer can read scores and a layer profile minutes after the first start. Idempotency keys make this safe on every start; each
- * gives up quietly if its demo data is gone or an import failed.
+ * newcomer can read scores and a layer profile minutes after the first start; then the in-context,
+ * causal and VQA demos' runs (their own modules). Idempotency keys make this safe on every start;
+ * each gives up quietly if its demo data is gone or an import failed.
  */
 export function queueDemoEncodings(services: Services, log: Log): { stop(): void } {
   const ridge = whenReady(log, 'demo encoding runs', () => queueRidgeRuns(services, log));
@@ -182,7 +183,7 @@ async function queueRidgeRuns(services: Services, log: Log): Promise<boolean> {
   const key = (subject: string, backbone: string) => `demo-ridge-${subject}-${backbone}`;
   const present = await existingRunKeys(services, sets.flatMap((set) => DEMO_BACKBONES.map((b) => key(set.subject.name, b))));
   const queued: string[] = [];
-  // Model by model, so the board compares backbones on every subject.
+  // Every backbone on every subject, so the first board a newcomer sees compares models.
   for (const backbone of DEMO_BACKBONES)
     for (const set of sets) {
       if (present.has(key(set.subject.name, backbone))) continue;
