@@ -3,7 +3,7 @@
 // (ICL_EVALUATION_SUBJECTS), registered with its backbone's features; the encoder registered from
 // its ONNX file; and, once the imports are READY, one ENCODING_ICL run comparing it with ridge on
 // the same context images, ranked on an IN_CONTEXT benchmark.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Services } from '../services';
 import type { Log } from '../log';
@@ -55,6 +55,11 @@ export async function seedInContextDemo(services: Services, log: Log): Promise<b
   const ctx = createContext(services);
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_ICL_DATASET } } });
   if (existing) return false;
+  if (!existsSync(REFERENCE_ONNX)) {
+    // A checkout without the trained model (models/braincorl/train.py makes it) seeds the rest.
+    log('warn', 'in-context demo not seeded: the reference encoder is missing', { path: REFERENCE_ONNX });
+    return false;
+  }
   const started = Date.now();
   const data = demoInContextData();
   const dataset = await createDataset(ctx, { name: DEMO_ICL_DATASET, description: data.description, visibility: 'PUBLIC' });
