@@ -42,6 +42,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
       await fn().catch((err) => log('warn', `stopping ${name} failed: ${(err as Error).message}`));
     }
   };
+  if (config.allowWeakCredentials) log('warn', 'ALLOW_WEAK_CREDENTIALS is set: placeholder and short credentials are accepted; never use it in a deployment');
   try {
     let databaseUrl = config.databaseUrl;
     if (config.profile === 'embedded') {

@@ -11,6 +11,32 @@ const bool = z
 const port = z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535);
 const positiveInt = z.coerce.number({ error: 'expected a positive integer' }).int().positive();
 
+/** The shortest secrets production accepts (MinIO itself wants at least 8 for its root password). */
+export const MIN_SECRET_LENGTH = { UPLOAD_SECRET: 24, S3_SECRET_KEY: 16, DATABASE_PASSWORD: 16 } as const;
+/** Values shipped in examples and image defaults; a deployment that still has one is unprotected. */
+const KNOWN_PLACEHOLDERS = new Set(['brainalign', 'brainalign-secret', 'minioadmin', 'minio', 'postgres', 'password', 'secret', 'admin', 'root', 'test', 'default']);
+const PLACEHOLDER_WORDS = /change[-_ .]?me|replace[-_ .]?me|placeholder|your[-_ .]|example|xxxx|<.*>|^\$\{/i;
+/** Variables whose values never appear in error messages. */
+const SECRET_VARIABLES = new Set(['UPLOAD_SECRET', 'S3_SECRET_KEY', 'S3_ACCESS_KEY', 'DATABASE_URL', 'BRAINALIGN_ADMIN_TOKEN']);
+
+/** Why a credential is unfit for a deployment (a placeholder, too short, one repeated character), or undefined. */
+export function weakSecret(value: string, minLength: number): string | undefined {
+  if (KNOWN_PLACEHOLDERS.has(value.toLowerCase()) || PLACEHOLDER_WORDS.test(value)) return 'is a placeholder; generate one (openssl rand -hex 32)';
+  if (value.length < minLength) return `is ${value.length} characters; use at least ${minLength} (openssl rand -hex 32)`;
+  if (new Set(value).size < 4) return 'repeats too few characters to be secret; generate one (openssl rand -hex 32)';
+  return undefined;
+}
+
+/** The password inside a postgresql:// URL, when it has one. */
+function databasePassword(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const schema = z
   .object({
     BRAINALIGN_PROFILE: z.enum(['embedded', 'production']).default('embedded'),
@@ -69,6 +95,8 @@ const schema = z
     SITE_URL: z.url({ error: 'expected an absolute URL other sites reach this one at, such as https://brainalign.example.org' }).optional(),
     SITE_KEY_FILE: z.string().optional(),
     SITE_KEY_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+    /** Production only: accept weak credentials, for test rigs whose S3 emulator has fixed keys. */
+    ALLOW_WEAK_CREDENTIALS: bool.default(false),
   })
   .superRefine((env, ctx) => {
     if (env.BRAINALIGN_PROFILE !== 'production') return;
@@ -78,6 +106,20 @@ const schema = z
     if ((env.ARTIFACT_STORE ?? 's3') === 's3')
       for (const key of ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const)
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when ARTIFACT_STORE=s3' });
+    if (env.ALLOW_WEAK_CREDENTIALS) return;
+    // Placeholders and short secrets would leave a deployment open while looking configured.
+    const weak = (key: string, value: string | undefined, min: number, what = key) => {
+      const problem = value ? weakSecret(value, min) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: `${what} ${problem}` });
+    };
+    weak('UPLOAD_SECRET', env.UPLOAD_SECRET, MIN_SECRET_LENGTH.UPLOAD_SECRET);
+    if (env.DATABASE_URL) weak('DATABASE_URL', databasePassword(env.DATABASE_URL), MIN_SECRET_LENGTH.DATABASE_PASSWORD, 'the PostgreSQL password in DATABASE_URL');
+    if ((env.ARTIFACT_STORE ?? 's3') === 's3') {
+      weak('S3_SECRET_KEY', env.S3_SECRET_KEY, MIN_SECRET_LENGTH.S3_SECRET_KEY);
+      const access = env.S3_ACCESS_KEY;
+      if (access && (access.toLowerCase() === 'minioadmin' || PLACEHOLDER_WORDS.test(access)))
+        ctx.addIssue({ code: 'custom', path: ['S3_ACCESS_KEY'], message: 'S3_ACCESS_KEY is a placeholder; choose the MinIO user yourself' });
+    }
   })
   .superRefine((env, ctx) => {
     if (!env.SITE_KEY_FILE) return;
@@ -118,6 +160,8 @@ export interface Config {
   artifactStore: 'fs' | 's3';
   s3: { endPoint: string; port?: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string };
   uploadSecret: string;
+  /** Production with ALLOW_WEAK_CREDENTIALS: placeholder and short credentials were not refused. */
+  allowWeakCredentials: boolean;
   uploadPartSize: number;
   maxUploadBytes: number;
   /** How often the API removes what interrupted or abandoned uploads left in the store (also at start-up). */
@@ -171,7 +215,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0]);
-      const got = env[key] === undefined ? 'unset' : JSON.stringify(env[key]);
+      const value = env[key];
+      const got = value === undefined ? 'unset' : SECRET_VARIABLES.has(key) ? `${value.length} characters, not shown` : JSON.stringify(value);
       return `  ${key}: ${i.message} (got ${got})`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -200,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     // The embedded profile signs its own upload URLs; a per-install secret is derived at start.
     uploadSecret: e.UPLOAD_SECRET ?? '',
+    allowWeakCredentials: e.BRAINALIGN_PROFILE === 'production' && e.ALLOW_WEAK_CREDENTIALS,
     uploadPartSize: e.UPLOAD_PART_SIZE_MB * 1024 * 1024,
     maxUploadBytes: e.MAX_UPLOAD_GB * 1024 ** 3,
     uploadSweepMs: e.UPLOAD_SWEEP_MINUTES * 60_000,

@@ -93,6 +93,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   });
   const reconciler =
     options.reconcile === false ? undefined : startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
+  if (config.allowWeakCredentials) log('warn', 'ALLOW_WEAK_CREDENTIALS is set: placeholder and short credentials are accepted; never use it in a deployment');
   log('info', 'worker started', { kinds, concurrency: config.workerConcurrency, prefix: config.queuePrefix, ...identity });
 
   let closing: Promise<void> | undefined;

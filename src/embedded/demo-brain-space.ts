@@ -17,6 +17,7 @@ import { importFeatureSet, importResponseSet } from '../domain/imports';
 import { createContext } from '../resolvers/context';
 import { encodeNpy } from '../storage';
 import { encodeNifti1 } from '../storage/nifti';
+import { existingRunKeys, logQueued } from './demo-common';
 
 export const DEMO_SPACE_DATASET = 'synthetic-brain-space';
 const SUBJECT = 'subj01';
@@ -138,14 +139,8 @@ function demoResponses(space: DemoSpace) {
   };
 }
 
-/** Seeds the dataset on first start (false when it exists), then queues its ridge run once the imports are READY. */
+/** Seeds the dataset on first start (false when it exists); queueBrainSpaceDemo queues its ridge run. */
 export async function seedBrainSpaceDemo(services: Services, log: Log): Promise<boolean> {
-  const seeded = await seedDataset(services, log);
-  queueWhenReady(services, log);
-  return seeded;
-}
-
-async function seedDataset(services: Services, log: Log): Promise<boolean> {
   const ctx = createContext(services);
   const labId = services.defaultLabId;
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId, name: DEMO_SPACE_DATASET } } });
@@ -192,32 +187,25 @@ async function testStimuli(services: Services, stimulusSetId: string): Promise<s
   return rows.slice(-100).map((r) => r.externalId);
 }
 
-/** Checks every second until the imports are READY, then queues the ridge run (idempotent); stops on failure. */
-function queueWhenReady(services: Services, log: Log): void {
-  const attempt = async (): Promise<boolean> => {
-    const set = await services.db.responseSet.findFirst({
-      where: { subject: { name: SUBJECT, dataset: { labId: services.defaultLabId, name: DEMO_SPACE_DATASET } } },
-      include: { subject: true },
-    });
-    const features = set && (await services.db.featureSet.findFirst({ where: { model: { labId: services.defaultLabId, name: BACKBONE }, stimulusSetId: set.stimulusSetId } }));
-    if (!set || !features || set.status === 'FAILED' || features.status === 'FAILED') return true;
-    if (set.status !== 'READY' || features.status !== 'READY') return false;
+/** Once the imports are READY, queues the ridge run (idempotent); true when done or given up (an import failed). */
+export async function queueBrainSpaceDemo(services: Services, log: Log): Promise<boolean> {
+  const set = await services.db.responseSet.findFirst({
+    where: { subject: { name: SUBJECT, dataset: { labId: services.defaultLabId, name: DEMO_SPACE_DATASET } } },
+    include: { subject: true },
+  });
+  const features = set && (await services.db.featureSet.findFirst({ where: { model: { labId: services.defaultLabId, name: BACKBONE }, stimulusSetId: set.stimulusSetId } }));
+  if (!set || !features || set.status === 'FAILED' || features.status === 'FAILED') return true;
+  if (set.status !== 'READY' || features.status !== 'READY') return false;
+  const key = `demo-space-ridge-${SUBJECT}-${BACKBONE}`;
+  const present = await existingRunKeys(services, [key]);
+  if (!present.has(key))
     await submitEncodingRidge(createContext(services), {
       featureSetId: features.id,
       responseSetId: set.id,
       testStimulusIds: await testStimuli(services, set.stimulusSetId),
       bootstrapSamples: 200,
-      idempotencyKey: `demo-space-ridge-${SUBJECT}-${BACKBONE}`,
+      idempotencyKey: key,
     });
-    log('info', 'brain-space demo encoding run queued', { subject: SUBJECT, backbone: BACKBONE });
-    return true;
-  };
-  const tick = () =>
-    attempt().then(
-      (done) => {
-        if (!done) setTimeout(tick, 1000).unref();
-      },
-      (err) => log('warn', `brain-space demo encoding run not queued: ${(err as Error).message}`),
-    );
-  void tick();
+  logQueued(log, 'demo brain-space run', present.has(key) ? [] : [key], [...present], { subject: SUBJECT, backbone: BACKBONE });
+  return true;
 }

@@ -42,7 +42,7 @@ export function demoData(options: { nTrain?: number; nShared?: number; roiScale?
 }
 
 /** Per subject as a lab registers it: its training images then the shared ones, features in that order. */
-function demoSubjects(data: SyntheticDataset): DemoSubject[] {
+export function demoSubjects(data: SyntheticDataset): DemoSubject[] {
   return data.subjects.map((s) => {
     const order = [...s.trainStimuli, ...s.testStimuli];
     const features = new Map<string, { width: number; values: Float32Array }>();

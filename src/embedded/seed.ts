@@ -13,10 +13,14 @@ import { createBenchmark } from '../domain/leaderboards';
 import { submitLayerSweep } from '../domain/layer-sweep';
 import { demoData, demoLayerData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
 import { seedDemoImages } from './demo-images';
-import { seedBrainSpaceDemo } from './demo-brain-space';
+import { queueBrainSpaceDemo, seedBrainSpaceDemo } from './demo-brain-space';
+import { existingRunKeys, logQueued, whenReady } from './demo-common';
+import { queueInContextDemo, seedInContextDemo } from './demo-in-context';
+import { queueCausalDemo, seedCausalDemo } from './demo-causal';
+import { queueVqaDemo, seedVqaDemo } from './demo-vqa';
 
-/** The backbone the demo's encoding runs use. */
-const DEMO_BACKBONE = 'clip';
+/** The backbones the demo's encoding runs compare (both on every subject). */
+export const DEMO_BACKBONES = ['clip', 'dino'];
 /** The leaderboard the demo's encoding runs are scored on, so the dashboard has one to show. */
 export const DEMO_BENCHMARK = 'synthetic-nsd-encoding';
 /** The leaderboard of the demo's layer sweep (ranked by each ROI's CV-chosen layer). */
@@ -25,8 +29,13 @@ export const DEMO_LAYER_BENCHMARK = 'synthetic-layers-sweep';
 export async function seedDemoCatalog(services: Services, log: Log): Promise<boolean> {
   const main = await seedMainDemo(services, log);
   const layers = await seedLayerDemo(services, log);
-  await seedBrainSpaceDemo(services, log);
-  return main || layers;
+  const inContext = await seedInContextDemo(services, log);
+  const causal = await seedCausalDemo(services, log);
+  const vqa = await seedVqaDemo(services, log);
+  const space = await seedBrainSpaceDemo(services, log);
+  const seeded = main || layers || inContext || causal || vqa || space;
+  if (!seeded) log('info', 'demo catalog already present: nothing seeded');
+  return seeded;
 }
 
 async function seedMainDemo(services: Services, log: Log): Promise<boolean> {
@@ -94,42 +103,21 @@ async function seedLayerDemo(services: Services, log: Log): Promise<boolean> {
 }
 
 /**
- * Once the demo imports are READY, queues one ENCODING_RIDGE run per subject (the 512-wide
- * backbone) and, on the layer demo, one layer sweep, so a newcomer can read scores and a layer
- * profile minutes after the first start. Idempotency keys make this safe on every start; each
- * gives up quietly if its demo data is gone or an import failed.
+ * Once the demo imports are READY, queues one ENCODING_RIDGE run per subject and backbone (the
+ * 512-wide clip and 768-wide dino features) and, on the layer demo, one layer sweep, so a
+ * newcomer can read scores and a layer profile minutes after the first start; then the in-context,
+ * causal and VQA demos' runs (their own modules). Idempotency keys make this safe on every start;
+ * each gives up quietly if its demo data is gone or an import failed.
  */
 export function queueDemoEncodings(services: Services, log: Log): { stop(): void } {
   const ridge = whenReady(log, 'demo encoding runs', () => queueRidgeRuns(services, log));
   const sweep = whenReady(log, 'demo layer sweep', () => queueLayerSweep(services, log));
-  return {
-    stop: () => {
-      ridge.stop();
-      sweep.stop();
-    },
-  };
-}
-
-/** Calls `attempt` every second until it reports done (true) or throws. */
-function whenReady(log: Log, what: string, attempt: () => Promise<boolean>): { stop(): void } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    if (stopped) return;
-    attempt().then(
-      (done) => {
-        if (!done && !stopped) timer = setTimeout(tick, 1000);
-      },
-      (err) => log('warn', `${what} not queued: ${(err as Error).message}`),
-    );
-  };
-  tick();
-  return {
-    stop: () => {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+  const inContext = whenReady(log, 'demo in-context run', () => queueInContextDemo(services, log));
+  const causal = whenReady(log, 'demo causal test', () => queueCausalDemo(services, log));
+  const vqa = whenReady(log, 'demo VQA evaluations', () => queueVqaDemo(services, log));
+  const space = whenReady(log, 'demo brain-space run', () => queueBrainSpaceDemo(services, log));
+  const waiting = [ridge, sweep, inContext, causal, vqa, space];
+  return { stop: () => waiting.forEach((w) => w.stop()) };
 }
 
 /**
@@ -161,6 +149,7 @@ async function queueLayerSweep(services: Services, log: Log): Promise<boolean> {
       datasetId: target.subject.datasetId,
     }));
   const model = await services.db.model.findUniqueOrThrow({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_LAYER_MODEL } } });
+  const present = await existingRunKeys(services, ['demo-layer-sweep-subj01']);
   await submitLayerSweep(ctx, {
     modelId: model.id,
     responseSetId: target.id,
@@ -168,7 +157,7 @@ async function queueLayerSweep(services: Services, log: Log): Promise<boolean> {
     benchmarkId: benchmark.id,
     idempotencyKey: 'demo-layer-sweep-subj01',
   });
-  log('info', 'demo layer sweep queued', { subject: 'subj01', model: DEMO_LAYER_MODEL });
+  logQueued(log, 'demo layer sweep', present.size ? [] : ['demo-layer-sweep-subj01'], [...present], { subject: 'subj01', model: DEMO_LAYER_MODEL });
   return true;
 }
 
@@ -178,11 +167,12 @@ async function queueRidgeRuns(services: Services, log: Log): Promise<boolean> {
     include: { subject: true },
   });
   const features = await services.db.featureSet.findMany({
-    where: { model: { labId: services.defaultLabId, name: DEMO_BACKBONE }, stimulusSetId: { in: sets.map((s) => s.stimulusSetId) } },
+    where: { model: { labId: services.defaultLabId, name: { in: DEMO_BACKBONES } }, stimulusSetId: { in: sets.map((s) => s.stimulusSetId) } },
+    include: { model: true },
   });
   const all = [...sets, ...features];
   if (sets.length === 0 || all.some((s) => s.status === 'FAILED')) return true;
-  if (features.length < sets.length || all.some((s) => s.status !== 'READY')) return false;
+  if (features.length < sets.length * DEMO_BACKBONES.length || all.some((s) => s.status !== 'READY')) return false;
   const ctx = createContext(services);
   const benchmark =
     (await services.db.benchmark.findUnique({ where: { name: DEMO_BENCHMARK } })) ??
@@ -193,16 +183,23 @@ async function queueRidgeRuns(services: Services, log: Log): Promise<boolean> {
       description: 'Voxelwise ridge encoding of the synthetic NSD-like demo: Pearson r on the shared test images',
       datasetId: sets[0].subject.datasetId,
     }));
-  for (const set of sets) {
-    const featureSet = features.find((f) => f.stimulusSetId === set.stimulusSetId)!;
-    await submitEncodingRidge(ctx, {
-      featureSetId: featureSet.id,
-      responseSetId: set.id,
-      bootstrapSamples: 200,
-      benchmarkId: benchmark.id,
-      idempotencyKey: `demo-ridge-${set.subject.name}-${DEMO_BACKBONE}`,
-    });
-  }
-  log('info', 'demo encoding runs queued', { subjects: sets.length, backbone: DEMO_BACKBONE });
+  const key = (subject: string, backbone: string) => `demo-ridge-${subject}-${backbone}`;
+  const present = await existingRunKeys(services, sets.flatMap((set) => DEMO_BACKBONES.map((b) => key(set.subject.name, b))));
+  const queued: string[] = [];
+  // Every backbone on every subject, so the first board a newcomer sees compares models.
+  for (const backbone of DEMO_BACKBONES)
+    for (const set of sets) {
+      if (present.has(key(set.subject.name, backbone))) continue;
+      const featureSet = features.find((f) => f.stimulusSetId === set.stimulusSetId && f.model.name === backbone)!;
+      await submitEncodingRidge(ctx, {
+        featureSetId: featureSet.id,
+        responseSetId: set.id,
+        bootstrapSamples: 200,
+        benchmarkId: benchmark.id,
+        idempotencyKey: key(set.subject.name, backbone),
+      });
+      queued.push(key(set.subject.name, backbone));
+    }
+  logQueued(log, 'demo encoding runs', queued, [...present], { subjects: sets.length, backbones: DEMO_BACKBONES });
   return true;
 }

@@ -5,7 +5,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startEmbedded, waitForDemoRuns, type EmbeddedService } from './embedded-service';
+import { Readable } from 'node:stream';
 import { DEMO_BENCHMARK } from '../../src/embedded/seed';
+import { DEMO_SPACE_SHAPE } from '../../src/embedded/demo-brain-space';
+import { readSingleVolume } from '../../src/storage/nifti';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '../..');
@@ -14,6 +17,8 @@ const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser) console.warn(`dashboard browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does it)`);
 const suite = haveBrowser ? describe : describe.skip;
 
+const DEMO_RUNS = { ENCODING_RIDGE: 11, LAYER_SWEEP: 1, ENCODING_ICL: 1, CAUSAL_TEST: 1, VQA_EVAL: 2 };
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(3));
 const ci = (lo: number | null, hi: number | null) => (lo === null || hi === null ? '–' : `[${fmt(lo)}, ${fmt(hi)}]`);
 
@@ -37,8 +42,10 @@ suite('lab dashboard', () => {
     service = await startEmbedded();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (err) => console.error(`dashboard page error: ${err.message}`));
-    // The NSD-like demo's 3 encoding runs, the layer demo's sweep (3 layer fits) and the brain-space demo's run.
-    await waitForDemoRuns(service, 7, 200_000);
+    // Every demo run: clip and dino on the NSD-like demo's 3 subjects, the layer demo's sweep (3
+    // layer fits), the causal demo's encoder and test, the in-context run, 2 VQA evaluations
+    // and the brain-space demo's run.
+    await waitForDemoRuns(service, DEMO_RUNS, 240_000);
     const { benchmarks } = await service.query('{ benchmarks { id name kind } }');
     benchmark = benchmarks.find((b: any) => b.name === DEMO_BENCHMARK);
   }, 300_000);
@@ -76,7 +83,11 @@ suite('lab dashboard', () => {
     await page.getByTestId('leaderboard').waitFor();
     const q = `query($id: ID!, $roi: String) { leaderboard(benchmarkId: $id, roi: $roi, first: 20) { totalCount edges { node { rank value ciLow ciHigh normalized site model { name } subject { name } run { id } } } } }`;
     const { leaderboard } = await service.query(q, { id: benchmark.id });
-    expect(leaderboard.totalCount).toBe(3);
+    // Both backbones on each of the 3 subjects.
+    expect(leaderboard.totalCount).toBe(6);
+    expect(leaderboard.edges.map((e: any) => `${e.node.model.name}/${e.node.subject.name}`).sort()).toEqual(
+      ['clip', 'dino'].flatMap((m) => ['subj01', 'subj02', 'subj05'].map((s) => `${m}/${s}`)),
+    );
     const rows = page.locator('[data-testid=leaderboard] tbody tr');
     await expectTexts(rows.locator('[data-col=site]'), leaderboard.edges.map((e: any) => e.node.site));
     for (const [i, e] of leaderboard.edges.entries()) {
@@ -231,7 +242,7 @@ suite('lab dashboard', () => {
       expect(await anon.getByTestId('auth-state').innerText()).toContain('Anonymous: public leaderboards only');
       await anon.getByRole('link', { name: benchmark.name }).click();
       await anon.getByTestId('leaderboard').waitFor();
-      expect(await anon.locator('[data-testid=leaderboard] tbody tr').count()).toBe(3);
+      expect(await anon.locator('[data-testid=leaderboard] tbody tr').count()).toBe(6);
       await anon.screenshot({ path: path.join(SHOTS, '07-anonymous-leaderboard.png'), fullPage: true });
       if (!service.token) return;
       await anon.getByLabel('API token').fill(service.token);
@@ -239,6 +250,131 @@ suite('lab dashboard', () => {
       await anon.getByText(`Signed in with token …${service.token.slice(-4)}`).waitFor();
     } finally {
       await context.close();
+    }
+  });
+
+  it('ranks every kind of demo leaderboard as the API does: encoding, layer sweep, in-context, causal, VQA', async () => {
+    const { benchmarks } = await service.query('{ benchmarks { id name kind } }');
+    expect(benchmarks.map((b: any) => b.kind).sort()).toEqual(['CAUSAL', 'ENCODING', 'ENCODING', 'IN_CONTEXT', 'VQA']);
+    const q = `query($id: ID!) { leaderboard(benchmarkId: $id, first: 20) { totalCount edges { node { rank value ciLow ciHigh model { name } subject { name } run { id } } } } }`;
+    for (const b of benchmarks) {
+      await page.goto(`${service.origin}/dashboard/`);
+      await page.getByRole('link', { name: b.name }).click();
+      await page.getByTestId('leaderboard').waitFor();
+      const { leaderboard } = await service.query(q, { id: b.id });
+      expect(leaderboard.totalCount).toBeGreaterThan(0);
+      const rows = page.locator('[data-testid=leaderboard] tbody tr');
+      await expectTexts(rows.locator('[data-col=value]'), leaderboard.edges.map((e: any) => fmt(e.node.value)));
+      for (const [i, e] of leaderboard.edges.entries()) {
+        const row = rows.nth(i);
+        expect(await row.getAttribute('data-run-id')).toBe(e.node.run.id);
+        expect(await row.locator('[data-col=rank]').innerText()).toMatch(new RegExp(`^${e.node.rank}\\b`));
+        expect(await row.locator('[data-col=ci]').innerText()).toBe(ci(e.node.ciLow, e.node.ciHigh));
+        expect(await row.locator('[data-col=model]').innerText()).toBe(e.node.model.name);
+        expect(await row.locator('[data-col=subject]').innerText()).toBe(e.node.subject?.name ?? '–');
+      }
+      await shot(`08-leaderboard-${b.kind.toLowerCase()}-${b.name}`);
+    }
+  });
+
+  const runOf = async (kind: string) => {
+    const { runs } = await service.query(`{ runs(first: 10, filter: { kind: ${kind} }) { edges { node { id } } } }`);
+    return runs.edges.map((e: any) => e.node.id as string);
+  };
+
+  it('plots the demo in-context run against ridge with the API’s numbers, per scope', async () => {
+    const [id] = await runOf('ENCODING_ICL');
+    const { run } = await service.query(`query($id: ID!) { run(id: $id) { params scores { metric scope value } } }`, { id });
+    await page.goto(`${service.origin}/dashboard/runs/${id}`);
+    await page.getByTestId('scaling-table').waitFor();
+    const at = (method: string, k: number, scope: string) => run.scores.find((s: any) => s.metric === `${method}.explained_variance.mean@k${k}` && s.scope === scope).value;
+    for (const scope of ['all', 'roi:FFA']) {
+      if (scope !== 'all') await page.getByLabel('Scope').selectOption(scope);
+      for (const k of run.params.ks) {
+        const row = page.locator(`[data-testid=scaling-table] tr[data-k="${k}"]`);
+        await expectTexts(row.locator('[data-col=in_context]'), [fmt(at('in_context', k, scope))]);
+        expect(await row.locator('[data-col=ridge]').innerText()).toBe(fmt(at('ridge', k, scope)));
+      }
+    }
+    expect(await page.locator('.recharts-line').count()).toBe(2);
+    await shot('09-run-in-context');
+  });
+
+  it('shows the demo causal test of "food": counts, false positives, planted truth, ROI map and follow-ups as the API gives them', async () => {
+    const [id] = await runOf('CAUSAL_TEST');
+    const { causalTestResult: r } = await service.query(
+      `query($id: ID!) { causalTestResult(runId: $id) { concept falsePositiveFraction roiFalsePositiveFraction
+        counts { voxels { validatedCausal activationOnly neither activationPositive } }
+        groundTruth { recall falsePositiveRate activationFlaggedNonCausal }
+        rois { roi class nVoxels nValidatedVoxels nActivationOnlyVoxels activationEffect causalEffect }
+        followUps { voxelOrRoi pairs { positive counterfactual } trialsFor80Power } } }`,
+      { id },
+    );
+    expect(r.concept).toBe('food');
+    await page.goto(`${service.origin}/dashboard/runs/${id}`);
+    await page.getByTestId('causal-rois').waitFor();
+    expect(await page.locator('[data-testid=causal-counts] [data-col=false-positive-fraction]').allInnerTexts()).toEqual([pct(r.falsePositiveFraction), pct(r.roiFalsePositiveFraction)]);
+    const counts = await page.getByTestId('causal-counts').innerText();
+    expect(counts).toContain(`Validated causal\t${r.counts.voxels.validatedCausal}`);
+    expect(counts).toContain(`Activation only\t${r.counts.voxels.activationOnly}`);
+    const truth = await page.getByTestId('causal-ground-truth').innerText();
+    expect(truth).toContain(`recall ${pct(r.groundTruth.recall)}`);
+    expect(truth).toContain(`false-positive rate of validated voxels ${pct(r.groundTruth.falsePositiveRate)}`);
+    const rois = await page.getByTestId('causal-rois').innerText();
+    for (const x of r.rois) expect(rois).toContain(`${x.roi}\t${x.class}\t${x.nVoxels} (${x.nValidatedVoxels} / ${x.nActivationOnlyVoxels})\t${fmt(x.activationEffect)}\t${fmt(x.causalEffect)}`);
+    const followUps = await page.getByTestId('causal-followups').innerText();
+    const first = r.followUps[0];
+    expect(followUps).toContain(`${first.pairs[0].positive} → ${first.pairs[0].counterfactual}`);
+    expect(followUps).toContain(first.voxelOrRoi);
+    await shot('10-run-causal');
+  });
+
+  it('shows each demo VQA evaluation per category beside chance and prior, as the API scores it', async () => {
+    const ids = await runOf('VQA_EVAL');
+    expect(ids).toHaveLength(2);
+    for (const id of ids) {
+      const { run } = await service.query(`query($id: ID!) { run(id: $id) { scores(metric: "vqa_accuracy") { scope value extra } } }`, { id });
+      await page.goto(`${service.origin}/dashboard/runs/${id}`);
+      await page.getByTestId('vqa-categories').waitFor();
+      const categories = run.scores.filter((s: any) => s.scope.startsWith('category:'));
+      expect(categories.map((s: any) => s.scope).sort()).toEqual(['category:colour', 'category:shape', 'category:yes/no']);
+      for (const s of categories) {
+        const row = page.locator(`[data-testid=vqa-categories] tr[data-scope="${s.scope}"]`);
+        expect(await row.locator('[data-col=value]').innerText()).toBe(fmt(s.value));
+        expect(await row.locator('[data-col=chance]').innerText()).toBe(fmt(s.extra.chance));
+        expect(await row.locator('[data-col=prior]').innerText()).toBe(fmt(s.extra.prior));
+      }
+      expect(await page.getByTestId('overall-score').innerText()).toContain(fmt(run.scores.find((s: any) => s.scope === 'all').value));
+    }
+    await shot('11-run-vqa');
+  });
+
+  it('shows the demo layer sweep’s chosen layer per ROI as the API gives it', async () => {
+    const [id] = await runOf('LAYER_SWEEP');
+    const { run } = await service.query(`query($id: ID!) { run(id: $id) { layerProfile { bestLayers { scope layer value } } } }`, { id });
+    await page.goto(`${service.origin}/dashboard/runs/${id}`);
+    await page.getByTestId('best-layers').waitFor();
+    for (const b of run.layerProfile.bestLayers) {
+      const row = page.locator(`[data-testid=best-layers] tr[data-scope="${b.scope}"]`);
+      expect(await row.locator('[data-col=layer]').innerText()).toBe(b.layer);
+      expect(await row.locator('[data-col=value]').innerText()).toBe(fmt(b.value));
+    }
+    await shot('12-run-layer-sweep');
+  });
+
+  it('lists every demo dataset and its subjects in the catalog', async () => {
+    await page.goto(`${service.origin}/dashboard/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
+    await page.getByTestId('datasets').waitFor();
+    const { datasets } = await service.query('{ datasets { edges { node { name subjects { name } } } } }');
+    expect(datasets.edges.map((e: any) => e.node.name).sort()).toEqual(['synthetic-causal', 'synthetic-icl-population', 'synthetic-layers', 'synthetic-nsd']);
+    for (const d of datasets.edges) {
+      await page.goto(`${service.origin}/dashboard/`);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
+      await page.getByRole('link', { name: d.node.name, exact: true }).click();
+      await page.getByTestId('subjects').waitFor();
+      const text = await page.getByTestId('subjects').innerText();
+      for (const s of d.node.subjects) expect(text).toContain(s.name);
     }
   });
 
@@ -255,6 +391,39 @@ suite('lab dashboard', () => {
     await page.keyboard.press('Enter');
     await page.getByTestId('runs').waitFor();
     expect(new URL(page.url()).pathname).toBe('/dashboard/runs');
+  });
+
+  it("draws the demo subject's r map beside its ROI scores, with the API's numbers and a NIfTI that opens", async () => {
+    const { runs } = await service.query('{ runs(first: 20, filter: { kind: ENCODING_RIDGE }) { edges { node { id brainMapOutputs { name } } } } }');
+    const mapped = runs.edges.filter((e: any) => e.node.brainMapOutputs.length > 0);
+    expect(mapped).toHaveLength(1);
+    const runId = mapped[0].node.id;
+    const { run } = await service.query(`query($id: ID!) { run(id: $id) { brainMap(output: "pearsonR") { min max nVoxels nFinite values niftiUrl subject { rois { name voxelIndices } } } } }`, { id: runId });
+    const map = run.brainMap;
+
+    await page.goto(service.dashboardUrl);
+    await page.getByRole('heading', { name: 'Benchmarks' }).waitFor();
+    await page.goto(`${service.origin}/dashboard/runs/${runId}`);
+    await page.getByTestId('roi-scores').waitFor();
+    await page.getByTestId('brain-map-numbers').waitFor();
+    const numbers = page.getByTestId('brain-map-numbers');
+    expect(await numbers.locator('[data-col=min]').innerText()).toBe(fmt(map.min));
+    expect(await numbers.locator('[data-col=max]').innerText()).toBe(fmt(map.max));
+    expect(await numbers.locator('[data-col=voxels]').innerText()).toBe(String(map.nVoxels));
+    expect(await numbers.locator('[data-col=finite]').innerText()).toBe(`${map.nFinite} with a value`);
+    for (const roi of map.subject.rois) {
+      const xs = roi.voxelIndices.map((v: number) => map.values[v]).filter((x: number | null) => x !== null);
+      const mean = xs.reduce((a: number, b: number) => a + b, 0) / xs.length;
+      expect(await page.locator(`[data-testid=brain-map-rois] tr[data-roi="${roi.name}"] [data-col=mean]`).innerText()).toBe(fmt(mean));
+    }
+    for (const axis of ['axial', 'coronal', 'sagittal']) expect(await page.locator(`[data-testid=brain-map] canvas[data-axis=${axis}]`).count()).toBe(5);
+
+    const href = (await page.getByTestId('nifti-link').getAttribute('href'))!;
+    const bytes = Buffer.from(await (await fetch(new URL(href, service.origin))).arrayBuffer());
+    const { shape, data } = await readSingleVolume(Readable.from([bytes]), 'map.nii.gz');
+    expect(shape).toEqual(DEMO_SPACE_SHAPE);
+    expect(Array.from(data).filter((x) => !Number.isNaN(x)).length).toBe(map.nFinite);
+    await page.screenshot({ path: path.join(SHOTS, '21-demo-brain-map.png'), fullPage: true });
   });
 });
 

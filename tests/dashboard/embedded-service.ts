@@ -61,14 +61,15 @@ export async function startEmbedded(): Promise<EmbeddedService> {
   return { origin, dashboardUrl, token, query, stop };
 }
 
-/** Polls the run list until every run is SUCCEEDED and `want` ENCODING_RIDGE runs exist. */
-export async function waitForDemoRuns(service: EmbeddedService, want: number, timeoutMs: number): Promise<void> {
+/** Polls the run list until every run is SUCCEEDED and at least `want[kind]` runs of each kind exist. */
+export async function waitForDemoRuns(service: EmbeddedService, want: Record<string, number>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { runs } = await service.query('{ runs(first: 100) { edges { node { kind status error { message } } } } }');
     const rows: { kind: string; status: string }[] = runs.edges.map((e: any) => e.node);
     if (rows.some((r) => r.status === 'FAILED')) throw new Error(`a demo run failed: ${JSON.stringify(rows)}`);
-    if (rows.filter((r) => r.kind === 'ENCODING_RIDGE').length >= want && rows.every((r) => r.status === 'SUCCEEDED')) return;
+    const enough = Object.entries(want).every(([kind, n]) => rows.filter((r) => r.kind === kind).length >= n);
+    if (enough && rows.every((r) => r.status === 'SUCCEEDED')) return;
     if (Date.now() > deadline) throw new Error(`demo runs not done in time: ${JSON.stringify(rows)}`);
     await new Promise((r) => setTimeout(r, 500));
   }

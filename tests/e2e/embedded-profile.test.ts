@@ -17,15 +17,25 @@ interface Service {
   url: string;
   /** What it printed up to "ready". */
   banner: string[];
+  /** Its JSON log lines (stderr). */
+  logs: { level: string; message: string; [field: string]: unknown }[];
   stop(): Promise<number | null>;
 }
 
 async function start(): Promise<Service> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Service['logs'] = [];
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line));
+    } catch {
+      process.stderr.write(`${line}\n`);
+    }
+  });
   const banner: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
@@ -38,6 +48,7 @@ async function start(): Promise<Service> {
   return {
     child,
     banner,
+    logs,
     url: `http://127.0.0.1:${port}/graphql`,
     stop: () =>
       new Promise((resolve) => {
@@ -80,6 +91,8 @@ async function waitFor(service: Service, done: (rows: RunRow[]) => boolean, time
   }
 }
 
+/** 3 + 6 (NSD-like), 2 + 6 (layers), 2 (in-context), 4 (causal). */
+const IMPORTS = 25;
 const imports = (rows: RunRow[]) => rows.filter((r) => r.kind.startsWith('IMPORT_'));
 const encodings = (rows: RunRow[]) => rows.filter((r) => r.kind === 'ENCODING_RIDGE');
 const sweeps = (rows: RunRow[]) => rows.filter((r) => r.kind === 'LAYER_SWEEP');
@@ -94,16 +107,18 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     expect(first.banner.join('\n')).toContain(`/dashboard/#token=${token}`);
     expect((await query(first, '{ me { operator } }')).me.operator).toBe(true);
     const { datasets } = await query(first, '{ datasets { totalCount edges { node { name subjects { name rois { name } } } } } }');
-    // The NSD-like demo, the layer-sweep demo and the brain-space demo.
-    expect(datasets.totalCount).toBe(3);
+    // The NSD-like demo, the layer-sweep, in-context, causal and brain-space demos.
+    expect(datasets.totalCount).toBe(5);
     const nsd = datasets.edges.find((e: any) => e.node.name === 'synthetic-nsd').node;
     expect(nsd.subjects.map((s: any) => s.name)).toEqual(['subj01', 'subj02', 'subj05']);
     expect(datasets.edges.some((e: any) => e.node.name === 'synthetic-layers')).toBe(true);
-    // 3 response sets + 3 subjects x 2 backbones of features, then one encoding run per subject;
-    // 2 response sets + 2 subjects x 3 layers, then a layer sweep (3 child encoding runs);
-    // 1 response set + 1 feature set of the brain-space subject, then its encoding run.
-    const rows = await waitFor(first, (r) => imports(r).length === 19 && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length === 7 && sweeps(r).length === 1, 120_000);
-    expect(encodings(rows)).toHaveLength(7);
+    // 3 response sets + 3 subjects x 2 backbones of features, then one encoding run per subject
+    // and backbone; 2 response sets + 2 subjects x 3 layers, then a layer sweep (3 child encoding
+    // runs); the in-context subject's features and responses; the causal subject's features and
+    // responses, the concept query's features and its measured pairs, then its ridge encoder; the
+    // brain-space subject's response set and feature set, then its encoding run.
+    const rows = await waitFor(first, (r) => imports(r).length === IMPORTS && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length >= 10 && sweeps(r).length === 1 && r.some((x) => x.kind === 'ENCODING_ICL'), 180_000);
+    expect(encodings(rows).length).toBeGreaterThanOrEqual(10);
     const { datasets: ready } = await query(first, '{ datasets { edges { node { subjects { responseSets { status noiseCeilingMedian } } } } } }');
     for (const d of ready.edges) for (const s of d.node.subjects) expect(s.responseSets[0]).toMatchObject({ status: 'READY' });
   } finally {
@@ -115,20 +130,28 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     // The same token across restarts.
     expect(second.banner.join('\n')).toContain(`authorization: Bearer ${operatorToken()}`);
     const { datasets } = await query(second, '{ datasets { totalCount } }');
-    expect(datasets.totalCount).toBe(3);
-    const rows = await waitFor(second, (r) => r.every((x) => x.status === 'SUCCEEDED'), 300_000);
-    expect(imports(rows)).toHaveLength(19);
-    expect(encodings(rows)).toHaveLength(7);
+    expect(datasets.totalCount).toBe(5);
+    const rows = await waitFor(second, (r) => r.every((x) => x.status === 'SUCCEEDED') && r.some((x) => x.kind === 'CAUSAL_TEST'), 300_000);
+    expect(imports(rows)).toHaveLength(IMPORTS);
+    expect(encodings(rows)).toHaveLength(11);
     expect(sweeps(rows)).toHaveLength(1);
+    for (const [kind, n] of [['ENCODING_ICL', 1], ['CAUSAL_TEST', 1], ['VQA_EVAL', 2]] as const) expect(rows.filter((r) => r.kind === kind)).toHaveLength(n);
+    // The second start seeded nothing and said what it found instead of claiming to queue.
+    const messages = second.logs.map((l) => l.message);
+    expect(messages.filter((m) => /seeded/.test(m))).toEqual(['demo catalog already present: nothing seeded']);
+    for (const what of ['demo encoding runs', 'demo layer sweep', 'demo in-context run', 'demo VQA evaluations', 'demo brain-space run'])
+      expect(messages).toContain(`${what}: nothing to queue, already queued by an earlier start`);
+    expect(messages).not.toContain('demo encoding runs queued');
     // The demo sweep finds the planted layer of each ROI (src/embedded/demo-data.ts).
     const { runs: swept } = await query(second, '{ runs(first: 1, filter: { kind: LAYER_SWEEP }) { edges { node { layerProfile { bestLayers { roi layer } } } } } }');
     const best = Object.fromEntries(swept.edges[0].node.layerProfile.bestLayers.map((b: any) => [b.roi, b.layer]));
     expect(best).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
-    const { runs: scored } = await query(second, '{ runs(first: 10, filter: { kind: ENCODING_RIDGE }) { edges { node { parent { id } brainMapOutputs { name } scores(metric: "pearson_r.mean") { scope value ciLow ciHigh } } } } }');
-    // The NSD-like demo's own runs (the sweep's layer fits predict only part of their subject's voxels;
-    // most of the brain-space subject's voxels lie outside its ROIs, at low SNR, and it alone has maps).
+    const { runs: scored } = await query(second, '{ runs(first: 20, filter: { kind: ENCODING_RIDGE }) { edges { node { parent { id } brainMapOutputs { name } scores(metric: "pearson_r.mean") { scope value ciLow ciHigh } } } } }');
+    // The demos' own runs (the sweep's layer fits predict only part of their subject's voxels; most
+    // of the brain-space subject's voxels lie outside its ROIs, at low SNR, and it alone has maps).
     const own = scored.edges.filter((e: any) => !e.node.parent && e.node.brainMapOutputs.length === 0);
-    expect(own).toHaveLength(3);
+    // clip and dino on each of the 3 subjects, and the causal demo's encoder.
+    expect(own).toHaveLength(7);
     expect(scored.edges.filter((e: any) => e.node.brainMapOutputs.some((o: any) => o.name === 'pearsonR'))).toHaveLength(1);
     for (const e of own) expect(e.node.scores.find((x: any) => x.scope === 'all').value).toBeGreaterThan(0.3);
   } finally {
