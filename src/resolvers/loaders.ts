@@ -37,6 +37,10 @@ export function createLoaders(db: Db, viewer: Viewer = superuser()) {
     stimulusSet: byId((ids) => db.stimulusSet.findMany(readable(ids, readableViaDataset(viewer)))),
     model: byId((ids) => db.model.findMany(readable(ids, readableWhere(viewer)))),
     artifact: byId((ids) => db.artifact.findMany(inIds(ids))),
+    // Children of a readable model / subject; the run title resolves their parents through the filtered loaders.
+    featureSet: byId((ids) => db.featureSet.findMany(inIds(ids))),
+    responseSet: byId((ids) => db.responseSet.findMany(inIds(ids))),
+    benchmark: byId((ids) => db.benchmark.findMany(inIds(ids))),
     subjectsByDataset: groupedBy(
       (ids) => db.subject.findMany({ where: { datasetId: { in: ids } }, orderBy: { name: 'asc' } }),
       (r) => r.datasetId,
