@@ -1,10 +1,9 @@
 // The import rules of src/ (scripts/check-imports.js): no cycles, and src/compute imports only
 // from itself and packages. The checker is also shown to see what it must catch.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { check } = require('../../scripts/check-imports.js') as { check: (src?: string) => { files: number; cycles: string[][]; computeOutside: string[] } };
 
 describe('imports in src', () => {
@@ -18,8 +17,8 @@ describe('imports in src', () => {
   it('the checker finds a type-only cycle and an import out of compute', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'imports-'));
     const src = path.join(dir, 'src');
-    require('node:fs').mkdirSync(path.join(src, 'compute'), { recursive: true });
-    require('node:fs').mkdirSync(path.join(src, 'runs'), { recursive: true });
+    mkdirSync(path.join(src, 'compute'), { recursive: true });
+    mkdirSync(path.join(src, 'runs'), { recursive: true });
     writeFileSync(path.join(src, 'runs', 'a.ts'), "import type { B } from './b';\nexport type A = B;\n");
     writeFileSync(path.join(src, 'runs', 'b.ts'), "import {\n  type A,\n} from './a';\nexport type B = A | 1;\n");
     writeFileSync(path.join(src, 'compute', 'k.ts'), "// import { x } from '../runs/a';\nexport { type A } from '../runs/a';\n");
