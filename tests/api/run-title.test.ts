@@ -1,7 +1,8 @@
 // Runs named by what they compare (Run { title model layer subject dataset benchmark }), listed
 // newest first and filtered by model, subject, dataset and status.
 import { startTestApi, type TestApi } from '../helpers/api';
-import { uniqueName } from '../helpers/db';
+import { testDb, uniqueName } from '../helpers/db';
+import type { Db } from '../../src/db/client';
 
 describe('run titles and run filters', () => {
   let api: TestApi;
@@ -34,6 +35,7 @@ describe('run titles and run filters', () => {
     ids.ridgeDino = (await db.run.create({ data: { ...common, kind: 'ENCODING_RIDGE', status: 'FAILED', params: { featureSetId: fsDino.id, responseSetId: rs.id }, createdAt: at(2) } })).id;
     ids.importResponses = (await db.run.create({ data: { ...common, kind: 'IMPORT_RESPONSES', status: 'SUCCEEDED', params: { responseSetId: rs.id }, createdAt: at(3) } })).id;
     ids.other = (await db.run.create({ data: { ...common, kind: 'ENCODING_RIDGE', status: 'SUCCEEDED', modelId: clip.id, subjectId: subject2.id, params: {}, createdAt: at(4) } })).id;
+    ids.lab = lab.id;
     Object.assign(ids, { clip: clip.id, dino: dino.id, subject: subject.id, dataset: dataset.id, other: ids.other });
   });
   afterAll(async () => {
@@ -78,5 +80,42 @@ describe('run titles and run filters', () => {
     expect([page1.runs.edges[0].node.id, page2.runs.edges[0].node.id]).toEqual([ids.other, ids.ridgeClip]);
     const bad = await api.gql(LIST, { f: { modelId: 'nope' } });
     expect(bad.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('resolves the titles of twice as many runs with the same number of queries (DataLoaders, no N+1)', async () => {
+    let count = 0;
+    const counting = testDb().$extends({
+      query: {
+        $allOperations({ args, query }: { args: unknown; query: (a: unknown) => Promise<unknown> }) {
+          count++;
+          return query(args);
+        },
+      },
+    }) as unknown as Db;
+    const counted = await startTestApi({ db: counting });
+    // Four more runs, older, with the same shapes as the four above (the page of 8 has each shape twice).
+    const shapes = await api.db.run.findMany({ where: { labId: ids.lab } });
+    for (const r of shapes)
+      await api.db.run.create({
+        data: { labId: r.labId, kind: r.kind, status: r.status, visibility: r.visibility, modelId: r.modelId, subjectId: r.subjectId, benchmarkId: r.benchmarkId, params: r.params as object, createdAt: new Date(r.createdAt.getTime() - 3600_000) },
+      });
+    try {
+      const Q = `query($f: RunFilter, $n: Int) { runs(first: $n, filter: $f, newestFirst: true) { edges { node { title layer model { name } subject { name } dataset { name } benchmark { name } } } } }`;
+      const queriesFor = async (n: number) => {
+        count = 0;
+        const { runs } = await counted.ok(Q, { f: { labId: ids.lab }, n });
+        expect(runs.edges).toHaveLength(n);
+        return count;
+      };
+      await queriesFor(4); // warm-up (token lookup cache and the like)
+      const four = await queriesFor(4);
+      const eight = await queriesFor(8);
+      // Each level of the title (runs, feature/response sets, models, subjects, datasets,
+      // benchmarks) is one batched query whatever the page size.
+      expect(eight).toBe(four);
+      expect(four).toBeLessThan(15);
+    } finally {
+      await counted.close();
+    }
   });
 });
