@@ -4,6 +4,7 @@
 //
 //   BRAINALIGN_PROFILE=production DATABASE_URL=... REDIS_URL=... ... npx tsx src/worker.ts
 //
+import { configureSharedEngine } from './compute/engine-instance';
 import { handlers as defaultHandlers } from './jobs/registry';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, type Db } from './db/client';
@@ -53,6 +54,7 @@ export interface RunningWorker {
 
 export async function startWorker(options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const config = options.config ?? loadConfig();
+  configureSharedEngine(config.executionProvider);
   const log = options.log ?? jsonLog(config.logLevel, { component: 'worker' });
   if (!config.redisUrl) throw new ConfigError('Invalid configuration:\n  REDIS_URL: required to run a worker (got unset)');
   if (!options.db && !config.databaseUrl)

@@ -4,7 +4,7 @@ import { commandContext, type CommandContext } from './context';
 import { CliError, EXIT } from './exit-codes';
 import type { CliIo, GlobalOptions } from './io';
 import { login } from './commands/login';
-import { listRuns } from './commands/runs';
+import { listRuns, type ListRunsOptions } from './commands/runs';
 import { results } from './commands/results';
 import { upload } from './commands/upload';
 import { images } from './commands/images';
@@ -98,11 +98,14 @@ function program(io: CliIo, ran: { code: number }): Command {
 
   root
     .command('runs')
-    .description('list recent runs')
+    .description('list recent runs, newest first, with the model, subject and dataset each compares')
     .option('--kind <kind>', 'e.g. ENCODING_RIDGE')
     .option('--status <status>', 'QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED')
+    .option('--model <model>', "only this model's runs (name or id)")
+    .option('--dataset <dataset>', "only runs on this dataset's subjects (name or id)")
+    .option('--subject <subject>', 'only runs on this subject (name, with --dataset, or id)')
     .option('--first <n>', 'how many', '20')
-    .action(act((ctx, o: { kind?: string; status?: string; first?: string }) => listRuns(ctx, o)));
+    .action(act((ctx, o: ListRunsOptions) => listRuns(ctx, o)));
 
   root
     .command('results')

@@ -10,8 +10,6 @@ import { rankRows, TIE_RULE, type Ranked } from './ranking';
 import { importedFingerprint, importedRankInputs, loadImportedRows, type ImportedRowModel } from '../sites/leaderboard-rows';
 import { optionalDescription, requireName, requireUuid } from './validate';
 
-/** The site name of scores computed here when SITE_NAME is not set. */
-export const LOCAL_SITE = 'local';
 const MAX_PAGE = 100;
 
 export async function createBenchmark(

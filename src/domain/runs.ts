@@ -136,13 +136,21 @@ export async function visibleRun(ctx: Context, id: string): Promise<Run> {
   return visibleOrThrow(ctx.viewer, 'Run', id, run);
 }
 
-export function runsWhere(ctx: Context, filter?: { kind?: RunKind | null; status?: Run['status'] | null; labId?: string | null } | null) {
+export function runsWhere(
+  ctx: Context,
+  filter?: { kind?: RunKind | null; status?: Run['status'] | null; labId?: string | null; modelId?: string | null; subjectId?: string | null; datasetId?: string | null } | null,
+) {
   return {
     AND: [
       runReadableWhere(ctx.viewer),
       filter?.kind ? { kind: filter.kind } : {},
       filter?.status ? { status: filter.status } : {},
       filter?.labId ? { labId: requireUuid(filter.labId, 'filter.labId') } : {},
+      filter?.modelId ? { modelId: requireUuid(filter.modelId, 'filter.modelId') } : {},
+      filter?.subjectId ? { subjectId: requireUuid(filter.subjectId, 'filter.subjectId') } : {},
+      filter?.datasetId
+        ? { OR: [{ subject: { datasetId: requireUuid(filter.datasetId, 'filter.datasetId') } }, { benchmark: { datasetId: filter.datasetId } }] }
+        : {},
     ],
   };
 }

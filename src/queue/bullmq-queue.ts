@@ -4,7 +4,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
 import { jsonLog, type Log } from '../log';
-import type { RunJob, RunKind } from '../runs/types';
+import type { RunJob } from './contract';
+import type { RunKind } from '../generated/prisma/enums';
 import { QueueUnavailableError, RUN_KINDS, isLive, type EnqueueOptions, type JobQueue, type JobStatus } from './job-queue';
 
 export const queueName = (kind: RunKind): string => `runs.${kind}`;

@@ -3,9 +3,10 @@
 // maps executor outcomes onto BullMQ's job states.
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import IORedis from 'ioredis';
-import { CANCEL_REASON, SHUTDOWN_REASON } from '../runs/executor';
+import { CANCEL_REASON, SHUTDOWN_REASON } from './contract';
 import { silentLog, type Log } from '../log';
-import type { RunJob, RunKind } from '../runs/types';
+import type { RunJob } from './contract';
+import type { RunKind } from '../generated/prisma/enums';
 import { cancelChannel, queueName, redisOptions } from './bullmq-queue';
 import type { ExecuteJob } from './job-queue';
 

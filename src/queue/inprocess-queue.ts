@@ -2,9 +2,10 @@
 // (jobId = runId dedup, concurrency limit, exponential backoff retries for thrown errors, cancel
 // through an AbortSignal, finished jobs remembered for a while) so the same executor and the same
 // behavioural tests apply. Nothing survives a restart: the reconciler re-enqueues open runs.
-import { CANCEL_REASON, SHUTDOWN_REASON } from '../runs/executor';
+import { CANCEL_REASON, SHUTDOWN_REASON } from './contract';
 import { silentLog, type Log } from '../log';
-import type { RunJob, RunKind } from '../runs/types';
+import type { RunJob } from './contract';
+import type { RunKind } from '../generated/prisma/enums';
 import { isLive, type EnqueueOptions, type ExecuteJob, type JobQueue, type JobStatus } from './job-queue';
 
 export interface InProcessQueueOptions {

@@ -1,8 +1,8 @@
 // The queue seen by the API and the reconciler. PostgreSQL is the source of truth for a run; the
 // queue only carries "please execute run X" and may lose it (Redis restart): the reconciler
 // re-creates jobs from the Run rows, so every operation here must be idempotent.
-import type { ExecuteResult } from '../runs/executor';
-import type { RunJob, RunKind } from '../runs/types';
+import type { RunJob } from './contract';
+import type { RunKind } from '../generated/prisma/enums';
 import { RunKind as RunKinds } from '../generated/prisma/enums';
 
 /** Every kind, in a stable order: one queue (and one BullMQ Worker) per kind. */
@@ -57,13 +57,4 @@ export class QueueUnavailableError extends Error {
 
 export const isLive = (state: JobState): boolean => state === 'waiting' || state === 'active';
 
-/** What a consumer (BullMQ worker or in-process queue) knows about one delivery of a job. */
-export interface AttemptInfo {
-  signal: AbortSignal;
-  /** 1-based. */
-  attempt: number;
-  maxAttempts: number;
-}
-
-/** Executes one delivery; throws to ask the queue for a retry (see executeRun in src/runs/executor.ts). */
-export type ExecuteJob = (job: RunJob, attempt: AttemptInfo) => Promise<ExecuteResult>;
+export type { AttemptInfo, ExecuteJob } from './contract';

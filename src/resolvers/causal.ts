@@ -4,11 +4,10 @@ import { causalTestResult, conceptQueries, createConceptQuery, submitCausalTest,
 import type { Context } from './context';
 import { orNull } from './nullable';
 
-/** Stimuli of a set at the given positions, in that order. */
+/** Stimuli of a set at the given positions, in that order (batched over every parent in the request). */
 async function atPositions(ctx: Context, stimulusSetId: string, positions: number[]) {
-  const rows = await ctx.db.stimulus.findMany({ where: { stimulusSetId, position: { in: positions } } });
-  const byPosition = new Map(rows.map((r) => [r.position, r]));
-  return positions.map((p) => byPosition.get(p)!).filter(Boolean);
+  const rows = await Promise.all(positions.map((p) => ctx.loaders.stimulusAt.load(`${stimulusSetId}#${p}`)));
+  return rows.filter((r) => r !== null);
 }
 
 export const causalResolvers: Resolvers = {
@@ -29,13 +28,13 @@ export const causalResolvers: Resolvers = {
       const [pos, cf] = await Promise.all([atPositions(ctx, q.stimulusSetId, q.positivePositions), atPositions(ctx, q.stimulusSetId, q.counterfactualPositions)]);
       return pos.map((positive, i) => ({ positive, counterfactual: cf[i] }));
     },
-    distractorGroups: (q, _a, ctx) => ctx.db.distractorGroup.findMany({ where: { conceptQueryId: q.id }, orderBy: { cue: 'asc' } }),
+    distractorGroups: (q, _a, ctx) => ctx.loaders.distractorGroupsByQuery.load(q.id),
     baseline: (q, _a, ctx) => atPositions(ctx, q.stimulusSetId, q.baselinePositions),
     featureSets: (q, _a, ctx) => ctx.db.featureSet.findMany({ where: { stimulusSetId: q.stimulusSetId, model: readableWhere(ctx.viewer) }, orderBy: { createdAt: 'asc' } }),
   },
   DistractorGroup: {
     stimuli: async (g, _a, ctx) => {
-      const q = await ctx.db.conceptQuery.findUnique({ where: { id: g.conceptQueryId }, select: { stimulusSetId: true } });
+      const q = await ctx.loaders.conceptQuery.load(g.conceptQueryId);
       return q ? atPositions(ctx, q.stimulusSetId, g.positions) : [];
     },
   },

@@ -13,6 +13,7 @@ import { inContextResolvers } from './in-context';
 import { layerSweepResolvers } from './layer-sweep';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
+import { runTitleResolvers } from './run-title';
 import { siteResolvers } from './sites';
 import { stimulusImageResolvers } from './stimulus-images';
 import { vqaResolvers } from './vqa';
@@ -50,6 +51,7 @@ export const resolvers: Resolvers = merge(
   accessResolvers,
   artifactResolvers,
   runResolvers,
+  runTitleResolvers,
   encodingResolvers,
   causalResolvers,
   inContextResolvers,

@@ -37,6 +37,26 @@ export function createLoaders(db: Db, viewer: Viewer = superuser()) {
     stimulusSet: byId((ids) => db.stimulusSet.findMany(readable(ids, readableViaDataset(viewer)))),
     model: byId((ids) => db.model.findMany(readable(ids, readableWhere(viewer)))),
     artifact: byId((ids) => db.artifact.findMany(inIds(ids))),
+    // Children of a readable model / subject; the run title resolves their parents through the filtered loaders.
+    featureSet: byId((ids) => db.featureSet.findMany(inIds(ids))),
+    responseSet: byId((ids) => db.responseSet.findMany(inIds(ids))),
+    benchmark: byId((ids) => db.benchmark.findMany(inIds(ids))),
+    // Causal designs: a query's distractor groups, and stimuli by (stimulus set, position).
+    conceptQuery: byId((ids) => db.conceptQuery.findMany(inIds(ids))),
+    distractorGroupsByQuery: groupedBy(
+      (ids) => db.distractorGroup.findMany({ where: { conceptQueryId: { in: ids } }, orderBy: { cue: 'asc' } }),
+      (r) => r.conceptQueryId,
+    ),
+    stimulusAt: new DataLoader<string, import('../generated/prisma/client').Stimulus | null>(async (keys) => {
+      const bySet = new Map<string, number[]>();
+      for (const k of keys) {
+        const [set, pos] = k.split('#');
+        bySet.set(set, [...(bySet.get(set) ?? []), Number(pos)]);
+      }
+      const rows = await db.stimulus.findMany({ where: { OR: [...bySet].map(([stimulusSetId, positions]) => ({ stimulusSetId, position: { in: positions } })) } });
+      const map = new Map(rows.map((r) => [`${r.stimulusSetId}#${r.position}`, r]));
+      return keys.map((k) => map.get(k) ?? null);
+    }),
     subjectsByDataset: groupedBy(
       (ids) => db.subject.findMany({ where: { datasetId: { in: ids } }, orderBy: { name: 'asc' } }),
       (r) => r.datasetId,

@@ -26,10 +26,11 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 }
 
 /** `where` fragment for rows after the cursor in (createdAt, id) order. */
-function afterWhere(after?: string | null): Record<string, unknown> {
+function afterWhere(after?: string | null, descending = false): Record<string, unknown> {
   if (!after) return {};
   const c = decodeCursor(after);
-  return { OR: [{ createdAt: { gt: c.createdAt } }, { createdAt: c.createdAt, id: { gt: c.id } }] };
+  const op = descending ? 'lt' : 'gt';
+  return { OR: [{ createdAt: { [op]: c.createdAt } }, { createdAt: c.createdAt, id: { [op]: c.id } }] };
 }
 
 /** The two Prisma delegate methods pagination needs (e.g. `db.dataset`). */
@@ -43,12 +44,14 @@ export async function paginate<T extends Row>(
   where: Record<string, unknown>,
   first: number | null | undefined,
   after: string | null | undefined,
+  /** Newest first: (createdAt, id) descending, the cursor continuing towards older rows. */
+  descending = false,
 ): Promise<Page<T>> {
   const take = first ?? 20;
   if (!Number.isInteger(take) || take < 0 || take > MAX_PAGE)
     throw badInput(`first must be an integer between 0 and ${MAX_PAGE} (got ${take})`, 'first');
   const [rows, totalCount] = await Promise.all([
-    delegate.findMany({ where: { AND: [where, afterWhere(after)] }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: take + 1 }),
+    delegate.findMany({ where: { AND: [where, afterWhere(after, descending)] }, orderBy: descending ? [{ createdAt: 'desc' }, { id: 'desc' }] : [{ createdAt: 'asc' }, { id: 'asc' }], take: take + 1 }),
     delegate.count({ where }),
   ]);
   const hasNextPage = rows.length > take;

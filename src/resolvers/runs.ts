@@ -6,7 +6,7 @@ import { paginate } from './pagination';
 export const runResolvers: Resolvers = {
   Query: {
     run: (_p, { id }, ctx) => orNull(() => runs.visibleRun(ctx, id)),
-    runs: (_p, args, ctx) => paginate(ctx.db.run, runs.runsWhere(ctx, args.filter), args.first, args.after),
+    runs: (_p, args, ctx) => paginate(ctx.db.run, runs.runsWhere(ctx, args.filter), args.first, args.after, args.newestFirst ?? false),
   },
   Mutation: {
     cancelRun: (_p, { id }, ctx) => runs.cancelRun(ctx, id),

@@ -7,7 +7,7 @@ import type { Db } from '../db/client';
 import { Prisma, type Run } from '../generated/prisma/client';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { NpyFormatError, NpzFormatError } from '../storage/errors';
-import type { ExecuteJob } from '../queue/job-queue';
+import { CANCEL_REASON, SHUTDOWN_REASON, type ExecuteJob, type ExecuteResult } from '../queue/contract';
 import { silentLog, type Log } from '../log';
 import { codeVersion, localIdentity, type WorkerIdentity } from './provenance';
 import { endImportedSet, isFinal, markCancelled, markFailed, markRequeued, markWaiting, type RunErrorInfo } from './transitions';
@@ -21,24 +21,7 @@ import {
   type ScoreRecord,
 } from './types';
 
-/** Abort reasons. A shutdown hands the run back to the queue; anything else is a user cancel. */
-export const SHUTDOWN_REASON = 'brainalign:worker-shutdown';
-export const CANCEL_REASON = 'brainalign:run-cancelled';
-
-/**
- * SUCCEEDED / FAILED / CANCELLED: this call put the run in that final state.
- * RELEASED: handed back to the queue (worker shutting down). SKIPPED: nothing to do (missing, or
- * already final, e.g. a duplicate delivery of a finished run). WAITING: the run waits on other
- * runs (RunWaitingError) and is back to QUEUED; the queue delivers it again after retryAfterMs.
- */
-export type ExecuteOutcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'RELEASED' | 'SKIPPED' | 'WAITING';
-
-export interface ExecuteResult {
-  outcome: ExecuteOutcome;
-  error?: RunErrorInfo;
-  /** For WAITING: when to deliver the run again. */
-  retryAfterMs?: number;
-}
+export { CANCEL_REASON, SHUTDOWN_REASON, type ExecuteOutcome, type ExecuteResult } from '../queue/contract';
 
 export interface ExecuteOptions {
   db: Db;

@@ -10,11 +10,8 @@ export const OPEN_STATUSES: RunStatus[] = ['QUEUED', 'RUNNING'];
 export const isFinal = (status: RunStatus): boolean => !OPEN_STATUSES.includes(status);
 
 /** Stored in Run.error. BAD_INPUT: the scientist must fix an input; INTERNAL: our side failed. */
-export interface RunErrorInfo {
-  code: 'BAD_INPUT' | 'INTERNAL' | 'NO_HANDLER';
-  message: string;
-  details?: Record<string, unknown>;
-}
+export type { RunErrorInfo } from '../queue/contract';
+import type { RunErrorInfo } from '../queue/contract';
 
 type Extra = { provenance?: Record<string, unknown>; progressMessage?: string };
 

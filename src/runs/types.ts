@@ -6,11 +6,8 @@ import type { ArtifactStore } from '../storage/artifact-store';
 
 export type { RunKind };
 
-/** What travels through the queue: only the id; everything else is read from PostgreSQL. */
-export interface RunJob {
-  runId: string;
-  kind: RunKind;
-}
+/** What travels through the queue (src/queue/contract.ts): only the id; everything else is read from PostgreSQL. */
+export type { RunJob } from '../queue/contract';
 
 /** A score a handler produced; (metric, scope) is unique within a run so retries overwrite. */
 export interface ScoreRecord {

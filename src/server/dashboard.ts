@@ -2,7 +2,7 @@
 // index.html for every other path below it so client-side routes survive a reload.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { RouteHandler } from './http';
+import type { RouteHandler } from './route';
 
 export const DASHBOARD_PATH = '/dashboard/';
 const DEFAULT_DIR = path.resolve(__dirname, '../../web/dist');

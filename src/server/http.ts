@@ -16,7 +16,8 @@ import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-li
 import { ResponseCache } from './response-cache';
 import { TokenCache } from '../auth/token-cache';
 
-export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+export type { RouteHandler } from './route';
+import type { RouteHandler } from './route';
 
 export interface ApiServer {
   url: string;

@@ -115,11 +115,6 @@ function spec(dtype: NpyDtype): TypeSpec {
   return TYPES[dtype.descr.slice(1)];
 }
 
-/** Allocates a zeroed native typed array of `length` elements for `dtype`. */
-export function allocTypedArray(dtype: NpyDtype, length: number): NpyTypedArray {
-  return new (spec(dtype).ctor)(length);
-}
-
 /** Reverses the bytes of each `itemSize`-byte element of `bytes`, in place. */
 export function swapBytesInPlace(bytes: Uint8Array, itemSize: number): void {
   for (let i = 0; i + itemSize <= bytes.length; i += itemSize) {

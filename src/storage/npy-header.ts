@@ -30,9 +30,6 @@ export interface NpyHeader {
   dataBytes: number;
 }
 
-/** Bytes needed before the header dict can be located (the longer, v2/v3, preamble). */
-export const NPY_MAX_PREAMBLE = 12;
-
 /** "(10000, 2000)" as numpy prints shapes. */
 export function formatShape(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

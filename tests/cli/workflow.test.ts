@@ -151,6 +151,25 @@ describe('submit, watch, results', () => {
     expect(r.code).toBe(0);
     expect(r.json.runs.map((x: any) => x.id)).toEqual([runId]);
   });
+
+  it('names runs by model, subject and dataset, newest first, and filters by them', async () => {
+    const r = await cli.run(['runs', '--model', 'example-backbone', '--dataset', 'example-study', '--subject', 'subj01', '--status', 'succeeded', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json.runs.map((x: any) => x.id)).toEqual([runId]);
+    expect(r.json.runs[0]).toMatchObject({ model: { name: 'example-backbone' }, subject: { name: 'subj01' }, dataset: { name: 'example-study' } });
+    expect(r.json.runs[0].title).toMatch(/^Ridge encoding · example-backbone.* → subj01 \(example-study\)/);
+    const all = await cli.run(['runs', '--json']);
+    const created = all.json.runs.map((x: any) => Date.parse(x.createdAt));
+    expect(created).toEqual([...created].sort((a: number, b: number) => b - a));
+    const table = await cli.run(['runs', '--model', 'example-backbone']);
+    expect(table.stdout).toMatch(/MODEL\s+SUBJECT\s+DATASET/);
+    expect(table.stdout).toMatch(/example-backbone.*subj01\s+example-study/);
+    const noSuch = await cli.run(['runs', '--model', 'no-such-model']);
+    expect(noSuch.code).toBe(3);
+    const subjectAlone = await cli.run(['runs', '--subject', 'subj01']);
+    expect(subjectAlone.code).toBe(2);
+    expect(subjectAlone.stderr).toMatch(/give --dataset too/);
+  });
 });
 
 describe('errors and exit codes', () => {

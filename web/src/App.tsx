@@ -6,6 +6,7 @@ import { BenchmarksPage } from './pages/Benchmarks';
 import { LeaderboardPage } from './pages/Leaderboard';
 import { RunsPage } from './pages/Runs';
 import { RunPage } from './pages/Run';
+import { ComparePage } from './pages/Compare';
 import { CatalogPage } from './pages/Catalog';
 import { DatasetPage } from './pages/Dataset';
 import { StimulusSetPage } from './pages/StimulusSet';
@@ -15,6 +16,7 @@ function route(path: string) {
   if (path === '/' || path === '/benchmarks') return { title: 'Benchmarks', page: <BenchmarksPage /> };
   if ((m = /^\/benchmarks\/([^/]+)$/.exec(path))) return { title: 'Leaderboard', page: <LeaderboardPage id={m[1]} /> };
   if (path === '/runs') return { title: 'Runs', page: <RunsPage /> };
+  if ((m = /^\/runs\/compare\/([^/]+)$/.exec(path))) return { title: 'Compare runs', page: <ComparePage ids={decodeURIComponent(m[1]).split(',').filter(Boolean)} /> };
   if ((m = /^\/runs\/([^/]+)$/.exec(path))) return { title: 'Run', page: <RunPage id={m[1]} /> };
   if (path === '/catalog') return { title: 'Catalog', page: <CatalogPage /> };
   if ((m = /^\/catalog\/datasets\/([^/]+)$/.exec(path))) return { title: 'Dataset', page: <DatasetPage id={m[1]} /> };

@@ -52,8 +52,3 @@ export function splitDesign(design: CausalDesign, seed: number, heldOutFraction 
   });
   return { discovery: part(0, pd, bd), heldOut: part(1, ph, bh) };
 }
-
-/** The smallest group of a design (tests need at least 2 per group, paired tests 2 pairs). */
-export function smallestGroup(design: CausalDesign): number {
-  return Math.min(design.positives.length, design.baseline.length, ...design.distractors.map((g) => g.rows.length));
-}

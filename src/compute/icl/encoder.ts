@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Engine, Graph, HostTensor } from '../onnx';
 import { Rng } from '../random';
 import { ContractError, readContract, type EncoderContract } from './contract';
+import { checkContextScaling } from './scaling';
 
 export interface InContextEncoder extends EncoderContract {
   sha256: string;
@@ -60,17 +61,10 @@ export function encoderFeeds(encoder: InContextEncoder, f: EncoderFeeds): Record
   return feeds;
 }
 
-/**
- * Creates the session and runs the encoder once on random inputs shaped as the contract says
- * (unit-norm image rows, z-scored responses), checking that the outputs have the contract's shapes
- * and are finite. Throws ContractError otherwise.
- */
-export async function dryRun(engine: Engine, encoder: InContextEncoder): Promise<void> {
+/** Random inputs shaped as the contract says: unit-norm image rows, z-scored responses. */
+function randomFeeds(encoder: InContextEncoder, B: number, S: number, Q: number): Record<string, HostTensor> {
   const E = encoder.featureWidth;
-  const B = 3;
-  const S = Math.min(4, encoder.maxContext ?? 4);
-  const Q = 2;
-  const rng = new Rng('in-context dry run');
+  const rng = new Rng(`in-context dry run ${S}`);
   const unitRows = (rows: number) => {
     const x = rng.fillNormal(new Float32Array(rows * E));
     for (let i = 0; i < rows; i++) {
@@ -82,23 +76,50 @@ export async function dryRun(engine: Engine, encoder: InContextEncoder): Promise
   };
   const icNrn = new Float32Array(B * S);
   for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) icNrn[b * S + s] = S > 1 ? (s - (S - 1) / 2) / Math.sqrt((S * S - 1) / 12) : 0;
-  const feeds = encoderFeeds(encoder, { icImg: unitRows(B * S), icNrn, unknownImg: unitRows(B * Q), batch: B, contextSize: S, queries: Q });
-  const outputNames = encoder.hasPred ? ['weights', 'pred'] : ['weights'];
-  let out: Record<string, HostTensor>;
-  try {
-    out = await engine.run({ ...encoder.graph, outputNames }, feeds);
-  } catch (err) {
-    const message = (err as Error).message.split('\n')[0];
-    throw new ContractError(`ONNX Runtime could not run the model on ${B} voxels with ${S} context images of width ${E} (${message}); the model must follow the in-context encoder contract`);
-  }
-  const expect = (name: string, dims: number[]) => {
-    const t = out[name];
-    if (!t || t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i]))
-      throw new ContractError(`On ${B} voxels with ${S} context images the model returned ${name} of shape [${t?.dims.join(', ') ?? ''}]; the contract expects [${dims.join(', ')}] ([B, E+1] for weights, [B, Q] for pred)`);
-    if (!(t.data instanceof Float32Array)) throw new ContractError(`The model returned ${name} as ${t.data.constructor.name}; the contract expects float32`);
-    const bad = t.data.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new ContractError(`On random unit-norm features and z-scored responses the model returned a non-finite ${name} (${t.data[bad]} at position ${bad})`);
+  return encoderFeeds(encoder, { icImg: unitRows(B * S), icNrn, unknownImg: unitRows(B * Q), batch: B, contextSize: S, queries: Q });
+}
+
+/** Context sizes of the dry run: a small one and a larger one, within the model's bound. */
+export function dryRunSizes(maxContext: number | null): number[] {
+  const small = Math.min(4, maxContext ?? 4);
+  const large = Math.min(29, maxContext ?? 29);
+  return large > small ? [small, large] : [small];
+}
+
+/**
+ * Creates the session and runs the encoder on random inputs shaped as the contract says
+ * (unit-norm image rows, z-scored responses) at two context sizes, checking that the outputs have
+ * the contract's shapes and are finite, then that a BraInCoRL graph's attention scale follows the
+ * context size (./scaling). Throws ContractError otherwise.
+ */
+export async function dryRun(engine: Engine, encoder: InContextEncoder): Promise<void> {
+  const E = encoder.featureWidth;
+  const B = 3;
+  const Q = 2;
+  const sizes = dryRunSizes(encoder.maxContext);
+  const run = async (graph: Graph, S: number) => {
+    try {
+      return await engine.run(graph, randomFeeds(encoder, B, S, Q));
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0];
+      throw new ContractError(`ONNX Runtime could not run the model on ${B} voxels with ${S} context images of width ${E} (${message}); the model must follow the in-context encoder contract`);
+    }
   };
-  expect('weights', [B, E + 1]);
-  if (encoder.hasPred) expect('pred', [B, Q]);
+  for (const S of sizes) {
+    const out = await run({ ...encoder.graph, outputNames: encoder.hasPred ? ['weights', 'pred'] : ['weights'] }, S);
+    const expect = (name: string, dims: number[]) => {
+      const t = out[name];
+      if (!t || t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i]))
+        throw new ContractError(`On ${B} voxels with ${S} context images the model returned ${name} of shape [${t?.dims.join(', ') ?? ''}]; the contract expects [${dims.join(', ')}] ([B, E+1] for weights, [B, Q] for pred)`);
+      if (!(t.data instanceof Float32Array)) throw new ContractError(`The model returned ${name} as ${t.data.constructor.name}; the contract expects float32`);
+      const bad = t.data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new ContractError(`On random unit-norm features and z-scored responses with ${S} context images the model returned a non-finite ${name} (${t.data[bad]} at position ${bad})`);
+    };
+    expect('weights', [B, E + 1]);
+    if (encoder.hasPred) expect('pred', [B, Q]);
+  }
+  if (sizes.length === 2)
+    await checkContextScaling(encoder.graph.bytes, encoder.architecture, sizes as [number, number], (bytes, S, outputNames) =>
+      run({ ...encoder.graph, name: `${encoder.graph.name} scale probe`, bytes, key: `${encoder.graph.key}:scale-probe`, outputNames }, S),
+    );
 }

@@ -75,3 +75,67 @@ export function officialVqaAccuracy(rawAnswer: string, rawReferences: readonly s
   for (const r of references) total += Math.min(1, (r === answer ? matches - 1 : matches) / 3);
   return total / references.length;
 }
+
+/** The cleaning vqaEval.py applies to every answer and reference before comparing. */
+export function officialClean(text: string): string {
+  return clean(text);
+}
+
+/**
+ * Chance and prior of open questions as official mode scores runs, so the baselines shown beside
+ * an official score are on the same scale. A guesser answers with what annotators wrote: the
+ * candidates of a category are its distinct references as written (cleaned as vqaEval.py cleans);
+ * chance is the mean official accuracy over those candidates, prior the official accuracy of the
+ * most frequent one (ties: first in code-unit order). Matches only count on a reference's form
+ * (as written when the references agree, normalised when they differ), so chance sums over the
+ * forms present: exact, without scoring every candidate against every question.
+ */
+export function officialBaselines(questions: readonly { category: string; answers: readonly string[] }[]): {
+  chance: number[];
+  prior: number[];
+  priorAnswer: Map<string, string>;
+} {
+  const vocab = new Map<string, Map<string, number>>();
+  for (const q of questions) {
+    const counts = vocab.get(q.category) ?? new Map<string, number>();
+    for (const r of q.answers) counts.set(clean(r), (counts.get(clean(r)) ?? 0) + 1);
+    vocab.set(q.category, counts);
+  }
+  const priorAnswer = new Map<string, string>();
+  // Per category: how many candidates have each written and each normalised form.
+  const forms = new Map<string, { written: Map<string, number>; normalized: Map<string, number>; size: number }>();
+  for (const [category, counts] of vocab) {
+    let best = '';
+    let bestCount = -1;
+    for (const [answer, c] of counts) if (c > bestCount || (c === bestCount && answer < best)) [best, bestCount] = [answer, c];
+    priorAnswer.set(category, best);
+    const written = new Map<string, number>();
+    const normalized = new Map<string, number>();
+    for (const answer of counts.keys()) {
+      written.set(answer, 1);
+      const n = officialNormalize(answer);
+      normalized.set(n, (normalized.get(n) ?? 0) + 1);
+    }
+    forms.set(category, { written, normalized, size: counts.size });
+  }
+  const chance = questions.map((q) => {
+    const f = forms.get(q.category)!;
+    if (q.answers.length === 0) return 0;
+    let references = q.answers.map(clean);
+    const differ = new Set(references).size > 1;
+    if (differ) references = references.map(officialNormalize);
+    const candidates = differ ? f.normalized : f.written;
+    let total = 0;
+    for (const form of new Set(references)) {
+      const c = candidates.get(form);
+      if (!c) continue;
+      const matches = references.filter((r) => r === form).length;
+      let acc = 0;
+      for (const r of references) acc += Math.min(1, (r === form ? matches - 1 : matches) / 3);
+      total += (c * acc) / references.length;
+    }
+    return total / f.size;
+  });
+  const prior = questions.map((q) => officialVqaAccuracy(priorAnswer.get(q.category)!, q.answers));
+  return { chance, prior, priorAnswer };
+}

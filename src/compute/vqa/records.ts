@@ -1,7 +1,7 @@
 // Line-numbered records from the two text formats labs exchange benchmark and answer files in:
 // JSONL (one object per line) and CSV (RFC 4180, header row, quoted fields may span lines).
 // Nothing here knows what a field means; ./benchmark-file and ./answers-file check the fields.
-import { findUnstorableText } from '../../text/storable-text';
+import { findUnstorableText } from '../storable-text';
 
 export type TextFormat = 'jsonl' | 'csv';
 

@@ -10,7 +10,7 @@
 import { percentile, bootstrapIndices } from '../stats';
 import { accuracyOf, baselines, type ScorableQuestion } from './accuracy';
 import { normalizeAnswer } from './normalize';
-import { officialVqaAccuracy } from './official';
+import { officialBaselines, officialVqaAccuracy } from './official';
 
 /** official: vqaEval.py exactly (src/compute/vqa/official.ts); normalized: the rules of accuracy.ts. */
 export type VqaScoringMode = 'official' | 'normalized';
@@ -77,6 +77,17 @@ export class VqaScorer {
     this.imageOf = Int32Array.from(questions, (q) => imgIdx.get(q.stimulusId)!);
     this.resamples = options.nBootstrap > 0 ? bootstrapIndices(this.images.length, options.nBootstrap, options.seed) : [];
     ({ chance: this.chance, prior: this.prior, priorAnswer: this.priorAnswer } = baselines(questions));
+    // Baselines are scored like the runs beside them: in official mode, open questions get the
+    // official chance and prior (multiple choice is scored by its own rule in both modes).
+    if ((options.mode ?? 'official') === 'official') {
+      const open = questions.flatMap((q, i) => (q.choices.length === 0 ? [i] : []));
+      const official = officialBaselines(open.map((i) => ({ category: questions[i].category, answers: questions[i].answers ?? questions[i].references })));
+      open.forEach((qi, k) => {
+        this.chance[qi] = official.chance[k];
+        this.prior[qi] = official.prior[k];
+      });
+      for (const [category, answer] of official.priorAnswer) this.priorAnswer.set(category, answer);
+    }
   }
 
   /** answers: question id -> raw answer; questions without one score 0 and are counted missing. */

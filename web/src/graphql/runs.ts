@@ -1,11 +1,11 @@
 // Runs: list, detail with scores and outputs, cancel and resubmit.
 export const RunsDoc = /* GraphQL */ `
   query Runs($first: Int, $after: String, $filter: RunFilter) {
-    runs(first: $first, after: $after, filter: $filter) {
+    runs(first: $first, after: $after, filter: $filter, newestFirst: true) {
       totalCount
       pageInfo { hasNextPage endCursor }
       edges {
-        node { id kind status progress progressMessage createdAt finishedAt error { code message } }
+        node { id kind title layer model { id name } subject { id name } dataset { id name } status progress progressMessage createdAt finishedAt error { code message } }
       }
     }
   }
@@ -16,6 +16,7 @@ export const RunDoc = /* GraphQL */ `
     run(id: $id) {
       id
       kind
+      title
       status
       params
       progress
@@ -42,5 +43,20 @@ export const CancelRunDoc = /* GraphQL */ `
 export const ResubmitEncodingRidgeDoc = /* GraphQL */ `
   mutation ResubmitEncodingRidge($input: EncodingRidgeInput!) {
     submitEncodingRidge(input: $input) { id status }
+  }
+`;
+
+// The compare view: one query per run, what the side-by-side needs.
+export const CompareRunDoc = /* GraphQL */ `
+  query CompareRun($id: ID!) {
+    run(id: $id) {
+      id
+      kind
+      title
+      status
+      params
+      createdAt
+      scores { id metric scope value ciLow ciHigh n }
+    }
   }
 `;

@@ -1,6 +1,6 @@
 // One run: status with live progress (polled while open), error, parameters, provenance, outputs,
 // cancel and resubmit, and the results view for its kind.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ErrorBox, JsonView, Loading, StatusBadge } from '../components/common';
 import type { RunQuery } from '../generated/graphql';
 import { CancelRunDoc, RunDoc } from '../graphql/runs';
@@ -18,6 +18,11 @@ export function RunPage({ id }: { id: string }) {
   const { data, error, reload } = useQuery<RunQuery, { id: string }>(RunDoc, { id }, { pollMs: 1500, poll: (d) => !!d.run && open(d.run.status) });
   const [actionError, setActionError] = useState<Error>();
   const [busy, setBusy] = useState(false);
+  // The browser tab names the run by what it compares, like the heading.
+  const title = data?.run?.title;
+  useEffect(() => {
+    if (title) document.title = `${title} · BrainAlign`;
+  }, [title]);
 
   if (error && !data) return <ErrorBox error={error} />;
   if (!data) return <Loading what="run" />;
@@ -44,9 +49,10 @@ export function RunPage({ id }: { id: string }) {
       <p className="crumbs">
         <Link to="/runs">Runs</Link> › {run.id.slice(0, 8)}
       </p>
-      <h1 id="run-title">
+      <h1 id="run-title">{run.title}</h1>
+      <p className="run-id">
         {run.kind} run <code>{run.id}</code>
-      </h1>
+      </p>
       <dl className="facts">
         <dt>Status</dt>
         <dd data-testid="run-status">

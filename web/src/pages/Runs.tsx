@@ -1,11 +1,11 @@
-// All runs the viewer can see, newest first, filterable by kind and status; refreshes while any
-// listed run is still open.
+// All runs the viewer can see, newest first, named by what they compare, filterable by kind and
+// status; refreshes while any listed run is still open. Selected runs of one kind open side by side.
 import { useState } from 'react';
 import { Empty, ErrorBox, Loading, Pager, StatusBadge } from '../components/common';
 import type { RunKind, RunStatus, RunsQuery, RunsQueryVariables } from '../generated/graphql';
 import { RunsDoc } from '../graphql/runs';
 import { pct, when } from '../lib/format';
-import { Link } from '../lib/router';
+import { Link, navigate } from '../lib/router';
 import { useQuery } from '../lib/use-query';
 
 const KINDS: RunKind[] = ['IMPORT_RESPONSES', 'IMPORT_FEATURES', 'ENCODING_RIDGE', 'ENCODING_ICL', 'CAUSAL_TEST', 'VQA_EVAL'];
@@ -16,10 +16,13 @@ export function RunsPage() {
   const [kind, setKind] = useState('');
   const [status, setStatus] = useState('');
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [selected, setSelected] = useState<{ id: string; kind: string }[]>([]);
+  const toggle = (id: string, kind: string) => setSelected((s) => (s.some((x) => x.id === id) ? s.filter((x) => x.id !== id) : [...s, { id, kind }]));
+  const oneKind = new Set(selected.map((s) => s.kind)).size === 1;
   const vars: RunsQueryVariables = {
     first: 25,
     after: cursors[cursors.length - 1],
-    filter: kind || status ? { kind: (kind || null) as RunKind | null, status: (status || null) as RunStatus | null, labId: null } : null,
+    filter: kind || status ? { kind: (kind || null) as RunKind | null, status: (status || null) as RunStatus | null, labId: null, modelId: null, subjectId: null, datasetId: null } : null,
   };
   const { data, error, loading } = useQuery<RunsQuery, RunsQueryVariables>(RunsDoc, vars, {
     pollMs: 2000,
@@ -48,6 +51,12 @@ export function RunsPage() {
           </select>
         </label>
       </form>
+      <p className="compare-bar">
+        <button type="button" disabled={selected.length < 2 || !oneKind} onClick={() => navigate(`/runs/compare/${selected.map((s) => s.id).join(',')}`)}>
+          Compare selected ({selected.length})
+        </button>{' '}
+        {selected.length >= 2 && !oneKind ? <span role="status">Select runs of one kind to compare them.</span> : null}
+      </p>
       {error ? <ErrorBox error={error} /> : null}
       {loading && !data ? <Loading what="runs" /> : null}
       {data && data.runs.edges.length === 0 ? <Empty>No runs match.</Empty> : null}
@@ -57,7 +66,13 @@ export function RunsPage() {
             <caption>{data.runs.totalCount} runs</caption>
             <thead>
               <tr>
+                <th scope="col">
+                  <span className="sr-only">Compare</span>
+                </th>
                 <th scope="col">Run</th>
+                <th scope="col">Model</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Dataset</th>
                 <th scope="col">Kind</th>
                 <th scope="col">Status</th>
                 <th scope="col">Progress</th>
@@ -67,10 +82,16 @@ export function RunsPage() {
             </thead>
             <tbody>
               {data.runs.edges.map(({ node: r }) => (
-                <tr key={r.id}>
+                <tr key={r.id} data-run={r.id}>
+                  <td>
+                    <input type="checkbox" aria-label={`Compare ${r.title}`} checked={selected.some((x) => x.id === r.id)} onChange={() => toggle(r.id, r.kind)} />
+                  </td>
                   <th scope="row">
-                    <Link to={`/runs/${r.id}`}>{r.id.slice(0, 8)}</Link>
+                    <Link to={`/runs/${r.id}`}>{r.title}</Link> <code className="run-id">{r.id.slice(0, 8)}</code>
                   </th>
+                  <td data-col="model">{r.model ? `${r.model.name}${r.layer ? ` ${r.layer}` : ''}` : '–'}</td>
+                  <td data-col="subject">{r.subject?.name ?? '–'}</td>
+                  <td data-col="dataset">{r.dataset?.name ?? '–'}</td>
                   <td>{r.kind}</td>
                   <td>
                     <StatusBadge status={r.status} />
