@@ -12,6 +12,7 @@ import { inContextResolvers } from './in-context';
 import { layerSweepResolvers } from './layer-sweep';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
+import { responseSessionResolvers } from './response-sessions';
 import { siteResolvers } from './sites';
 import { stimulusImageResolvers } from './stimulus-images';
 import { vqaResolvers } from './vqa';
@@ -46,6 +47,7 @@ export const resolvers: Resolvers = merge(
     },
   },
   catalogResolvers,
+  responseSessionResolvers,
   accessResolvers,
   artifactResolvers,
   runResolvers,
