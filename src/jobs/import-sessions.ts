@@ -263,6 +263,7 @@ async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, s
     betas.close();
     await rm(local, { force: true });
   }
+  if (betas.peakRssMb) ctx.recordProvenance({ [`hdf5ReaderPeakRssMb${session.index + 1}`]: betas.peakRssMb });
   if (betas.layout.order === 'trials') await writer.finishVolumes();
 }
 

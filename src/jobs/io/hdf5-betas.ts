@@ -73,6 +73,8 @@ export interface Hdf5Betas {
   layout: Hdf5Layout;
   /** Slabs in file order: [from, to) along X ("voxels") or along trials ("trials"), decoded to numbers. */
   slabs(): AsyncGenerator<{ from: number; to: number; data: ArrayLike<number> }>;
+  /** The reader process's peak resident memory, once every slab was read. */
+  peakRssMb: number | null;
   close(): void;
 }
 
@@ -123,9 +125,16 @@ export async function openHdf5Betas(file: string, dataset: string, slabBytes = 3
         if (!buf) throw new Hdf5InputError(`ends early: the HDF5 reader stopped at ${a} of ${limit} (exit ${await exited}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
         yield { from: a, to: b, data: view(buf) };
       }
+      const trailer = await bytes.line();
+      try {
+        result.peakRssMb = Number(JSON.parse(trailer ?? '{}').peakRssMb) || null;
+      } catch {
+        result.peakRssMb = null;
+      }
     } finally {
       close();
     }
   }
-  return { layout, slabs, close };
+  const result: Hdf5Betas = { layout, slabs, close, peakRssMb: null };
+  return result;
 }

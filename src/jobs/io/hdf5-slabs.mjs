@@ -6,7 +6,8 @@
 // Runs as its own process because h5wasm is an ES module with its own WASM heap.
 //   node hdf5-slabs.mjs <file.h5> <dataset> <slab bytes>
 // Writes one JSON line {shape, dtype, chunks, order, step} then the raw little-endian slabs
-// back to back; on bad input one JSON line {"error": "..."} and exit code 2.
+// back to back, then one JSON line {"peakRssMb"} (this process's own peak memory, which the
+// worker's does not include); on bad input one JSON line {"error": "..."} and exit code 2.
 import { closeSync, openSync, readSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 
@@ -85,3 +86,4 @@ for (let a = 0; a < limit; a += step) {
   write(new Uint8Array(slab.buffer, slab.byteOffset, slab.byteLength));
 }
 f.close();
+write(JSON.stringify({ peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
