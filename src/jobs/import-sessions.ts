@@ -15,7 +15,7 @@ import { storeArtifact } from '../domain/artifacts';
 import { maskVoxels } from '../domain/brain-volumes';
 import { DesignError, MAX_DESIGN_BYTES, parseDesign, planRepeats } from '../domain/session-design';
 import type { Artifact, SetStatus } from '../generated/prisma/client';
-import { RunInputError, type JobResult } from '../runs/types';
+import { RunCancelledError, RunInputError, type JobResult } from '../runs/types';
 import { formatNpyHeader, readPrefix } from '../storage';
 import { affineDistance, formatAffine, NiftiFormatError, openNifti, readSingleVolume } from '../storage/nifti';
 import { defineJob, type JobContext } from './define';
@@ -153,6 +153,8 @@ export const importSessions = defineJob({
       };
     } catch (err) {
       if (err instanceof RunInputError) await mark({ status: 'FAILED', error: err.message });
+      // A cancelled import holds no data; FAILED lets it be imported again under the same name.
+      if (err instanceof RunCancelledError) await mark({ status: 'FAILED', error: 'The import was cancelled' });
       throw err;
     } finally {
       await rm(dir, { recursive: true, force: true });
