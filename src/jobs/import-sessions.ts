@@ -89,6 +89,7 @@ export const importSessions = defineJob({
 
     await mark({ status: 'IMPORTING', error: null });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'brainalign-sessions-'));
+    const stopDownloads = new AbortController();
     try {
       const mask = await artifactRow(ctx, subject.maskArtifactId);
       const maskVolume = await readSingleVolume(await ctx.store.get(mask.sha256), mask.filename || mask.sha256).catch(inputError);
@@ -119,14 +120,34 @@ export const importSessions = defineJob({
       try {
         await out.write(header, 0, header.length, 0);
         await out.truncate(header.length + plan.nRepeats * plan.nStimuli * V * 4);
+        const hdf5: boolean[] = [];
+        for (const b of betas) hdf5.push(isHdf5(await readPrefix(await ctx.store.getRange(b.sha256, 0, Math.min(8, Number(b.size))), 8)));
+        // HDF5 is read by random access from a local copy; the next session's copy is fetched
+        // while this one is read (at most two on disk), so the download overlaps the reading.
+        const downloads = new Map<number, Promise<string>>();
+        const download = (i: number) => {
+          let d = downloads.get(i);
+          if (!d) {
+            const local = path.join(dir, `session-${i + 1}.h5`);
+            d = (async () => {
+              await pipeline(await ctx.store.get(betas[i].sha256), createWriteStream(local), { signal: stopDownloads.signal });
+              return local;
+            })();
+            d.catch(() => undefined);
+            downloads.set(i, d);
+          }
+          return d;
+        };
         for (let i = 0; i < betas.length; i++) {
           // Also the cancel point: a cancelled run stops here, between sessions.
           await ctx.progress((READING * i) / betas.length, `session ${i + 1} of ${betas.length}: reading ${betas[i].filename}`);
           const writer = new SessionWriter(out, header.length, space.voxels, plan.slots[i], p.zscore);
           const session = { artifact: betas[i], index: i, count: betas.length, trials: plan.slots[i].length, design: designs[i].file, hdf5Dataset: p.sessions[i].hdf5Dataset };
-          const head = await readPrefix(await ctx.store.getRange(betas[i].sha256, 0, Math.min(8, Number(betas[i].size))), 8);
-          if (isHdf5(head)) await readHdf5Session(ctx, session, space, writer, p.hdf5Scale, dir);
-          else await readNiftiSession(ctx, session, space, writer);
+          if (hdf5[i]) {
+            const local = download(i);
+            if (i + 1 < betas.length && hdf5[i + 1]) download(i + 1);
+            await readHdf5Session(ctx, session, space, writer, p.hdf5Scale, await local);
+          } else await readNiftiSession(ctx, session, space, writer);
         }
       } finally {
         await out.close();
@@ -157,6 +178,7 @@ export const importSessions = defineJob({
       if (err instanceof RunCancelledError) await mark({ status: 'FAILED', error: 'The import was cancelled' });
       throw err;
     } finally {
+      stopDownloads.abort();
       await rm(dir, { recursive: true, force: true });
     }
   },
@@ -213,11 +235,8 @@ async function readNiftiSession(ctx: JobContext<unknown>, session: SessionInfo, 
   await writer.finishVolumes();
 }
 
-async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, space: Space, writer: SessionWriter, scale: number, dir: string) {
+async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, space: Space, writer: SessionWriter, scale: number, local: string) {
   const name = session.artifact.filename || session.artifact.sha256;
-  // HDF5 is read by random access: the worker keeps a local copy of the session while it reads it.
-  const local = path.join(dir, `session-${session.index + 1}.h5`);
-  await pipeline(await ctx.store.get(session.artifact.sha256), createWriteStream(local));
   let betas;
   try {
     betas = await openHdf5Betas(local, session.hdf5Dataset);

@@ -13,6 +13,7 @@ import h5wasm from 'h5wasm/node';
 
 const [file, datasetPath, slabBytesArg] = process.argv.slice(2);
 const SLAB_BYTES = Number(slabBytesArg) || 32 * 1024 * 1024;
+const REOPEN_EVERY = 2;
 
 function fail(message) {
   process.stdout.write(JSON.stringify({ error: message }) + '\n');
@@ -80,9 +81,19 @@ if (perVoxel) {
 }
 write(JSON.stringify({ shape, dtype, chunks, order, step }) + '\n');
 const limit = perVoxel ? X : T;
+let slabs = 0;
+let dataset = ds;
 for (let a = 0; a < limit; a += step) {
+  // HDF5 keeps the chunk index it has read (about 2 kB per chunk, 35 MB per NSD slab): reopening
+  // the file every few slabs drops it, so memory stays flat instead of growing with the file.
+  if (slabs > 0 && slabs % REOPEN_EVERY === 0) {
+    f.close();
+    f = new h5wasm.File(file, 'r');
+    dataset = f.get(datasetPath);
+  }
+  slabs++;
   const b = Math.min(limit, a + step);
-  const slab = perVoxel ? ds.slice([[0, T], [0, Z], [0, Y], [a, b]]) : ds.slice([[a, b], [0, Z], [0, Y], [0, X]]);
+  const slab = perVoxel ? dataset.slice([[0, T], [0, Z], [0, Y], [a, b]]) : dataset.slice([[a, b], [0, Z], [0, Y], [0, X]]);
   write(new Uint8Array(slab.buffer, slab.byteOffset, slab.byteLength));
 }
 f.close();
