@@ -8,6 +8,7 @@
 // Writes one JSON line {shape, dtype, chunks, order, step} then the raw little-endian slabs
 // back to back, then one JSON line {"peakRssMb"} (this process's own peak memory, which the
 // worker's does not include); on bad input one JSON line {"error": "..."} and exit code 2.
+import { once } from 'node:events';
 import { closeSync, openSync, readSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 
@@ -38,9 +39,9 @@ function descrOf(meta) {
   return `${meta.size === 1 ? '|' : '<'}${meta.signed ? 'i' : 'u'}${meta.size}`;
 }
 
-/** Synchronous on Linux pipes and files, so the reader's pace holds this process back. */
-function write(bytes) {
-  process.stdout.write(bytes);
+/** Waits while the reader is behind, so slabs never pile up in this process's memory. */
+async function write(bytes) {
+  if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
 }
 
 // h5wasm does not refuse a file that is not HDF5: look for the signature first.
@@ -79,7 +80,7 @@ if (perVoxel) {
   const volumes = Math.floor(SLAB_BYTES / (Z * Y * X * meta.size));
   step = Math.min(T, Math.max(along, Math.floor(volumes / along) * along));
 }
-write(JSON.stringify({ shape, dtype, chunks, order, step }) + '\n');
+await write(JSON.stringify({ shape, dtype, chunks, order, step }) + '\n');
 const limit = perVoxel ? X : T;
 let slabs = 0;
 let dataset = ds;
@@ -94,7 +95,7 @@ for (let a = 0; a < limit; a += step) {
   slabs++;
   const b = Math.min(limit, a + step);
   const slab = perVoxel ? dataset.slice([[0, T], [0, Z], [0, Y], [a, b]]) : dataset.slice([[a, b], [0, Z], [0, Y], [0, X]]);
-  write(new Uint8Array(slab.buffer, slab.byteOffset, slab.byteLength));
+  await write(new Uint8Array(slab.buffer, slab.byteOffset, slab.byteLength));
 }
 f.close();
-write(JSON.stringify({ peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+await write(JSON.stringify({ peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
