@@ -5,10 +5,11 @@ import * as features from './features';
 import * as icl from './icl';
 import * as importArrays from './import';
 import * as leaderboard from './leaderboard';
+import * as nsdImport from './nsd-import';
 import * as ridge from './ridge';
 import * as sites from './sites';
 
-const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, causal, import: importArrays, leaderboard, icl, 'cli-upload': cliUpload, sites, features };
+const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, causal, import: importArrays, leaderboard, icl, 'cli-upload': cliUpload, sites, features, 'nsd-import': nsdImport };
 
 async function run(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

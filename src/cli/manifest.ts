@@ -24,12 +24,35 @@ const dataset = z
     description: z.string().optional(),
     visibility: visibility.optional(),
     subjects: z
-      .array(z.object({ name, nVoxels: z.number().int().positive(), rois: z.array(z.object({ name, voxelIndices: z.array(z.number().int().nonnegative()) }).strict()).optional() }).strict())
+      .array(
+        z.union([
+          z.object({ name, nVoxels: z.number().int().positive(), rois: z.array(z.object({ name, voxelIndices: z.array(z.number().int().nonnegative()) }).strict()).optional() }).strict(),
+          // A subject in brain space: its voxels are the mask volume's, ROIs from label volumes with their tables.
+          z.object({ name, mask: name, roiAtlases: z.array(z.object({ labels: name, table: name }).strict()).optional() }).strict(),
+        ]),
+      )
       .default([]),
     stimulusSets: z
       .array(z.object({ name, description: z.string().optional(), stimuli: z.union([z.array(stimulus).min(1), name]) }).strict())
       .default([]),
     responseSets: z.array(z.object({ subject: name, stimulusSet: name, name: name.default('betas'), ...arrayFile }).strict()).default([]),
+    /** Responses from session files (NIfTI 4D / HDF5 betas) with one design table each. */
+    responseSessions: z
+      .array(
+        z
+          .object({
+            subject: name,
+            stimulusSet: name,
+            name: name.default('betas'),
+            zscore: z.boolean().optional(),
+            nRepeats: z.number().int().positive().optional(),
+            hdf5Scale: z.number().positive().optional(),
+            splitHalfSplits: z.number().int().nonnegative().optional(),
+            sessions: z.array(z.object({ betas: name, design: name, hdf5Dataset: name.optional() }).strict()).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 

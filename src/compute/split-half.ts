@@ -39,26 +39,41 @@ function binomial(n: number, k: number): number {
 
 export class SplitHalfAccumulator {
   private readonly sums: Float64Array;
+  /** The distinct first halves, each once (with few repeats most draws repeat one). */
+  private readonly halves: number[][];
   private readonly others: number[][];
+  /** How many of the given splits each distinct half stands for: r is averaged with these weights. */
+  private readonly weights: number[];
   private stimuli = 0;
 
   /** `splits[s]`: the repeats of split s's first half (see drawSplits). */
   constructor(readonly nVoxels: number, readonly nRepeats: number, readonly splits: number[][]) {
     if (splits.length === 0) throw new RangeError('at least one split is needed');
-    this.others = splits.map((first) => {
+    const index = new Map<string, number>();
+    this.halves = [];
+    this.weights = [];
+    for (const first of splits) {
       if (first.length === 0 || first.length >= nRepeats || first.some((r) => r < 0 || r >= nRepeats))
         throw new RangeError(`split [${first.join(', ')}] is not a proper subset of ${nRepeats} repeats`);
-      return Array.from({ length: nRepeats }, (_, r) => r).filter((r) => !first.includes(r));
-    });
-    this.sums = new Float64Array(5 * splits.length * nVoxels);
+      const key = [...first].sort((a, b) => a - b).join();
+      const at = index.get(key);
+      if (at !== undefined) this.weights[at]++;
+      else {
+        index.set(key, this.halves.length);
+        this.halves.push(first);
+        this.weights.push(1);
+      }
+    }
+    this.others = this.halves.map((first) => Array.from({ length: nRepeats }, (_, r) => r).filter((r) => !first.includes(r)));
+    this.sums = new Float64Array(5 * this.halves.length * nVoxels);
   }
 
   /** repeats[r]: (rows, n_voxels) row-major for repeat r, the same stimuli in every repeat. */
   add(repeats: ArrayLike<number>[], rows: number): void {
     const V = this.nVoxels;
     const sums = this.sums;
-    for (let p = 0; p < this.splits.length; p++) {
-      const a = this.splits[p];
+    for (let p = 0; p < this.halves.length; p++) {
+      const a = this.halves[p];
       const b = this.others[p];
       const base = 5 * p * V;
       for (let s = 0; s < rows; s++) {
@@ -87,15 +102,16 @@ export class SplitHalfAccumulator {
     const V = this.nVoxels;
     const n = this.stimuli;
     const r = new Float64Array(V);
-    for (let p = 0; p < this.splits.length; p++) {
+    for (let p = 0; p < this.halves.length; p++) {
       const base = 5 * p * V;
+      const w = this.weights[p];
       for (let j = 0; j < V; j++) {
         const k = base + 5 * j;
         const [sa, sb, saa, sbb, sab] = [this.sums[k], this.sums[k + 1], this.sums[k + 2], this.sums[k + 3], this.sums[k + 4]];
         const cov = sab - (sa * sb) / n;
         const va = saa - (sa * sa) / n;
         const vb = sbb - (sb * sb) / n;
-        r[j] += va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : NaN;
+        r[j] += va > 0 && vb > 0 ? (w * cov) / Math.sqrt(va * vb) : NaN;
       }
     }
     const spearmanBrown = new Float64Array(V);

@@ -23,6 +23,7 @@ export interface EncodingRidgeRequest {
   folds?: number | null;
   selectionScore?: RidgeSelectionScore | null;
   bootstrapSamples?: number | null;
+  ceiling?: 'ncsnr' | 'splitHalf' | null;
   benchmarkId?: string | null;
   idempotencyKey?: string | null;
 }
@@ -42,6 +43,8 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
   const bootstrapSamples = input.bootstrapSamples ?? 1000;
   if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
+  if (input.ceiling === 'splitHalf' && !responseSet.splitHalfArtifactId)
+    throw badInput(`Response set ${responseSet.name} has no split-half reliability (it needs repeats); use ceiling: ncsnr or re-import it with repeats`, 'ceiling');
   if (nTrain < 2 * folds)
     throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
   const nVoxels = responseSet.subject.nVoxels;
@@ -64,6 +67,8 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
       selectionScore,
       bootstrapSamples,
       seed: 0,
+      // Only when asked: runs with the default keep the parameters they always had.
+      ...(input.ceiling === 'splitHalf' ? { ceiling: 'splitHalf' } : {}),
     },
   });
   return run;

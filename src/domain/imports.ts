@@ -8,6 +8,7 @@ import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject } from './catalog';
 import { submitRun } from './runs';
 import { requireUuid } from './validate';
+import { SPLIT_HALF_DEFAULTS } from '../jobs/io/import-frame';
 
 const loadArtifact = (ctx: Context, id: string): Promise<Artifact> => inputArtifact(ctx, id, 'artifactId');
 
@@ -31,10 +32,29 @@ function checkHeaderShape(artifact: Artifact, expected: { nStimuli: number; nVox
     throw badInput(`${what} has ${cols} voxel columns but the subject has ${expected.nVoxels} voxels; shape ${shown}`, 'artifactId');
 }
 
+/** How many random splits the split-half reliability averages, and their seed (checked here, used by the import). */
+export function splitHalfParams(input: { splitHalfSplits?: number | null; splitHalfSeed?: number | null }) {
+  const splits = input.splitHalfSplits ?? SPLIT_HALF_DEFAULTS.splits;
+  const seed = input.splitHalfSeed ?? SPLIT_HALF_DEFAULTS.seed;
+  if (!Number.isInteger(splits) || splits < 0 || splits > 1000) throw badInput(`splitHalfSplits must be an integer from 0 to 1000; got ${splits}`, 'splitHalfSplits');
+  if (!Number.isInteger(seed) || seed < 0) throw badInput(`splitHalfSeed must be a non-negative integer; got ${seed}`, 'splitHalfSeed');
+  return { splitHalfSplits: splits, splitHalfSeed: seed };
+}
+
 export async function importResponseSet(
   ctx: Context,
-  input: { subjectId: string; stimulusSetId: string; name?: string | null; artifactId: string; npzMember?: string | null; idempotencyKey?: string | null },
+  input: {
+    subjectId: string;
+    stimulusSetId: string;
+    name?: string | null;
+    artifactId: string;
+    npzMember?: string | null;
+    splitHalfSplits?: number | null;
+    splitHalfSeed?: number | null;
+    idempotencyKey?: string | null;
+  },
 ) {
+  const splitHalf = splitHalfParams(input);
   const { subject, dataset } = await visibleSubject(ctx, input.subjectId);
   assertCanWrite(ctx.viewer, dataset.labId);
   const { stimulusSet } = await visibleStimulusSet(ctx, input.stimulusSetId);
@@ -51,7 +71,7 @@ export async function importResponseSet(
     {
       labId: dataset.labId,
       kind: 'IMPORT_RESPONSES',
-      params: { subjectId: subject.id, stimulusSetId: stimulusSet.id, name, artifactId: artifact.id, npzMember: input.npzMember ?? null },
+      params: { subjectId: subject.id, stimulusSetId: stimulusSet.id, name, artifactId: artifact.id, npzMember: input.npzMember ?? null, ...splitHalf },
       idempotencyKey: input.idempotencyKey,
       // Import runs stay with the lab that imports; the dataset can only narrow that.
       ownVisibility: 'PRIVATE',

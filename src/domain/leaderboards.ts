@@ -49,6 +49,8 @@ export interface LeaderboardRowModel {
   imported: ImportedRowModel | null;
   /** The layer that scored the row, for layer-sweep scores (score.extra.layer). */
   layer?: string | null;
+  /** Which ceiling normalised `normalized` (score.extra.ceiling; NSD's ncsnr when unstated). */
+  ceiling: 'ncsnr' | 'splitHalf' | null;
 }
 
 interface RankInput {
@@ -68,6 +70,8 @@ interface RankInput {
   importedId?: string;
   /** score.extra.layer (layer sweeps); absent for imported rows. */
   layer?: string | null;
+  /** score.extra.ceiling; absent for imported rows and runs before the parameter. */
+  ceiling?: string | null;
 }
 
 /**
@@ -102,7 +106,7 @@ async function rankedScores(
   // Ranking needs only the numbers, fetched in one statement; the page's runs are loaded after.
   const scores = await ctx.db.$queryRaw<Omit<RankInput, 'value' | 'ciLow' | 'ciHigh'>[]>`
     SELECT s.id, s.value AS raw, s."ciLow" AS "rawCiLow", s."ciHigh" AS "rawCiHigh", s.normalized, s."createdAt", s."runId",
-      s.extra->>'layer' AS layer
+      s.extra->>'layer' AS layer, s.extra->>'ceiling' AS ceiling
     FROM "Score" s JOIN "Run" r ON r.id = s."runId" WHERE ${where}`;
   // Scores other sites computed rank beside local ones on the benchmark of the same name and kind.
   scores.push(...(await importedRankInputs(ctx.db, board, filter, rankBy)));
@@ -196,6 +200,7 @@ export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
         site: origin ? origin.site.name : ctx.services.config.site.name,
         imported: origin,
         layer: r.row.layer ?? null,
+        ceiling: r.row.normalized == null ? null : r.row.ceiling === 'splitHalf' ? 'splitHalf' : 'ncsnr',
       },
     };
   });

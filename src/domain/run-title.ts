@@ -6,6 +6,7 @@ import type { RunKind } from '../generated/prisma/client';
 export const KIND_LABEL: Record<RunKind, string> = {
   IMPORT_RESPONSES: 'Response import',
   IMPORT_FEATURES: 'Feature import',
+  IMPORT_SESSIONS: 'Session import',
   ENCODING_RIDGE: 'Ridge encoding',
   ENCODING_ICL: 'In-context encoding',
   CAUSAL_TEST: 'Causal test',

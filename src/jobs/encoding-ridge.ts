@@ -31,6 +31,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
     selectionScore?: RidgeScore;
     bootstrapSamples: number;
     seed: number;
+    ceiling?: 'ncsnr' | 'splitHalf';
   };
   const featureSet = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { artifact: true, model: true } });
   const responseSet = await ctx.db.responseSet.findUnique({
@@ -66,10 +67,15 @@ export const encodingRidge: JobHandler = async (ctx) => {
   const ev = explainedVariance(Y.test, prediction);
   const r2 = r2Score(Y.test, prediction);
 
-  const ceiling = responseSet.noiseCeilingArtifactId
-    ? await ctx.db.artifact.findUnique({ where: { id: responseSet.noiseCeilingArtifactId } })
-    : null;
-  const ncPercent = ceiling ? await loadVector(ctx, ceiling) : null;
+  // The ceiling as percent of explainable variance: NSD's from ncsnr, or the Spearman-Brown
+  // corrected split-half reliability (a reliability is that fraction) times 100.
+  const ceilingKind = p.ceiling ?? 'ncsnr';
+  const ceilingId = ceilingKind === 'splitHalf' ? responseSet.splitHalfArtifactId : responseSet.noiseCeilingArtifactId;
+  if (ceilingKind === 'splitHalf' && !ceilingId) throw new RunInputError('The response set has no split-half reliability (it needs repeats)');
+  const ceiling = ceilingId ? await ctx.db.artifact.findUnique({ where: { id: ceilingId } }) : null;
+  const loaded = ceiling ? await loadVector(ctx, ceiling) : null;
+  const ncPercent = loaded && ceilingKind === 'splitHalf' ? Float64Array.from(loaded, (x) => 100 * x) : loaded;
+  if (ncPercent) ctx.recordProvenance({ ceiling: ceilingKind });
   const evNorm = ncPercent ? ceilingNormalize(ev, ncPercent) : null;
   const r2Norm = ncPercent ? ceilingNormalize(r, ncPercent, { squareCorrelation: true }) : null;
 
@@ -113,7 +119,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
           ciLow: finiteOrNull(s.meanCi[0]),
           ciHigh: finiteOrNull(s.meanCi[1]),
           normalized: normValues ? finiteOrNull(nanMean(normValues)) : null,
-          extra: { aboveCeiling: normValues ? normValues.filter((x) => x > 1).length : null, nBootstrap: s.nBootstrap },
+          extra: { aboveCeiling: normValues ? normValues.filter((x) => x > 1).length : null, nBootstrap: s.nBootstrap, ...(normValues ? { ceiling: ceilingKind } : {}) },
         },
         {
           ...common,
@@ -123,7 +129,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
           ciLow: finiteOrNull(s.medianCi[0]),
           ciHigh: finiteOrNull(s.medianCi[1]),
           normalized: normValues ? finiteOrNull(nanMedian(normValues)) : null,
-          extra: { nBootstrap: s.nBootstrap },
+          extra: { nBootstrap: s.nBootstrap, ...(normValues ? { ceiling: ceilingKind } : {}) },
         },
       );
     }

@@ -113,5 +113,7 @@ export const catalogResolvers: Resolvers = {
     voxelMean: (r, _a, ctx) => (r.meanArtifactId ? ctx.loaders.artifact.load(r.meanArtifactId) : null),
     voxelSd: (r, _a, ctx) => (r.sdArtifactId ? ctx.loaders.artifact.load(r.sdArtifactId) : null),
     noiseCeiling: (r, _a, ctx) => (r.noiseCeilingArtifactId ? ctx.loaders.artifact.load(r.noiseCeilingArtifactId) : null),
+    splitHalf: (r, _a, ctx) => (r.splitHalfArtifactId ? ctx.loaders.artifact.load(r.splitHalfArtifactId) : null),
+    ncsnr: (r, _a, ctx) => ((r as any).ncsnrArtifactId ? ctx.loaders.artifact.load((r as any).ncsnrArtifactId) : null),
   },
 };

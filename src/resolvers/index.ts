@@ -14,6 +14,7 @@ import { layerSweepResolvers } from './layer-sweep';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { runTitleResolvers } from './run-title';
+import { responseSessionResolvers } from './response-sessions';
 import { siteResolvers } from './sites';
 import { stimulusImageResolvers } from './stimulus-images';
 import { vqaResolvers } from './vqa';
@@ -48,6 +49,7 @@ export const resolvers: Resolvers = merge(
     },
   },
   catalogResolvers,
+  responseSessionResolvers,
   accessResolvers,
   artifactResolvers,
   runResolvers,

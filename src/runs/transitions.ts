@@ -52,7 +52,7 @@ export async function markFailed(db: Db, runId: string, error: RunErrorInfo, ext
   });
 }
 
-const IMPORTED_SET = { IMPORT_RESPONSES: 'responseSetId', IMPORT_FEATURES: 'featureSetId' } as const;
+const IMPORTED_SET = { IMPORT_RESPONSES: 'responseSetId', IMPORT_SESSIONS: 'responseSetId', IMPORT_FEATURES: 'featureSetId' } as const;
 
 /**
  * An import run that ends without success leaves its set FAILED (never IMPORTING or PENDING for

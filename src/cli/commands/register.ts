@@ -9,6 +9,10 @@ import { EXIT, inputError } from '../exit-codes';
 import { emit, showsProgress } from '../io';
 import { catalogManifest, loadManifest, readStimuliFile, type CatalogManifest } from '../manifest';
 import { uploadFiles } from '../upload/resolve';
+import { fileSource } from '../upload/sources';
+import { UploadStateStore } from '../upload/state';
+import { uploadSource } from '../upload/upload';
+import { stateDir } from '../config';
 import { describeEnd, waitForRuns } from './watch';
 
 export interface RegisterAction {
@@ -47,6 +51,14 @@ class Registrar {
     return reports[0].id;
   }
 
+  /** Uploads a file as it is (volumes, HDF5 sessions, design tables: the server reads them). */
+  private async uploadRaw(file: string): Promise<string> {
+    const source = await fileSource(path.resolve(this.dir, file));
+    const states = new UploadStateStore(stateDir(this.ctx.io.env));
+    const artifact = await uploadSource(source, { client: this.client, states, progress: { stream: this.ctx.io.stderr, enabled: showsProgress(this.ctx.io, this.ctx.opts) } });
+    return artifact.id;
+  }
+
   /** The same file for the same target gives the same key, so a retried import is not queued twice. */
   private key(...parts: string[]): string {
     return `register-${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 40)}`;
@@ -67,15 +79,27 @@ class Registrar {
         ds = await this.lookup.requireDataset(d.name);
         const found = ds.subjects.find((x) => x.name === s.name);
         if (found) {
-          if (found.nVoxels !== s.nVoxels)
+          if ('nVoxels' in s && found.nVoxels !== s.nVoxels)
             throw inputError(`datasets.${d.name}.subjects.${s.name}: the registered subject has ${found.nVoxels} voxels, the manifest says ${s.nVoxels}; rename it or fix nVoxels`);
           this.record({ kind: 'subject', name: `${d.name}/${s.name}`, id: found.id, action: 'exists' });
           continue;
         }
-        const { createSubject } = await this.client.request(`mutation($i: CreateSubjectInput!) { createSubject(input: $i) { id } }`, {
-          i: { datasetId: ds.id, name: s.name, nVoxels: s.nVoxels, rois: s.rois ?? [] },
-        });
-        this.record({ kind: 'subject', name: `${d.name}/${s.name}`, id: createSubject.id, action: 'created' });
+        let subjectId: string;
+        if ('mask' in s) {
+          const maskArtifactId = await this.uploadRaw(s.mask);
+          const roiAtlases = [];
+          for (const a of s.roiAtlases ?? []) roiAtlases.push({ labelsArtifactId: await this.uploadRaw(a.labels), tableArtifactId: await this.uploadRaw(a.table) });
+          const { createSubjectFromMask } = await this.client.request(`mutation($i: CreateSubjectFromMaskInput!) { createSubjectFromMask(input: $i) { subject { id } } }`, {
+            i: { datasetId: ds.id, name: s.name, maskArtifactId, roiAtlases },
+          });
+          subjectId = createSubjectFromMask.subject.id;
+        } else {
+          const { createSubject } = await this.client.request(`mutation($i: CreateSubjectInput!) { createSubject(input: $i) { id } }`, {
+            i: { datasetId: ds.id, name: s.name, nVoxels: s.nVoxels, rois: s.rois ?? [] },
+          });
+          subjectId = createSubject.id;
+        }
+        this.record({ kind: 'subject', name: `${d.name}/${s.name}`, id: subjectId, action: 'created' });
         this.lookup.invalidate();
       }
       for (const s of d.stimulusSets) {
@@ -109,6 +133,34 @@ class Registrar {
           { i: { subjectId: subject.id, stimulusSetId: set.id, name: r.name, artifactId, idempotencyKey: this.key('responses', subject.id, set.id, r.name, artifactId) } },
         );
         this.record({ kind: 'responseSet', name: label, id: importResponseSet.responseSet.id, action: 'created', runId: importResponseSet.run.id, status: importResponseSet.run.status });
+      }
+      for (const r of d.responseSessions) {
+        this.lookup.invalidate();
+        const subject = await this.lookup.subject(d.name, r.subject);
+        const set = await this.lookup.stimulusSet(d.name, r.stimulusSet);
+        const label = `${d.name}/${r.subject}/${r.name}`;
+        const found = subject.responseSets.find((x) => x.name === r.name && x.stimulusSet.id === set.id);
+        if (found && found.status !== 'FAILED') {
+          this.record({ kind: 'responseSet', name: label, id: found.id, action: 'exists', status: found.status });
+          continue;
+        }
+        const sessions = [];
+        for (const s of r.sessions)
+          sessions.push({ betasArtifactId: await this.uploadRaw(s.betas), designArtifactId: await this.uploadRaw(s.design), ...(s.hdf5Dataset ? { hdf5Dataset: s.hdf5Dataset } : {}) });
+        const { sessions: _files, subject: _s, stimulusSet: _t, ...options } = r;
+        const { importResponseSessions } = await this.client.request(
+          `mutation($i: ImportResponseSessionsInput!) { importResponseSessions(input: $i) { run { id status } responseSet { id } } }`,
+          {
+            i: {
+              subjectId: subject.id,
+              stimulusSetId: set.id,
+              ...options,
+              sessions,
+              idempotencyKey: this.key('sessions', subject.id, set.id, r.name, JSON.stringify(options), ...sessions.map((s) => `${s.betasArtifactId}:${s.designArtifactId}:${s.hdf5Dataset ?? ''}`)),
+            },
+          },
+        );
+        this.record({ kind: 'responseSet', name: label, id: importResponseSessions.responseSet.id, action: 'created', runId: importResponseSessions.run.id, status: importResponseSessions.run.status });
       }
     }
     this.lookup.invalidate();

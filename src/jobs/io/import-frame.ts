@@ -7,10 +7,13 @@ import { formatShape, NpyFormatError, NpzFormatError } from '../../storage';
 import { nanMedian } from '../../compute/metrics';
 import { firstNonFinite, RepeatVariance } from '../../compute/response-stats';
 import { VoxelMomentsAccumulator } from '../../compute/stats';
+import { drawSplits, SplitHalfAccumulator } from '../../compute/split-half';
 import { openArraySource, readSlabRows, type ArraySource } from './array-source';
 import { saveArray } from './outputs';
 
 const NUMERIC = new Set(['bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float16', 'float32', 'float64']);
+/** Split-half reliability: how many random splits of the repeats, and the seed that draws them. */
+export const SPLIT_HALF_DEFAULTS = { splits: 100, seed: 0 };
 /** Rows per chunk are chosen so one chunk of every repeat stays near this many bytes. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
 
@@ -42,7 +45,14 @@ export const importResponses: JobHandler = async (ctx) => {
   if (!set) throw new RunInputError(`Response set ${ctx.params.responseSetId} no longer exists`);
   const mark = (data: { status: SetStatus; error: string | null }) => ctx.db.responseSet.update({ where: { id: set.id }, data });
   return importing(ctx, set.stimulusSetId, mark, (source, artifact, nStimuli) =>
-    summariseResponses(ctx, source, { setId: set.id, nStimuli, nVoxels: set.subject.nVoxels, name: artifact.filename }),
+    summariseResponses(ctx, source, {
+      setId: set.id,
+      nStimuli,
+      nVoxels: set.subject.nVoxels,
+      name: artifact.filename,
+      splitHalfSplits: Number(ctx.params.splitHalfSplits ?? SPLIT_HALF_DEFAULTS.splits),
+      splitHalfSeed: Number(ctx.params.splitHalfSeed ?? SPLIT_HALF_DEFAULTS.seed),
+    }),
   );
 };
 
@@ -74,10 +84,10 @@ async function importing(
   }
 }
 
-async function summariseResponses(
+export async function summariseResponses(
   ctx: JobContext,
   source: ArraySource,
-  expect: { setId: string; nStimuli: number; nVoxels: number; name: string },
+  expect: { setId: string; nStimuli: number; nVoxels: number; name: string; splitHalfSplits: number; splitHalfSeed: number },
 ): Promise<JobResult> {
   checkNumeric(source, expect.name);
   const shape = source.header.shape;
@@ -91,6 +101,8 @@ async function summariseResponses(
 
   const moments = new VoxelMomentsAccumulator(nVoxels);
   const spread = nRepeats >= 2 ? new RepeatVariance(nVoxels, nRepeats) : undefined;
+  const splits = nRepeats >= 2 && expect.splitHalfSplits > 0 ? drawSplits(nRepeats, expect.splitHalfSplits, expect.splitHalfSeed) : null;
+  const halves = splits ? new SplitHalfAccumulator(nVoxels, nRepeats, splits) : undefined;
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / (nRepeats * nVoxels * 4)));
   // One reader per repeat, advanced in lockstep: each step holds the same stimuli of every repeat.
   const readers = Array.from({ length: nRepeats }, (_, r) => readSlabRows(source, r * nStimuli * nVoxels, nStimuli, nVoxels, rowsPerChunk));
@@ -106,6 +118,7 @@ async function summariseResponses(
         return s.value;
       });
       spread?.add(chunks.map((c) => c.data), chunks[0].count);
+      halves?.add(chunks.map((c) => c.data), chunks[0].count);
       done += chunks[0].count;
       await ctx.progress((0.9 * done) / nStimuli, `checked ${done} of ${nStimuli} stimuli`);
     }
@@ -131,6 +144,15 @@ async function summariseResponses(
     noiseCeilingMedian = nanMedian(nc.ncPercent);
     nUndefinedCeiling = nc.nUndefined;
   }
+  let splitHalfMedian: number | null = null;
+  if (halves) {
+    // Spearman-Brown corrected to the full number of repeats, as Brain-Score/Algonauts normalise.
+    const { r, spearmanBrown } = halves.result();
+    outputs.splitHalf = await saveArray(ctx, spearmanBrown, [nVoxels], 'split-half-reliability.npy');
+    outputs.splitHalfR = await saveArray(ctx, r, [nVoxels], 'split-half-r.npy');
+    splitHalfMedian = nanMedian(spearmanBrown);
+    ctx.recordProvenance({ splitHalf: { splits: splits!.length, seed: expect.splitHalfSeed } });
+  }
   ctx.recordProvenance({ shape, constantVoxels: constant });
   await ctx.progress(1, 'summaries stored');
   return {
@@ -144,8 +166,12 @@ async function summariseResponses(
           meanArtifactId: outputs.voxelMean,
           sdArtifactId: outputs.voxelSd,
           noiseCeilingArtifactId: outputs.noiseCeiling ?? null,
+          ncsnrArtifactId: outputs.ncsnr ?? null,
           noiseCeilingMedian: Number.isFinite(noiseCeilingMedian) ? noiseCeilingMedian : null,
           nUndefinedCeiling,
+          splitHalfArtifactId: outputs.splitHalf ?? null,
+          splitHalfMedian: Number.isFinite(splitHalfMedian) ? splitHalfMedian : null,
+          splitHalfSplits: splits ? splits.length : null,
           error: null,
         },
       });

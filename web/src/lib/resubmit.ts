@@ -19,6 +19,7 @@ const byKind: Record<string, Resubmit> = {
       // Runs recorded before the parameter existed chose alphas by R^2.
       selectionScore: (p.selectionScore as EncodingRidgeInput['selectionScore']) ?? 'r2',
       bootstrapSamples: (p.bootstrapSamples as number) ?? null,
+      ceiling: (p.ceiling as EncodingRidgeInput['ceiling']) ?? 'ncsnr',
       benchmarkId: null,
       idempotencyKey: fresh(),
     };
