@@ -6,12 +6,15 @@ const INSET = 4;
 /** Round tick values inside [min, max] at a 1, 2 or 5 step; at most about `count` of them. */
 export function niceTicks(min: number, max: number, count = 3): number[] {
   if (!(max > min)) return [min];
-  const raw = (max - min) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  const ticks: number[] = [];
-  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toFixed(12)));
-  return ticks;
+  const mag = 10 ** Math.floor(Math.log10((max - min) / count));
+  const within = (step: number) => {
+    const ticks: number[] = [];
+    for (let i = Math.ceil(min / step - 1e-9); i * step <= max + step * 1e-9; i++) ticks.push(Number((i * step).toFixed(12)));
+    return ticks;
+  };
+  // The coarsest 1-2-5 step that still puts `count` ticks (at least two) inside the range.
+  const steps = [10, 5, 2, 1, 0.5, 0.2, 0.1].map((m) => m * mag);
+  return steps.map(within).find((t) => t.length >= count) ?? steps.map(within).find((t) => t.length >= 2) ?? [min, max];
 }
 
 const decimals = (ticks: number[]) => {
