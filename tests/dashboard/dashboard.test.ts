@@ -133,7 +133,7 @@ suite('lab dashboard', () => {
     const label = (await page.locator('figure.chart').getAttribute('aria-label'))!;
     for (const s of rois) expect(label).toContain(`${s.scope.slice(4)} ${fmt(s.value)}`);
     await page.getByText('Provenance').click();
-    expect(await page.getByLabel('Run provenance').innerText()).toContain('"codeVersion"');
+    expect(await page.getByLabel('Provenance of the run').innerText()).toContain('codeVersion');
     await shot('03-run-encoding');
   });
 

@@ -78,9 +78,13 @@ suite('dashboard pages explain what they show', () => {
     const { run } = await service.query(`query($id: ID!) { run(id: $id) { scores(metric: "pearson_r.mean") { scope normalized } } }`, { id: runId });
     const rois = run.scores.filter((s: any) => s.scope.startsWith('roi:') && s.normalized !== null);
     expect(rois.length).toBe(5);
+    await page.goto(`${service.origin}/dashboard/runs/${runId}`);
+    await page.getByTestId('roi-scores').waitFor();
     await page.getByLabel('Plot').selectOption('normalised');
-    await page.locator('.ceiling-line').waitFor();
-    expect(await page.locator('figure.chart').innerText()).toContain('noise ceiling (1)');
+    await page.screenshot({ path: path.join(SHOTS, '20-run-normalised-before.png'), fullPage: true });
+    await page.locator('figure.chart').getByText('noise ceiling (1)').waitFor();
+    // Two reference lines: zero and the ceiling.
+    expect(await page.locator('figure.chart .recharts-reference-line-line').count()).toBe(2);
     expect(await page.locator('.recharts-bar-rectangle').count()).toBe(5);
     const label = (await page.locator('figure.chart').getAttribute('aria-label'))!;
     for (const s of rois) expect(label).toContain(`${s.scope.slice(4)} ${fmt(s.normalized)}`);
@@ -107,7 +111,7 @@ suite('dashboard pages explain what they show', () => {
     expect(await params.locator('tr[data-key=bootstrapSamples] > td').first().innerText()).toBe(String(run.params.bootstrapSamples));
     const raw = page.getByLabel('Run parameters');
     expect(await raw.isVisible()).toBe(false);
-    await page.locator('details:has([aria-label="Run parameters"]) > summary').click();
+    await page.locator('.raw-json:has([aria-label="Run parameters"]) > summary').click();
     expect(JSON.parse(await raw.innerText())).toEqual(run.params);
     await page.getByText('Provenance', { exact: true }).click();
     const prov = page.getByLabel('Provenance of the run');
