@@ -59,13 +59,13 @@ export function BarsWithCi({
   const top = reference ? Math.max(reference.y, ...data.map((d) => d.value + (d.err?.[1] ?? 0))) : undefined;
   return (
     <figure className="chart" aria-label={`${title}: ${data.map((d) => `${d.label} ${d.value.toFixed(3)}`).join(', ')}`}>
-      <BarChart width={width} height={height} data={data} margin={{ top: 10, right: 20, bottom: 30, left: 20 }}>
+      <BarChart width={width} height={height} data={data} margin={{ top: 10, right: reference ? 120 : 20, bottom: 30, left: 20 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="label" tick={AXIS} />
         <YAxis width={72} tick={AXIS} domain={top !== undefined ? [(min: number) => Math.min(0, min), Math.ceil(top * 10) / 10] : undefined} label={<AxisTitle value={yLabel} hover={yHover} />} />
         <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} />
         <ReferenceLine y={0} stroke="#333" />
-        {reference ? <ReferenceLine y={reference.y} stroke={COLOURS.secondary} strokeDasharray="6 3" strokeWidth={2} label={{ value: reference.label, position: 'insideTopRight', fill: COLOURS.secondary }} className="ceiling-line" /> : null}
+        {reference ? <ReferenceLine y={reference.y} stroke={COLOURS.secondary} strokeDasharray="6 3" strokeWidth={2} label={{ value: reference.label, position: 'right', fill: COLOURS.secondary }} className="ceiling-line" /> : null}
         <Bar dataKey="value" name={yLabel} isAnimationActive={false}>
           {data.map((d) => (
             <Cell key={d.label} fill={d.colour ?? COLOURS.primary} />

@@ -56,7 +56,7 @@ export function EncodingResults({ scores }: { scores: ScoreData[] }) {
         <BarsWithCi
           data={data}
           title={`${label}${normalisedPlot ? ', normalised,' : ''} per ROI`}
-          yLabel={normalisedPlot ? `${label} / noise ceiling` : label}
+          yLabel={normalisedPlot ? 'score / noise ceiling' : label}
           yHover={metricDefinition(metric)}
           reference={normalisedPlot ? { y: 1, label: 'noise ceiling (1)' } : undefined}
           caption={
