@@ -59,7 +59,7 @@ export function BarsWithCi({
   const top = reference ? Math.max(reference.y, ...data.map((d) => d.value + (d.err?.[1] ?? 0))) : undefined;
   return (
     <figure className="chart" aria-label={`${title}: ${data.map((d) => `${d.label} ${d.value.toFixed(3)}`).join(', ')}`}>
-      <BarChart width={width} height={height} data={data} margin={{ top: 10, right: reference ? 120 : 20, bottom: 30, left: 20 }}>
+      <BarChart width={width} height={height} data={data} margin={{ top: 10, right: reference ? 140 : 20, bottom: 30, left: 20 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="label" tick={AXIS} />
         <YAxis width={72} tick={AXIS} domain={top !== undefined ? [(min: number) => Math.min(0, min), Math.ceil(top * 10) / 10] : undefined} label={<AxisTitle value={yLabel} hover={yHover} />} />
