@@ -1,9 +1,11 @@
 // One benchmark's leaderboard: filters (subject, ROI, category, model family), raw or
 // ceiling-normalised ranking, sortable columns, CI bars, site of origin, cursor pages.
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { CiBar, Empty, ErrorBox, Loading, Pager } from '../components/common';
 import type { BenchmarkQuery, LeaderboardQuery, LeaderboardQueryVariables, LeaderboardValue } from '../generated/graphql';
 import { BenchmarkDoc, LeaderboardDoc } from '../graphql/benchmarks';
+import { CiScale } from '../components/CiScale';
+import { AboveCeilingNote, aboveCeiling, MetricName, NormalisedName } from '../components/Explain';
 import { ci, fmt } from '../lib/format';
 import { Link } from '../lib/router';
 import { useQuery } from '../lib/use-query';
@@ -68,7 +70,7 @@ export function LeaderboardPage({ id }: { id: string }) {
   if (!bench.data) return <Loading what="benchmark" />;
   if (!b) return <p>Benchmark {id} does not exist or is not visible to you.</p>;
 
-  const header = (key: SortKey, label: string) => (
+  const header = (key: SortKey, label: ReactNode) => (
     <th scope="col" aria-sort={sort.key === key ? (sort.asc ? 'ascending' : 'descending') : 'none'}>
       <button type="button" className="sort" onClick={() => setSort({ key, asc: sort.key === key ? !sort.asc : key === 'rank' || key === 'model' || key === 'subject' || key === 'family' || key === 'site' })}>
         {label}
@@ -84,7 +86,7 @@ export function LeaderboardPage({ id }: { id: string }) {
       </p>
       <h1 id="board-title">Leaderboard: {b.name}</h1>
       <p>
-        {b.kind} benchmark ranked by <code>{board.data?.leaderboard.metric ?? b.metric}</code>
+        {b.kind} benchmark ranked by <MetricName metric={board.data?.leaderboard.metric ?? b.metric} />
         {board.data ? <> on scope <code>{board.data.leaderboard.scope}</code></> : null}. {b.description}
       </p>
       <form className="filters" aria-label="Leaderboard filters" onSubmit={(e) => e.preventDefault()}>
@@ -142,6 +144,7 @@ export function LeaderboardPage({ id }: { id: string }) {
       {board.data && rows.length === 0 ? <Empty>No scored runs match these filters.</Empty> : null}
       {board.data && rows.length > 0 ? (
         <>
+          <AboveCeilingNote values={rows.map((r) => r.normalized)} />
           <table data-testid="leaderboard">
             <caption>
               {board.data.leaderboard.totalCount} scored runs; {board.data.leaderboard.tieRule}
@@ -156,8 +159,9 @@ export function LeaderboardPage({ id }: { id: string }) {
                 <th scope="col">95% CI</th>
                 <th scope="col">
                   <span className="sr-only">Score and CI on a shared scale</span>
+                  <CiScale min={lo} max={hi} label="Scale of the CI bars" />
                 </th>
-                {header('normalized', 'Normalised')}
+                {header('normalized', <NormalisedName />)}
                 {header('site', 'Site')}
                 <th scope="col">Run</th>
               </tr>
@@ -177,7 +181,9 @@ export function LeaderboardPage({ id }: { id: string }) {
                   <td>
                     <CiBar value={r.value} low={r.ciLow} high={r.ciHigh} min={lo} max={hi} />
                   </td>
-                  <td data-col="normalized">{fmt(r.normalized)}</td>
+                  <td data-col="normalized" {...aboveCeiling(r.normalized)}>
+                    {fmt(r.normalized)}
+                  </td>
                   <td data-col="site">{r.site}</td>
                   <td>{r.run ? <Link to={`/runs/${r.run.id}`}>Open run {r.run.id.slice(0, 8)}</Link> : <span>computed at {r.site}</span>}</td>
                 </tr>

@@ -10,6 +10,7 @@ import { Link, navigate } from '../lib/router';
 import { useQuery } from '../lib/use-query';
 import { resubmitter } from '../lib/resubmit';
 import { RunResults } from '../results/RunResults';
+import { KeyValueView } from '../components/KeyValue';
 
 export type RunData = NonNullable<RunQuery['run']>;
 const open = (s: string) => s === 'QUEUED' || s === 'RUNNING';
@@ -102,11 +103,11 @@ export function RunPage({ id }: { id: string }) {
 
       <details>
         <summary>Parameters</summary>
-        <JsonView value={run.params} label="Run parameters" />
+        <KeyValueView value={run.params} label="Run parameters" tableLabel="Parameters of the run" />
       </details>
       <details>
         <summary>Provenance</summary>
-        <JsonView value={run.provenance} label="Run provenance" />
+        <KeyValueView value={run.provenance} label="Run provenance" tableLabel="Provenance of the run" />
       </details>
       {run.outputs.length ? (
         <table>
