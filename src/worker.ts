@@ -34,7 +34,10 @@ export interface StartWorkerOptions {
   backoffMs?: number;
   /** How long close() lets running jobs finish before handing them back to the queue. Default 10 s. */
   shutdownGraceMs?: number;
-  /** Stalls (worker died mid-job) tolerated per job before it fails. Default 1. */
+  /**
+   * Stalls (worker died mid-job) BullMQ tolerates per job before it fails it. Default
+   * WORKER_CRASH_RETRIES + 1: the executor's count in PostgreSQL decides first, with a clear message.
+   */
   maxStalledCount?: number;
   /** Distinguishes several workers on one host in run provenance. */
   workerId?: string;
@@ -81,10 +84,10 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     prefix: config.queuePrefix,
     kinds,
     concurrency: config.workerConcurrency,
-    lockDurationMs: config.stalledIntervalMs,
+    lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
-    maxStalledCount: options.maxStalledCount,
-    execute: runExecutor({ db, store, handlers, identity, log }),
+    maxStalledCount: options.maxStalledCount ?? config.workerCrashRetries + 1,
+    execute: runExecutor({ db, store, handlers, identity, log, blockWarnMs: Math.floor(config.lockDurationMs / 4) }),
     // BullMQ failed the job without the executor (stalled too often): close the run too.
     onGaveUp: async (job, reason) => {
       await markFailed(db, job.runId, { code: 'INTERNAL', message: `The queue gave up on this run: ${reason}` });

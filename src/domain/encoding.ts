@@ -21,9 +21,13 @@ export interface EncodingRidgeRequest {
   folds?: number | null;
   selectionScore?: RidgeSelectionScore | null;
   bootstrapSamples?: number | null;
+  voxelBatch?: number | null;
   benchmarkId?: string | null;
   idempotencyKey?: string | null;
 }
+
+/** Largest voxel batch a run may ask for (memory is O(n_stimuli x voxelBatch) per fold). */
+export const MAX_VOXEL_BATCH = 65536;
 
 export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequest) {
   const { featureSet, responseSet, dataset, test, nTrain } = await encodingInputs(ctx, input);
@@ -42,6 +46,9 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
     throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
   if (nTrain < 2 * folds)
     throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
+  const voxelBatch = input.voxelBatch ?? null;
+  if (voxelBatch !== null && !(Number.isInteger(voxelBatch) && voxelBatch >= 1 && voxelBatch <= MAX_VOXEL_BATCH))
+    throw badInput(`voxelBatch must be an integer from 1 to ${MAX_VOXEL_BATCH} (got ${voxelBatch})`, 'voxelBatch');
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,
@@ -60,6 +67,8 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
       selectionScore,
       bootstrapSamples,
       seed: 0,
+      // Only when asked for: runs without it choose the batch from the shapes.
+      ...(voxelBatch !== null ? { voxelBatch } : {}),
     },
   });
   return run;

@@ -3,6 +3,7 @@
 // once. Everything it writes is conditional on the run still being open, and scores are replaced
 // (not appended) in the same transaction that marks SUCCEEDED, so a retried, stalled or duplicated
 // job can never leave duplicate scores or overwrite another attempt's final state.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Db } from '../db/client';
 import { Prisma, type Run } from '../generated/prisma/client';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -52,6 +53,11 @@ export interface ExecuteOptions {
   identity?: WorkerIdentity;
   /** Minimum time between progress writes to PostgreSQL (handlers may report very often). */
   progressIntervalMs?: number;
+  /**
+   * The longest the event loop was held during a job is measured and logged with its outcome;
+   * above this it is logged as a warning (the worker passes a quarter of its lock duration).
+   */
+  blockWarnMs?: number;
   log?: Log;
 }
 
@@ -133,12 +139,29 @@ export async function executeRun(runId: string, options: ExecuteOptions): Promis
     recordProvenance: (entries) => Object.assign(recorded, entries),
   };
 
+  // The longest stretch the event loop was held while this job ran (timers, lock renewal and
+  // progress writes wait that long): recorded in provenance and logged with the outcome.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const maxBlockMs = () => Math.round(loopDelay.max / 1e6);
+  let outcome: ExecuteOutcome | 'RETRY' = 'RETRY';
   try {
     const result: JobResult = (await handler(ctx)) ?? {};
+    recorded.eventLoop = { maxBlockMs: maxBlockMs() };
     // Commit failures (a deadlock, the database restarting) are retried like handler failures.
-    return await commitSuccess(db, running, result, finalProvenance());
+    const committed = await commitSuccess(db, running, result, finalProvenance());
+    outcome = committed.outcome;
+    return committed;
   } catch (err) {
-    return handleFailure(err, { db, runId, signal, attempt, maxAttempts, log, provenance: finalProvenance() });
+    recorded.eventLoop = { maxBlockMs: maxBlockMs() };
+    const failed = await handleFailure(err, { db, runId, signal, attempt, maxAttempts, log, provenance: finalProvenance() });
+    outcome = failed.outcome;
+    return failed;
+  } finally {
+    loopDelay.disable();
+    const blocked = maxBlockMs();
+    const level = options.blockWarnMs !== undefined && blocked > options.blockWarnMs ? 'warn' : 'info';
+    log(level, 'run attempt ended', { runId, kind: run.kind, attempt, outcome, maxEventLoopBlockMs: blocked, runMs: Date.now() - startedAt.getTime() });
   }
 }
 

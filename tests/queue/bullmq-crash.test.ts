@@ -13,8 +13,8 @@ it('finishes a run whose worker was killed (SIGKILL) mid-job on another worker, 
   first.proc.kill('SIGKILL');
   await first.exited;
 
-  // The job's lock expires (lockDuration = STALLED_INTERVAL_MS) and the second worker's stalled
-  // check moves it back to wait.
+  // The job's lock expires (LOCK_DURATION_MS) and the second worker's stall check moves it back
+  // to wait.
   const second = await w.start({ STEPS: '10', STEP_MS: '20', WORKER_NAME: 'second', ...FAST_STALL });
   const done = await waitForStatus(w.db, run.id, 'SUCCEEDED', 30_000);
   expect(done.attempts).toBeGreaterThanOrEqual(2); // more if a loaded machine also lost a lock

@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const CHILD = path.join(ROOT, 'tests/helpers/worker-child.ts');
 
 /** For the tests that kill a worker: its job is retaken within a few seconds. */
-export const FAST_STALL = { STALLED_INTERVAL_MS: '1500' };
+export const FAST_STALL = { LOCK_DURATION_MS: '3000', STALLED_INTERVAL_MS: '1000' };
 
 export interface Child {
   proc: ChildProcess;
@@ -69,6 +69,7 @@ async function startChild(prefix: string, env: Record<string, string>, children:
       REDIS_URL: process.env.TEST_REDIS_URL,
       QUEUE_PREFIX: prefix,
       // Long enough that a busy machine never loses a lock by accident; the stall tests shorten it.
+      LOCK_DURATION_MS: '20000',
       STALLED_INTERVAL_MS: '5000',
       RUN_ATTEMPTS: String(ATTEMPTS),
       ...env,
