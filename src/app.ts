@@ -62,7 +62,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     let queue: JobQueue;
     if (config.profile === 'embedded' && !config.redisUrl) {
       queue = createInProcessQueue({
-        execute: runExecutor({ db, store, handlers, identity: localIdentity('embedded'), log }),
+        execute: runExecutor({ db, store, handlers, identity: localIdentity('embedded'), log, crashRetries: config.workerCrashRetries }),
         concurrency: config.workerConcurrency,
         attempts: config.runAttempts,
         log,

@@ -50,6 +50,11 @@ export interface ExecuteOptions {
   attempt?: number;
   /** The queue's attempt limit: a transient error on the last attempt fails the run. */
   maxAttempts?: number;
+  /**
+   * Times a run may be taken up again after its worker died (WORKER_CRASH_RETRIES, default 5). A
+   * delivery that finds the run still RUNNING counts one; crashes never use up maxAttempts.
+   */
+  crashRetries?: number;
   identity?: WorkerIdentity;
   /** Minimum time between progress writes to PostgreSQL (handlers may report very often). */
   progressIntervalMs?: number;
@@ -102,15 +107,27 @@ export async function executeRun(runId: string, options: ExecuteOptions): Promis
     return { outcome: 'FAILED', error };
   }
 
-  // Conditional: a cancel or another worker's final write since our read wins.
+  // Still RUNNING: the delivery that started it never ended (its worker was killed, or lost its
+  // lock and was declared dead). That is a crash, counted apart from the run's own failures.
+  const crashRetries = options.crashRetries ?? 5;
+  const afterCrash = run.status === 'RUNNING';
+  const crashes = run.workerCrashes + (afterCrash ? 1 : 0);
+  if (afterCrash) provenance.workerCrashes = crashes;
+  // Conditional: a cancel or another worker's final write since our read wins (and a crash is
+  // counted once even when two deliveries race).
   const started = await db.run.updateMany({
-    where: { id: runId, status: { in: ['QUEUED', 'RUNNING'] }, cancelRequested: false },
+    where: { id: runId, status: run.status, workerCrashes: run.workerCrashes, cancelRequested: false },
     data: {
       status: 'RUNNING',
       startedAt: run.startedAt ?? startedAt,
       attempts: { increment: 1 },
+      workerCrashes: crashes,
       progress: 0,
-      progressMessage: attempt > 1 ? `Started (attempt ${attempt})` : 'Started',
+      progressMessage: afterCrash
+        ? `Taken up again after its worker stopped (${crashes} of ${crashRetries} allowed)`
+        : attempt > 1
+          ? `Started (attempt ${attempt})`
+          : 'Started',
       error: Prisma.DbNull,
       provenance: provenance as Prisma.InputJsonObject,
     },
@@ -120,6 +137,19 @@ export async function executeRun(runId: string, options: ExecuteOptions): Promis
     if (now && !isFinal(now.status) && now.cancelRequested && (await markCancelled(db, runId))) return { outcome: 'CANCELLED' };
     return { outcome: 'SKIPPED' };
   }
+  if (crashes > crashRetries) {
+    log('error', 'run lost its worker too often; failing it', { runId, workerCrashes: crashes, crashRetries });
+    const error: RunErrorInfo = {
+      code: 'INTERNAL',
+      message:
+        `The worker executing this run stopped ${crashes} times (killed, out of memory or host lost); ` +
+        `WORKER_CRASH_RETRIES allows ${crashRetries}. Check the workers' logs and memory for this run's size.`,
+      details: { workerCrashes: crashes, crashRetries },
+    };
+    await markFailed(db, runId, error, { provenance });
+    return { outcome: 'FAILED', error };
+  }
+  if (afterCrash) log('warn', 'run taken up again after its worker stopped', { runId, workerCrashes: crashes, crashRetries });
   const running = (await db.run.findUniqueOrThrow({ where: { id: runId } })) as Run;
 
   const recorded: Record<string, unknown> = {};
