@@ -78,7 +78,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
 
     // Runs left open by a previous process (or lost by Redis) are queued again.
-    const reconciler = startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
+    const reconciler = startReconciler({ db, queue, namespace: config.queuePrefix, intervalMs: config.reconcileIntervalMs, log });
     onClose('reconciler', () => reconciler.stop());
     const sweep = setInterval(() => void sweepExpiredUploads(services).catch(() => undefined), 3600_000);
     sweep.unref();

@@ -28,7 +28,10 @@ export interface StartWorkerOptions {
   store?: ArtifactStore;
   /** Restricts the kinds consumed (e.g. CPU-only hosts take imports only). Default: every kind with a handler. */
   kinds?: RunKind[];
-  /** Run the reconciler here (default true; several at once are harmless). */
+  /**
+   * Run the reconciler here (default true). It examines only the runs submitted to this worker's
+   * QUEUE_PREFIX, and of all reconcilers of that namespace only the lease holder acts.
+   */
   reconcile?: boolean;
   /** First retry delay of jobs this worker (re-)enqueues; doubles per attempt. Default 10 s. */
   backoffMs?: number;
@@ -96,7 +99,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     log,
   });
   const reconciler =
-    options.reconcile === false ? undefined : startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
+    options.reconcile === false ? undefined : startReconciler({ db, queue, namespace: config.queuePrefix, intervalMs: config.reconcileIntervalMs, log });
   log('info', 'worker started', { kinds, concurrency: config.workerConcurrency, prefix: config.queuePrefix, ...identity });
 
   let closing: Promise<void> | undefined;

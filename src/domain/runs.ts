@@ -55,6 +55,7 @@ export async function submitRun(
           modelId: request.modelId ?? null,
           subjectId: request.subjectId ?? null,
           visibility: request.visibility ?? 'PRIVATE',
+          queuePrefix: ctx.services.config.queuePrefix,
         },
       });
       for (const child of request.children ?? [])
@@ -67,6 +68,7 @@ export async function submitRun(
             subjectId: request.subjectId ?? null,
             visibility: request.visibility ?? 'PRIVATE',
             parentRunId: parent.id,
+            queuePrefix: ctx.services.config.queuePrefix,
           },
         });
       return parent;
