@@ -11,7 +11,8 @@ import { createBullmqQueue, type BullmqJobQueue } from './queue/bullmq-queue';
 import { startBullmqWorkers, type BullmqWorkers } from './queue/bullmq-worker';
 import { RUN_KINDS } from './queue/job-queue';
 import { runExecutor } from './runs/executor';
-import { jsonLog, type Log } from './log';
+import { jsonLog, withRepeatsSuppressed, type Log } from './log';
+import { watchRedis } from './queue/redis-watch';
 import { localIdentity } from './runs/provenance';
 import { startReconciler, type Reconciler } from './runs/reconciler';
 import { markFailed } from './runs/transitions';
@@ -53,13 +54,19 @@ export interface RunningWorker {
   queue: BullmqJobQueue;
   consumers: BullmqWorkers;
   reconciler?: Reconciler;
+  /** Resolves once Redis has been unreachable for WORKER_REDIS_TIMEOUT_MS (main() then exits 1). */
+  redisLost: Promise<Error>;
   /** Graceful stop: finish (or, after the grace period, release) current jobs, close connections. */
   close(): Promise<void>;
 }
 
+/** Redis stayed unreachable for WORKER_REDIS_TIMEOUT_MS while the worker started. */
+export class RedisUnreachableError extends Error {}
+
 export async function startWorker(options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const config = options.config ?? loadConfig();
-  const log = options.log ?? jsonLog(config.logLevel, { component: 'worker' });
+  // Every Redis client logs each failed reconnect; one line per distinct error and 30 s is enough.
+  const log = withRepeatsSuppressed(options.log ?? jsonLog(config.logLevel, { component: 'worker' }));
   if (!config.redisUrl) throw new ConfigError('Invalid configuration:\n  REDIS_URL: required to run a worker (got unset)');
   if (!options.db && !config.databaseUrl)
     throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required to run a worker (got unset)');
@@ -75,6 +82,15 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   if (kinds.length === 0) log('warn', 'no job handlers registered: this worker will not take any run');
 
   const identity = localIdentity(options.workerId);
+  // Start-up waits for Redis, but not forever: unreachable for WORKER_REDIS_TIMEOUT_MS, it gives up.
+  const redis = watchRedis({ url: config.redisUrl, timeoutMs: config.workerRedisTimeoutMs, log });
+  const giveUp = async (err: Error): Promise<never> => {
+    await redis.stop();
+    if (ownDb) await db.$disconnect().catch(() => undefined);
+    throw new RedisUnreachableError(`Worker not ready: ${err.message}`);
+  };
+  const atStart = await Promise.race([redis.reachable.then(() => undefined), redis.unreachable]);
+  if (atStart) await giveUp(atStart);
   const queue = createBullmqQueue({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -82,7 +98,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     backoffMs: options.backoffMs,
     log,
   });
-  const consumers = await startBullmqWorkers({
+  const consumersReady = startBullmqWorkers({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
     kinds,
@@ -98,6 +114,12 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     },
     log,
   });
+  const started = await Promise.race([consumersReady, redis.unreachable]);
+  if (started instanceof Error) {
+    await queue.close().catch(() => undefined);
+    await giveUp(started);
+  }
+  const consumers = started as BullmqWorkers;
   const reconciler =
     options.reconcile === false ? undefined : startReconciler({ db, queue, namespace: config.queuePrefix, intervalMs: config.reconcileIntervalMs, log });
   log('info', 'worker started', { kinds, concurrency: config.workerConcurrency, prefix: config.queuePrefix, ...identity });
@@ -108,10 +130,11 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
       await reconciler?.stop();
       await consumers.close(options.shutdownGraceMs ?? 10_000);
       await queue.close();
+      await redis.stop();
       if (ownDb) await db.$disconnect();
       log('info', 'worker stopped');
     })());
-  return { kinds, queue, consumers, reconciler, close };
+  return { kinds, queue, consumers, reconciler, redisLost: redis.unreachable, close };
 }
 
 /** Process entry: validated config, then run until SIGINT/SIGTERM. */
@@ -129,9 +152,16 @@ export async function main(): Promise<void> {
   try {
     worker = await startWorker({ config, log });
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : `Worker failed to start: ${(err as Error).stack ?? err}`);
+    console.error(err instanceof ConfigError || err instanceof RedisUnreachableError ? err.message : `Worker failed to start: ${(err as Error).stack ?? err}`);
     process.exit(1);
   }
+  // Without Redis this worker can do nothing useful (its jobs' locks lapse and others take them
+  // up): say so and exit non-zero, so a supervisor restarts it or someone is alerted.
+  void worker.redisLost.then((err) => {
+    log('error', 'exiting: Redis unreachable', { error: err.message });
+    setTimeout(() => process.exit(1), 5000).unref();
+    worker.close().finally(() => process.exit(1));
+  });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
