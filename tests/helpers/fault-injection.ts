@@ -196,3 +196,35 @@ async function spawnWorker(name: string, env: Record<string, string>): Promise<W
   });
   return { proc, pid: proc.pid!, name, output: () => out, exited };
 }
+
+/** One kill: the worker that takes the run is SIGKILLed once the run's progress reaches `at`. */
+export interface Kill {
+  at: number;
+  intervals: Intervals;
+}
+
+/**
+ * Submits a run and kills its worker at each point of `kills` in turn, then lets a last worker
+ * (`finisher` intervals) end it. The next worker is started while the current one computes, so
+ * start-up time overlaps the run. Returns the ended run and the finishing worker.
+ */
+export async function runThroughKills(rig: FaultRig, kills: Kill[], finisher: Intervals, tag = 'run'): Promise<{ run: Run; id: string; finisher: WorkerChild; workers: WorkerChild[] }> {
+  const plan = [...kills.map((k, i) => ({ name: `${tag}-victim-${i}`, at: k.at, intervals: k.intervals })), { name: `${tag}-finisher`, at: 1, intervals: finisher }];
+  const workers: WorkerChild[] = [];
+  const on = (name: string) => (r: Run) => r.status === 'RUNNING' && (r.provenance as any)?.worker?.workerId === name;
+  let current = await rig.startWorker(plan[0].name, plan[0].intervals);
+  workers.push(current);
+  const id = await rig.submit();
+  for (let i = 0; i < plan.length - 1; i++) {
+    await rig.waitFor(id, on(plan[i].name), `${plan[i].name} to take the run`);
+    const next = rig.startWorker(plan[i + 1].name, plan[i + 1].intervals);
+    await rig.waitFor(id, (r) => on(plan[i].name)(r) && r.progress >= plan[i].at, `progress ${plan[i].at} on ${plan[i].name}`);
+    await kill(current);
+    current = await next;
+    workers.push(current);
+  }
+  const run = await rig.waitFor(id, (r) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status), 'the run to end');
+  current.proc.kill('SIGTERM');
+  await current.exited;
+  return { run, id, finisher: current, workers };
+}

@@ -6,8 +6,7 @@
 // Worker start-up (a process loading ONNX Runtime) is most of the wall time, so the next worker
 // is started while the current one still computes; it waits idle, since the running job's lock
 // keeps it from the run until the kill.
-import type { Run } from '../../src/generated/prisma/client';
-import { LOCK_TROUBLE, kill, startFaultRig, type FaultRig, type WorkerChild } from '../helpers/fault-injection';
+import { LOCK_TROUBLE, runThroughKills, startFaultRig, type FaultRig, type WorkerChild } from '../helpers/fault-injection';
 import { testQueuePrefix } from './harness';
 
 jest.setTimeout(240_000);
@@ -24,8 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => rig?.close());
 
-const on = (name: string) => (r: Run) => r.status === 'RUNNING' && (r.provenance as any)?.worker?.workerId === name;
-
 it('a clean run on short lock intervals never loses its lock', async () => {
   const worker = await clean;
   const id = await rig.submit();
@@ -41,26 +38,15 @@ it('a clean run on short lock intervals never loses its lock', async () => {
 });
 
 it('survives SIGKILLs at 30%, 55% and 80% (production intervals, then short ones) and ends with the same scores', async () => {
-  // Kill points: [progress, intervals of the worker killed there]; a survivor finishes.
-  const plan = [
-    ['victim-0', 0.3, 'production'],
-    ['victim-1', 0.55, 'short'],
-    ['victim-2', 0.8, 'short'],
-    ['survivor', 1, 'short'],
+  const kills = [
+    { at: 0.3, intervals: 'production' },
+    { at: 0.55, intervals: 'short' },
+    { at: 0.8, intervals: 'short' },
   ] as const;
-  let current = await rig.startWorker(plan[0][0], plan[0][2]);
-  const id = await rig.submit();
-  for (let i = 0; i < plan.length - 1; i++) {
-    await rig.waitFor(id, on(plan[i][0]), `${plan[i][0]} to take the run`);
-    const next = rig.startWorker(plan[i + 1][0], plan[i + 1][2]);
-    await rig.waitFor(id, (r) => on(plan[i][0])(r) && r.progress >= plan[i][1], `progress ${plan[i][1]} on ${plan[i][0]}`);
-    await kill(current);
-    current = await next;
-  }
-  const done = await rig.waitFor(id, (r) => r.status === 'SUCCEEDED', 'the run to succeed after its kills');
-  // Each kill was one crash, none used up a RUN_ATTEMPTS attempt, the survivor finished it.
-  expect(done).toMatchObject({ workerCrashes: 3, attempts: 4, error: null });
-  expect((done.provenance as any).worker.workerId).toBe('survivor');
+  const { run, id, finisher } = await runThroughKills(rig, [...kills], 'short', 'kills');
+  // Each kill was one crash, none used up a RUN_ATTEMPTS attempt, the last worker finished it.
+  expect(run).toMatchObject({ status: 'SUCCEEDED', workerCrashes: 3, attempts: 4, error: null });
+  expect((run.provenance as any).worker.workerId).toBe('kills-finisher');
   expect(await rig.scores(id)).toEqual(reference); // same values, no duplicated rows
-  expect(current.output()).not.toMatch(/could not renew lock|Missing lock for job/i);
+  expect(finisher.output()).not.toMatch(/could not renew lock|Missing lock for job/i);
 });
