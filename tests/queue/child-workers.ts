@@ -26,6 +26,8 @@ export interface ChildWorkers {
   db: Db;
   labId: string;
   producer: BullmqJobQueue;
+  /** This test's queue prefix (for a worker started in the test process). */
+  prefix: string;
   /** Starts a worker process on this test's queue prefix; resolves once it consumes jobs. */
   start(env: Record<string, string>): Promise<Child>;
 }
@@ -46,6 +48,7 @@ export function useChildWorkers(): ChildWorkers {
   });
   beforeEach(() => {
     prefix = testQueuePrefix();
+    ctx.prefix = prefix;
     ctx.producer = createBullmqQueue({ redisUrl: process.env.TEST_REDIS_URL!, prefix, attempts: ATTEMPTS, backoffMs: BACKOFF_MS });
   });
   afterEach(async () => {
