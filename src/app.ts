@@ -14,7 +14,7 @@ import { ensureDefaultLab } from './domain/labs';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded/postgres';
 import { queueDemoEncodings, seedDemoCatalog } from './embedded/seed';
 import { createBullmqQueue } from './queue/bullmq-queue';
-import { createInProcessQueue } from './queue/inprocess-queue';
+import { createInProcessQueue, InProcessJobQueue } from './queue/inprocess-queue';
 import type { JobQueue } from './queue/job-queue';
 import { runExecutor } from './runs/executor';
 import { jsonLog, type Log } from './log';
@@ -78,7 +78,15 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     const services: Services = { config, db, store, queue, defaultLabId: lab.id, version: codeVersion };
 
     // Runs left open by a previous process (or lost by Redis) are queued again.
-    const reconciler = startReconciler({ db, queue, namespace: config.queuePrefix, intervalMs: config.reconcileIntervalMs, log });
+    const reconciler = startReconciler({
+      db,
+      queue,
+      namespace: config.queuePrefix,
+      // The in-process queue is this process's alone: no other reconciler to keep out.
+      useLease: !(queue instanceof InProcessJobQueue),
+      intervalMs: config.reconcileIntervalMs,
+      log,
+    });
     onClose('reconciler', () => reconciler.stop());
     const sweep = setInterval(() => void sweepExpiredUploads(services).catch(() => undefined), 3600_000);
     sweep.unref();

@@ -88,6 +88,12 @@ export interface LeaseOptions {
   holder?: string;
   /** How long a pass's lease lasts (default 2 x intervalMs + 10 s): a dead holder is replaced after it. */
   leaseMs?: number;
+  /**
+   * Default true. False where nobody else can reconcile this queue (the embedded profile's
+   * in-process queue lives in this process only): no lease, so a restart after a crash need not
+   * wait for the dead process's lease to expire.
+   */
+  useLease?: boolean;
 }
 
 /**
@@ -123,7 +129,7 @@ export function startReconciler(options: ReconcileOptions & LeaseOptions & { int
   const leaseMs = options.leaseMs ?? 2 * options.intervalMs + 10_000;
   let held = false;
   const pass = async (): Promise<ReconcileReport> => {
-    if (namespace !== undefined) {
+    if (namespace !== undefined && options.useLease !== false) {
       const lease = await acquireLease(options.db, namespace, holder, leaseMs);
       if (!lease.acquired) {
         if (held) log('info', 'reconciler lease taken over by another process', { namespace, holder: lease.holder });
@@ -155,7 +161,7 @@ export function startReconciler(options: ReconcileOptions & LeaseOptions & { int
     async stop() {
       clearInterval(timer);
       await current?.catch(() => undefined);
-      if (namespace !== undefined && held) await releaseLease(options.db, namespace, holder).catch(() => undefined);
+      if (namespace !== undefined && held && options.useLease !== false) await releaseLease(options.db, namespace, holder).catch(() => undefined);
     },
   };
 }
