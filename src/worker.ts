@@ -165,14 +165,14 @@ export async function main(): Promise<void> {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      // A second Ctrl-C means "now": jobs still running are retaken by others after the stall interval.
+      // A second Ctrl-C means "now": jobs still running are retaken by others once their locks expire.
       log('warn', 'second signal: exiting without waiting', { signal });
       process.exit(1);
     }
     stopping = true;
     log('info', 'shutting down', { signal });
     // A handler that ignores its abort signal must not keep the process (and the GPU) forever;
-    // its job is retaken by another worker after the stall interval.
+    // its job is retaken by another worker once its lock expires.
     setTimeout(() => {
       log('error', 'shutdown timed out; exiting');
       process.exit(1);
