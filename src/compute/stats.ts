@@ -1,12 +1,12 @@
 // Noise ceilings, ceiling-normalised scores, ROI aggregates with bootstrap confidence intervals,
 // and a streaming per-voxel mean/SD accumulator for responses that arrive in row chunks.
-import { timeSlicer } from './yield';
 import { ComputeError, check } from './errors';
 import { metricFromMoments, nanMean, nanMedian, type ConstantVoxelPolicy, type PairMoments, type ResponseMatrix, type VoxelMetric } from './metrics';
 import type { Engine } from './onnx/engine';
 import { GraphBuilder } from './onnx/graph';
 import { cachedGraph } from './onnx/kernels';
 import { Rng } from './random';
+import { timeSlicer } from './yield';
 
 // ------------------------------------------------------------------ streaming moments
 
