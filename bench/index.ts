@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [options]`: runs one benchmark; its last output line is one JSON object.
 import * as causal from './causal';
 import * as cliUpload from './cli-upload';
+import * as faults from './faults';
 import * as features from './features';
 import * as icl from './icl';
 import * as importArrays from './import';
@@ -9,7 +10,7 @@ import * as nsdImport from './nsd-import';
 import * as ridge from './ridge';
 import * as sites from './sites';
 
-const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, causal, import: importArrays, leaderboard, icl, 'cli-upload': cliUpload, sites, features, 'nsd-import': nsdImport };
+const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, causal, import: importArrays, leaderboard, icl, 'cli-upload': cliUpload, sites, features, 'nsd-import': nsdImport, faults };
 
 async function run(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

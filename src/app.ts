@@ -16,7 +16,7 @@ import { ensureDefaultLab } from './domain/labs';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded/postgres';
 import { queueDemoEncodings, seedDemoCatalog } from './embedded/seed';
 import { createBullmqQueue } from './queue/bullmq-queue';
-import { createInProcessQueue } from './queue/inprocess-queue';
+import { createInProcessQueue, InProcessJobQueue } from './queue/inprocess-queue';
 import type { JobQueue } from './queue/job-queue';
 import { runExecutor } from './runs/executor';
 import { jsonLog, type Log } from './log';
@@ -66,7 +66,7 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     let queue: JobQueue;
     if (config.profile === 'embedded' && !config.redisUrl) {
       queue = createInProcessQueue({
-        execute: runExecutor({ db, store, handlers, identity: localIdentity('embedded'), log }),
+        execute: runExecutor({ db, store, handlers, identity: localIdentity('embedded'), log, crashRetries: config.workerCrashRetries }),
         concurrency: config.workerConcurrency,
         attempts: config.runAttempts,
         log,
@@ -88,7 +88,15 @@ export async function startService(config: Config, log: Log = jsonLog(config.log
     }
 
     // Runs left open by a previous process (or lost by Redis) are queued again.
-    const reconciler = startReconciler({ db, queue, intervalMs: config.reconcileIntervalMs, log });
+    const reconciler = startReconciler({
+      db,
+      queue,
+      namespace: config.queuePrefix,
+      // The in-process queue is this process's alone: no other reconciler to keep out.
+      useLease: !(queue instanceof InProcessJobQueue),
+      intervalMs: config.reconcileIntervalMs,
+      log,
+    });
     onClose('reconciler', () => reconciler.stop());
     // Interrupted uploads (a killed process, a client that gave up) leave temp and staged files:
     // swept once before serving and then periodically.

@@ -68,7 +68,10 @@ const schema = z
       .regex(/^\s*[A-Z_]+(\s*,\s*[A-Z_]+)*\s*$/, 'expected a comma-separated list of run kinds such as IMPORT_RESPONSES,ENCODING_RIDGE')
       .optional(),
     RUN_ATTEMPTS: positiveInt.default(3),
-    STALLED_INTERVAL_MS: positiveInt.default(30000),
+    LOCK_DURATION_MS: positiveInt.default(30000),
+    STALLED_INTERVAL_MS: positiveInt.default(5000),
+    WORKER_CRASH_RETRIES: z.coerce.number({ error: 'expected a whole number' }).int().min(0).max(1000).default(5),
+    WORKER_REDIS_TIMEOUT_MS: positiveInt.default(60000),
     RECONCILE_INTERVAL_MS: positiveInt.default(60000),
     QUEUE_TIMEOUT_MS: positiveInt.default(2000),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
@@ -122,6 +125,16 @@ const schema = z
     }
   })
   .superRefine((env, ctx) => {
+    // A lock shorter than the stall check would be found missing between two renewals of a
+    // healthy worker as soon as the event loop is a little late.
+    if (env.LOCK_DURATION_MS < 2 * env.STALLED_INTERVAL_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOCK_DURATION_MS'],
+        message: `must be at least twice STALLED_INTERVAL_MS (${env.STALLED_INTERVAL_MS}); a healthy worker renews its locks every LOCK_DURATION_MS / 4`,
+      });
+  })
+  .superRefine((env, ctx) => {
     if (!env.SITE_KEY_FILE) return;
     const problem = siteKeyProblem(env.SITE_KEY_FILE);
     if (problem) ctx.addIssue({ code: 'custom', path: ['SITE_KEY_FILE'], message: problem });
@@ -173,7 +186,21 @@ export interface Config {
   /** Run kinds this worker consumes; undefined: every kind it has a handler for. */
   workerKinds?: string[];
   runAttempts: number;
+  /**
+   * How long a worker's claim on a running job lasts without renewal (renewed every quarter of
+   * it). A killed worker's job is taken up again about this long after the kill, plus up to one
+   * stall interval.
+   */
+  lockDurationMs: number;
+  /** How often every worker looks for jobs whose lock expired (their worker died). */
   stalledIntervalMs: number;
+  /**
+   * Times a run may lose its worker (process killed, host lost) and be taken up again; crashes
+   * are counted apart from RUN_ATTEMPTS, which bounds the run's own errors.
+   */
+  workerCrashRetries: number;
+  /** A worker that cannot reach Redis for this long says so and exits non-zero. */
+  workerRedisTimeoutMs: number;
   reconcileIntervalMs: number;
   /** How long a queue operation (and a health check) waits for Redis before answering UNAVAILABLE. */
   queueTimeoutMs: number;
@@ -254,7 +281,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMemoryBytes: e.WORKER_MEMORY_MB * 1024 * 1024,
     workerKinds: e.WORKER_KINDS?.split(',').map((k) => k.trim()),
     runAttempts: e.RUN_ATTEMPTS,
+    lockDurationMs: e.LOCK_DURATION_MS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    workerCrashRetries: e.WORKER_CRASH_RETRIES,
+    workerRedisTimeoutMs: e.WORKER_REDIS_TIMEOUT_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     queueTimeoutMs: e.QUEUE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -36,6 +36,7 @@ import { pivotedCholeskyBlocked } from './cholesky';
 import type { Engine } from './onnx/engine';
 import { GraphBuilder, type Graph } from './onnx/graph';
 import { cachedGraph, gemm, gram, type Matrix } from './onnx/kernels';
+import { yieldToEventLoop } from './yield';
 
 const { log, max, sqrt } = Math;
 
@@ -66,8 +67,22 @@ export interface RidgeCvOptions {
   alphaSelection?: 'best' | 'withinOneSd';
   /** scikit-learn semantics (see module comment). Default false, as himalaya. */
   fitIntercept?: boolean;
-  /** Voxels processed together; memory is O(n_samples * voxelBatch). Default 4096. */
+  /**
+   * Voxels processed together; memory is O(n_samples * voxelBatch). Default: as many as keep each
+   * engine call near RIDGE_WORK_PER_CALL floating-point operations (see autoVoxelBatch), at most
+   * 4096. Each call blocks the calling thread's event loop while it runs, so the bound keeps a
+   * worker's timers (queue lock renewal) on schedule whatever the problem size. Results do not
+   * depend on it beyond float32 rounding of the products.
+   */
   voxelBatch?: number;
+  /**
+   * Called after each decomposition and after each fold of each voxel batch with the fraction of
+   * the estimated work done and what was just finished. Awaited: a callback that throws (a
+   * cancelled run) stops the fit there.
+   */
+  onProgress?: (fraction: number, message: string) => void | Promise<void>;
+  /** Checked at the same points as onProgress; an aborted signal stops the fit with its reason. */
+  signal?: AbortSignal;
   /**
    * Gram eigenvalues below rankTolerance * (largest eigenvalue) are treated as exact zeros: their
    * directions get no weight, as an SVD with zero singular values gives. Default 1e-12.
@@ -102,6 +117,8 @@ export interface RidgeCvResult {
   bestCvScores: Float64Array;
   nFeatures: number;
   nVoxels: number;
+  /** The voxel batch used (given or chosen by autoVoxelBatch). */
+  voxelBatch: number;
   /** Wall-clock seconds per phase (for provenance and benchmarks). */
   timings: RidgeTimings;
 }
@@ -114,6 +131,20 @@ export interface RidgeTimings {
   foldScores: number;
   selection: number;
   refit: number;
+}
+
+/** Floating-point operations one engine call of ridgeCv aims at (about 0.1-0.3 s on one CPU core pair). */
+export const RIDGE_WORK_PER_CALL = 4e9;
+
+/**
+ * The default voxel batch: the largest (at most 4096, at least 32) for which the heaviest per-batch
+ * engine call (the cross products, 2 n d per voxel, or one fold's scores, 2 (2 d^2 + n_alphas d^2)
+ * per voxel at full rank) stays within RIDGE_WORK_PER_CALL. A function of the shapes only, so a
+ * retried run uses the same batches.
+ */
+export function autoVoxelBatch(nSamples: number, nFeatures: number, nAlphas: number): number {
+  const perVoxel = Math.max(2 * nSamples * nFeatures, 2 * (2 + nAlphas) * nFeatures * nFeatures, 1);
+  return Math.max(32, Math.min(4096, Math.floor(RIDGE_WORK_PER_CALL / perVoxel)));
 }
 
 /** Contiguous KFold without shuffling, as scikit-learn: the first n % k folds get one extra sample. */
@@ -170,7 +201,7 @@ export async function ridgeCv(
   const score = options.score ?? 'l2_neg_loss';
   const selection = options.alphaSelection ?? 'best';
   const fitIntercept = options.fitIntercept ?? false;
-  const voxelBatch = Math.max(1, Math.floor(options.voxelBatch ?? 4096));
+  const voxelBatch = Math.max(1, Math.floor(options.voxelBatch ?? autoVoxelBatch(n, d, na)));
   const rankTolerance = options.rankTolerance ?? 1e-12;
   const constantScore = (options.constantTargets ?? 'zero') === 'zero' ? 0 : Number.NaN;
   const blockRows = Math.max(8, Math.floor(options.quadraticBlockRows ?? 128));
@@ -187,6 +218,19 @@ export async function ridgeCv(
   const identityOrder = perm.every((p, i) => p === i);
   const nFolds = valSets.length;
 
+  // Progress in units of estimated work, so the reported fraction moves about evenly in time: a
+  // decomposition (with its fold's Cholesky) runs at a far lower rate than the batched products
+  // (many small calls and JavaScript), measured ~50 d^3 product-equivalents at d = 1024.
+  const decompositionWork = 50 * d * d * d;
+  const foldWork = (vb: number) => 2 * vb * (2 + na) * d * d + 2 * (n / nFolds) * d * vb;
+  const totalWork = (nFolds + 1) * decompositionWork + nFolds * foldWork(v) + 2 * d * d * v;
+  let workDone = 0;
+  const step = async (work: number, message: string) => {
+    workDone += work;
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    await options.onProgress?.(Math.min(1, workDone / totalWork), message);
+  };
+
   // Features in fold order, centred by the global mean when fitting an intercept (as himalaya does
   // before splitting; the per-fold centring below is then exact).
   const xOffset = new Float64Array(d);
@@ -195,6 +239,7 @@ export async function ridgeCv(
   for (let i = 0; i < xp.length; i++) {
     if (!Number.isFinite(xp[i])) throw new ComputeError('NON_FINITE_INPUT', `features contain a non-finite value (sample ${perm[Math.floor(i / d)]}, feature ${i % d})`);
   }
+  await yieldToEventLoop();
 
   // Per-fold Grams (float64) and feature sums.
   const foldStarts: number[] = [];
@@ -235,16 +280,24 @@ export async function ridgeCv(
     blockRows,
     blockedFrom: options.blockedDecompositionsFrom,
   }));
-  const grams = inputs.map(foldGrams);
+  const grams: FoldGrams[] = [];
+  for (const input of inputs) {
+    grams.push(foldGrams(input));
+    await yieldToEventLoop();
+  }
   kVal.length = 0;
   // Refit Gram on all samples, decomposed with the fold Grams.
   const kAll = Float64Array.from(kTotal);
   if (fitIntercept) subtractOuter(kAll, sTotal, sTotal, 1 / n, d);
   const blockedFrom = options.blockedDecompositionsFrom;
-  const eigs = await truncatedEigenMany(engine, [...grams.map((g) => g.kTrain), kAll], d, rankTolerance, blockedFrom);
   const plans: FoldPlan[] = [];
-  for (let f = 0; f < nFolds; f++) plans.push(await planFold(engine, inputs[f], grams[f], eigs[f]));
-  const refit = eigs[nFolds];
+  for (let f = 0; f < nFolds; f++) {
+    const [eig] = await truncatedEigenMany(engine, [grams[f].kTrain], d, rankTolerance, blockedFrom);
+    plans.push(await planFold(engine, inputs[f], grams[f], eig));
+    await step(decompositionWork, `decomposed fold ${f + 1} of ${nFolds}`);
+  }
+  const [refit] = await truncatedEigenMany(engine, [kAll], d, rankTolerance, blockedFrom);
+  await step(decompositionWork, 'decomposed the refit Gram matrix');
   const refitVt = toFloat32(refit.vt);
   const refitS2 = toFloat32(refit.values);
   const refitVtSTotalOverN = matVec(refit.vt, sTotal, refit.rank, d, 1 / n);
@@ -305,6 +358,9 @@ export async function ridgeCv(
       if (fitIntercept) for (let j = 0; j < vb; j++) muY[j] = (syTotal[j] - sy[f][j]) / nt;
       const out = await runFoldGraph(engine, plan, zTotal, zFold[f], syTotal, sy[f], muY, fitIntercept, d, vb, na);
       accumulateFoldScores(out, sy[f], syy[f], muY, nv, na, vb, score, constantScore, scoreSum, scoreSq);
+      lap('foldScores');
+      await step(foldWork(vb), `scored fold ${f + 1} of ${nFolds} for voxels ${c0 + 1}-${c0 + vb} of ${v}`);
+      mark = performance.now();
     }
 
     lap('foldScores');
@@ -318,9 +374,12 @@ export async function ridgeCv(
     for (let k = 0; k < d; k++) weights.set(w.subarray(k * vb, (k + 1) * vb), k * v + c0);
     if (fitIntercept) interceptFromOffsets(yOffset, xOffset, w, d, vb, intercept, c0);
     lap('refit');
+    await step(2 * d * d * vb, `refit voxels ${c0 + 1}-${c0 + vb} of ${v}`);
+    await yieldToEventLoop();
+    mark = performance.now();
   }
 
-  return { weights, intercept, bestAlphas, bestAlphaIndex, cvScores, bestCvScores, nFeatures: d, nVoxels: v, timings };
+  return { weights, intercept, bestAlphas, bestAlphaIndex, cvScores, bestCvScores, nFeatures: d, nVoxels: v, voxelBatch, timings };
 }
 
 // Hot loops live in small functions: V8 optimises those after a few calls, while loops inside

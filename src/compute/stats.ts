@@ -6,6 +6,7 @@ import type { Engine } from './onnx/engine';
 import { GraphBuilder } from './onnx/graph';
 import { cachedGraph } from './onnx/kernels';
 import { Rng } from './random';
+import { timeSlicer } from './yield';
 
 // ------------------------------------------------------------------ streaming moments
 
@@ -283,7 +284,10 @@ export async function roiBootstrap(
   check(nBoot >= 1, 'INVALID_ARGUMENT', 'need at least one bootstrap resample');
   const confidence = options.confidence ?? 0.95;
   const constant = options.constantVoxels ?? 'nan';
-  const voxelBatch = Math.max(1, Math.floor(options.voxelBatch ?? 4096));
+  // Default batch: each counts product (2 n_boot n 5 vb flops) near 2e9, so no single engine call
+  // holds the event loop long (see src/compute/yield.ts).
+  const voxelBatch = Math.max(1, Math.floor(options.voxelBatch ?? Math.max(16, Math.min(4096, Math.floor(2e9 / (10 * n * nBoot))))));
+  const slice = timeSlicer();
 
   // Voxels used by any ROI, compacted.
   const used = new Int32Array(v).fill(-1);
@@ -331,6 +335,7 @@ export async function roiBootstrap(
     }
     const sums = (await engine.run(countsProductGraph(), { C: { data: counts, dims: [nBoot, n] }, V: { data: cols, dims: [n, 5 * vb] } })).S.data as Float32Array;
     for (let b = 0; b < nBoot; b++) {
+      await slice();
       const row = b * 5 * vb;
       const m: PairMoments = {
         n,
@@ -347,19 +352,22 @@ export async function roiBootstrap(
 
   const lowQ = (1 - confidence) / 2;
   const highQ = 1 - lowQ;
-  return Object.entries(rois).map(([roi, idx]) => {
+  const summaries: RoiSummary[] = [];
+  for (const [roi, idx] of Object.entries(rois)) {
     const members = Array.from(idx, (j) => used[j]);
     const values = new Float64Array(members.length);
     const means = new Float64Array(nBoot);
     const medians = new Float64Array(nBoot);
     for (let b = 0; b < nBoot; b++) {
+      // A median per resample sorts the ROI's voxels: seconds in all for whole-brain ROIs.
+      await slice();
       for (let k = 0; k < members.length; k++) values[k] = bootMetric[b * vs + members[k]];
       means[b] = nanMean(values);
       medians[b] = nanMedian(values);
     }
     const pointValues = Float64Array.from(members, (k) => point[k]);
     const nDefined = pointValues.filter((x) => !Number.isNaN(x)).length;
-    return {
+    summaries.push({
       roi,
       nVoxels: nDefined,
       nUndefined: members.length - nDefined,
@@ -368,8 +376,9 @@ export async function roiBootstrap(
       meanCi: [percentile(means, lowQ), percentile(means, highQ)],
       medianCi: [percentile(medians, lowQ), percentile(medians, highQ)],
       nBootstrap: nBoot,
-    };
-  });
+    });
+  }
+  return summaries;
 }
 
 function emptyMoments(v: number, n: number): PairMoments {

@@ -24,9 +24,13 @@ export interface EncodingRidgeRequest {
   selectionScore?: RidgeSelectionScore | null;
   bootstrapSamples?: number | null;
   ceiling?: 'ncsnr' | 'splitHalf' | null;
+  voxelBatch?: number | null;
   benchmarkId?: string | null;
   idempotencyKey?: string | null;
 }
+
+/** Largest voxel batch a run may ask for (memory is O(n_stimuli x voxelBatch) per fold). */
+export const MAX_VOXEL_BATCH = 65536;
 
 export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequest) {
   const { featureSet, responseSet, dataset, test, nTrain } = await encodingInputs(ctx, input);
@@ -49,6 +53,9 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
     throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
   const nVoxels = responseSet.subject.nVoxels;
   checkBootstrapBudget(ctx, { bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
+  const voxelBatch = input.voxelBatch ?? null;
+  if (voxelBatch !== null && !(Number.isInteger(voxelBatch) && voxelBatch >= 1 && voxelBatch <= MAX_VOXEL_BATCH))
+    throw badInput(`voxelBatch must be an integer from 1 to ${MAX_VOXEL_BATCH} (got ${voxelBatch})`, 'voxelBatch');
 
   const { run } = await submitRun(ctx, {
     labId: dataset.labId,
@@ -69,6 +76,8 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
       seed: 0,
       // Only when asked: runs with the default keep the parameters they always had.
       ...(input.ceiling === 'splitHalf' ? { ceiling: 'splitHalf' } : {}),
+      // Only when asked for: runs without it choose the batch from the shapes.
+      ...(voxelBatch !== null ? { voxelBatch } : {}),
     },
   });
   return run;

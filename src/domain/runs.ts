@@ -72,6 +72,7 @@ export async function submitRun(
           subjectId: request.subjectId ?? null,
           ownVisibility: own.ownVisibility,
           ...recorded,
+          queuePrefix: ctx.services.config.queuePrefix,
         },
       });
       for (const child of request.children ?? [])
@@ -86,6 +87,7 @@ export async function submitRun(
             ...recorded,
             inputRunIds: [...inputs.runIds, parent.id],
             parentRunId: parent.id,
+            queuePrefix: ctx.services.config.queuePrefix,
           },
         });
       return parent;

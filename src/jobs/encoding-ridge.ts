@@ -32,6 +32,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
     bootstrapSamples: number;
     seed: number;
     ceiling?: 'ncsnr' | 'splitHalf';
+    voxelBatch?: number;
   };
   const featureSet = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { artifact: true, model: true } });
   const responseSet = await ctx.db.responseSet.findUnique({
@@ -58,8 +59,18 @@ export const encodingRidge: JobHandler = async (ctx) => {
   await ctx.progress(0.15, `fitting ridge: ${p.folds} folds x ${p.alphas.length} alphas x ${nVoxels} voxels`);
   // Runs queued before the parameter existed chose alphas by mean validation R^2.
   const selectionScore = p.selectionScore ?? 'r2';
-  const fit = await ridgeCv(engine, X.train, Y.train, { alphas: p.alphas, folds: p.folds, fitIntercept: true, score: selectionScore });
-  ctx.recordProvenance({ ridgeSeconds: fit.timings, selectionScore });
+  const fit = await ridgeCv(engine, X.train, Y.train, {
+    alphas: p.alphas,
+    folds: p.folds,
+    fitIntercept: true,
+    score: selectionScore,
+    voxelBatch: p.voxelBatch,
+    signal: ctx.signal,
+    // Each fold of each voxel batch: the fit is most of the run (0.15 to 0.70), and a cancel or a
+    // lost run stops it at the next fold.
+    onProgress: (fraction, message) => ctx.progress(0.15 + 0.55 * fraction, `fitting ridge: ${message}`),
+  });
+  ctx.recordProvenance({ ridgeSeconds: fit.timings, selectionScore, voxelBatch: fit.voxelBatch });
 
   await ctx.progress(0.7, 'scoring held-out stimuli');
   const prediction = await affine(engine, X.test, matrix(fit.weights, fit.nFeatures, nVoxels), fit.intercept);

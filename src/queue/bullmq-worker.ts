@@ -20,12 +20,18 @@ export interface BullmqWorkerOptions {
   /** Jobs run at once in this process, all kinds together (a GPU's memory is shared by all of them). */
   concurrency: number;
   /**
-   * A job's lock lives this long without renewal; a killed worker's job is moved back to wait by
-   * another worker's stalled check, so recovery takes about lockDuration + stalledInterval.
+   * A job's lock lives this long without renewal (renewed every quarter of it, so the event loop
+   * may be held up to 3/4 of it without losing the lock); a killed worker's job is moved back to
+   * wait by a stall check once its lock expired, so recovery takes about lockDuration +
+   * stalledInterval.
    */
   lockDurationMs: number;
+  /** How often this process looks for expired locks, on a timer of its own (see startStallCheckers). */
   stalledIntervalMs: number;
-  /** Stalls tolerated before the job fails (a crash-looping run must not take workers down forever). */
+  /**
+   * Stalls tolerated before BullMQ itself fails the job. The executor counts lost workers in
+   * PostgreSQL against WORKER_CRASH_RETRIES first; this is the backstop (default 1).
+   */
   maxStalledCount?: number;
   execute: ExecuteJob;
   onGaveUp?: OnGaveUp;
@@ -69,6 +75,7 @@ export async function startBullmqWorkers(options: BullmqWorkerOptions): Promise<
     }
   };
 
+  const maxStalledCount = options.maxStalledCount ?? 1;
   for (const kind of options.kinds) {
     const worker = new Worker<RunJob>(queueName(kind), processor, {
       connection: bullConnection,
@@ -76,11 +83,15 @@ export async function startBullmqWorkers(options: BullmqWorkerOptions): Promise<
       // Each kind may use every slot; processSlots enforces the total.
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
+      lockRenewTime: Math.max(1, Math.floor(options.lockDurationMs / 4)),
       stalledInterval: options.stalledIntervalMs,
-      maxStalledCount: options.maxStalledCount ?? 1,
+      maxStalledCount,
+      // BullMQ stops a Worker's stall check while it is paused, and processSlots pauses every
+      // consumer while the process is busy: a dead worker's job would wait for this one to finish.
+      // The checks run on their own Workers instead (below), which are never paused.
+      skipStalledCheck: true,
     });
     worker.on('error', (err) => log('error', 'queue worker error', { kind, error: err.message }));
-    worker.on('stalled', (jobId) => log('warn', 'job stalled (its worker stopped); retrying', { kind, runId: jobId }));
     worker.on('failed', (job, err) => {
       if (!job || !options.onGaveUp) return;
       const final = err?.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
@@ -88,7 +99,23 @@ export async function startBullmqWorkers(options: BullmqWorkerOptions): Promise<
     });
     workers.push(worker);
   }
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const checkers = options.kinds.map((kind) => {
+    const checker = new Worker<RunJob>(queueName(kind), undefined, {
+      connection: bullConnection,
+      prefix: options.prefix,
+      autorun: false,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
+      maxStalledCount,
+    });
+    checker.on('error', (err) => log('error', 'stall check error', { kind, error: err.message }));
+    checker.on('stalled', (jobId) => log('warn', 'job stalled (its worker stopped renewing its lock); it is taken up again', { kind, runId: jobId }));
+    return checker;
+  });
+  await Promise.all([...workers, ...checkers].map((w) => w.waitUntilReady()));
+  // One Lua script per queue and interval for all workers together (BullMQ skips a check another
+  // process made less than an interval ago), independent of what this process is executing.
+  await Promise.all(checkers.map((c) => c.startStalledCheckTimer()));
 
   const subscriber = new IORedis(connection);
   subscriber.on('error', (err) => log('error', 'cancel subscriber error', { error: err.message }));
@@ -105,6 +132,7 @@ export async function startBullmqWorkers(options: BullmqWorkerOptions): Promise<
       try {
         await Promise.all(workers.map((w) => w.close()));
       } finally {
+        await Promise.all(checkers.map((c) => c.close().catch(() => undefined)));
         clearTimeout(timer);
         await subscriber.quit().catch(() => undefined);
       }

@@ -3,11 +3,12 @@
 // once. Everything it writes is conditional on the run still being open, and scores are replaced
 // (not appended) in the same transaction that marks SUCCEEDED, so a retried, stalled or duplicated
 // job can never leave duplicate scores or overwrite another attempt's final state.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Db } from '../db/client';
 import { Prisma, type Run } from '../generated/prisma/client';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { NpyFormatError, NpzFormatError } from '../storage/errors';
-import { CANCEL_REASON, SHUTDOWN_REASON, type ExecuteJob, type ExecuteResult } from '../queue/contract';
+import { CANCEL_REASON, SHUTDOWN_REASON, type ExecuteJob, type ExecuteOutcome, type ExecuteResult } from '../queue/contract';
 import { silentLog, type Log } from '../log';
 import { codeVersion, localIdentity, type WorkerIdentity } from './provenance';
 import { endImportedSet, isFinal, markCancelled, markFailed, markRequeued, markWaiting, type RunErrorInfo } from './transitions';
@@ -33,9 +34,19 @@ export interface ExecuteOptions {
   attempt?: number;
   /** The queue's attempt limit: a transient error on the last attempt fails the run. */
   maxAttempts?: number;
+  /**
+   * Times a run may be taken up again after its worker died (WORKER_CRASH_RETRIES, default 5). A
+   * delivery that finds the run still RUNNING counts one; crashes never use up maxAttempts.
+   */
+  crashRetries?: number;
   identity?: WorkerIdentity;
   /** Minimum time between progress writes to PostgreSQL (handlers may report very often). */
   progressIntervalMs?: number;
+  /**
+   * The longest the event loop was held during a job is measured and logged with its outcome;
+   * above this it is logged as a warning (the worker passes a quarter of its lock duration).
+   */
+  blockWarnMs?: number;
   log?: Log;
 }
 
@@ -80,15 +91,27 @@ export async function executeRun(runId: string, options: ExecuteOptions): Promis
     return { outcome: 'FAILED', error };
   }
 
-  // Conditional: a cancel or another worker's final write since our read wins.
+  // Still RUNNING: the delivery that started it never ended (its worker was killed, or lost its
+  // lock and was declared dead). That is a crash, counted apart from the run's own failures.
+  const crashRetries = options.crashRetries ?? 5;
+  const afterCrash = run.status === 'RUNNING';
+  const crashes = run.workerCrashes + (afterCrash ? 1 : 0);
+  if (afterCrash) provenance.workerCrashes = crashes;
+  // Conditional: a cancel or another worker's final write since our read wins (and a crash is
+  // counted once even when two deliveries race).
   const started = await db.run.updateMany({
-    where: { id: runId, status: { in: ['QUEUED', 'RUNNING'] }, cancelRequested: false },
+    where: { id: runId, status: run.status, workerCrashes: run.workerCrashes, cancelRequested: false },
     data: {
       status: 'RUNNING',
       startedAt: run.startedAt ?? startedAt,
       attempts: { increment: 1 },
+      workerCrashes: crashes,
       progress: 0,
-      progressMessage: attempt > 1 ? `Started (attempt ${attempt})` : 'Started',
+      progressMessage: afterCrash
+        ? `Taken up again after its worker stopped (${crashes} of ${crashRetries} allowed)`
+        : attempt > 1
+          ? `Started (attempt ${attempt})`
+          : 'Started',
       error: Prisma.DbNull,
       provenance: provenance as Prisma.InputJsonObject,
     },
@@ -98,6 +121,19 @@ export async function executeRun(runId: string, options: ExecuteOptions): Promis
     if (now && !isFinal(now.status) && now.cancelRequested && (await markCancelled(db, runId))) return { outcome: 'CANCELLED' };
     return { outcome: 'SKIPPED' };
   }
+  if (crashes > crashRetries) {
+    log('error', 'run lost its worker too often; failing it', { runId, workerCrashes: crashes, crashRetries });
+    const error: RunErrorInfo = {
+      code: 'INTERNAL',
+      message:
+        `The worker executing this run stopped ${crashes} times (killed, out of memory or host lost); ` +
+        `WORKER_CRASH_RETRIES allows ${crashRetries}. Check the workers' logs and memory for this run's size.`,
+      details: { workerCrashes: crashes, crashRetries },
+    };
+    await markFailed(db, runId, error, { provenance });
+    return { outcome: 'FAILED', error };
+  }
+  if (afterCrash) log('warn', 'run taken up again after its worker stopped', { runId, workerCrashes: crashes, crashRetries });
   const running = (await db.run.findUniqueOrThrow({ where: { id: runId } })) as Run;
 
   const recorded: Record<string, unknown> = {};
@@ -117,12 +153,29 @@ export async function executeRun(runId: string, options: ExecuteOptions): Promis
     recordProvenance: (entries) => Object.assign(recorded, entries),
   };
 
+  // The longest stretch the event loop was held while this job ran (timers, lock renewal and
+  // progress writes wait that long): recorded in provenance and logged with the outcome.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const maxBlockMs = () => Math.round(loopDelay.max / 1e6);
+  let outcome: ExecuteOutcome | 'RETRY' = 'RETRY';
   try {
     const result: JobResult = (await handler(ctx)) ?? {};
+    recorded.eventLoop = { maxBlockMs: maxBlockMs() };
     // Commit failures (a deadlock, the database restarting) are retried like handler failures.
-    return await commitSuccess(db, running, result, finalProvenance());
+    const committed = await commitSuccess(db, running, result, finalProvenance());
+    outcome = committed.outcome;
+    return committed;
   } catch (err) {
-    return handleFailure(err, { db, runId, signal, attempt, maxAttempts, log, provenance: finalProvenance() });
+    recorded.eventLoop = { maxBlockMs: maxBlockMs() };
+    const failed = await handleFailure(err, { db, runId, signal, attempt, maxAttempts, log, provenance: finalProvenance() });
+    outcome = failed.outcome;
+    return failed;
+  } finally {
+    loopDelay.disable();
+    const blocked = maxBlockMs();
+    const level = options.blockWarnMs !== undefined && blocked > options.blockWarnMs ? 'warn' : 'info';
+    log(level, 'run attempt ended', { runId, kind: run.kind, attempt, outcome, maxEventLoopBlockMs: blocked, runMs: Date.now() - startedAt.getTime() });
   }
 }
 

@@ -97,6 +97,15 @@ describe('ENCODING_RIDGE', () => {
     expect(excess).toBeLessThan(0.05 * r.length);
   }, 120_000);
 
+  it('passes voxelBatch through to the fit (default: chosen from the shapes)', async () => {
+    const s = subjects[0];
+    const { submitEncodingRidge: run } = await api.ok(SUBMIT, { i: { featureSetId: s.featureSets.clip, responseSetId: s.responseSetId, bootstrapSamples: 0, voxelBatch: 50 } });
+    expect(run.params.voxelBatch).toBe(50);
+    const done = await waitForRun(api, run.id, 120_000);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.provenance.voxelBatch).toBe(50);
+  }, 120_000);
+
   it('refuses bad requests before anything is queued', async () => {
     const [a, b] = subjects;
     const before = await api.db.run.count({ where: { kind: 'ENCODING_RIDGE' } });
@@ -109,6 +118,10 @@ describe('ENCODING_RIDGE', () => {
     expect(folds.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'folds' });
     const unknown = await api.gql(SUBMIT, { i: { featureSetId: a.featureSets.clip, responseSetId: a.responseSetId, testStimulusIds: ['no-such-image'] } });
     expect(unknown.errors?.[0].message).toMatch(/not in the stimulus set: "no-such-image"/);
+    for (const voxelBatch of [0, 65537]) {
+      const batch = await api.gql(SUBMIT, { i: { featureSetId: a.featureSets.clip, responseSetId: a.responseSetId, voxelBatch } });
+      expect(batch.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'voxelBatch' });
+    }
     const missing = await api.gql(SUBMIT, { i: { featureSetId: '00000000-0000-4000-8000-000000000000', responseSetId: a.responseSetId } });
     expect(missing.errors?.[0].extensions.code).toBe('NOT_FOUND');
     expect(await api.db.run.count({ where: { kind: 'ENCODING_RIDGE' } })).toBe(before);

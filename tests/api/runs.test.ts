@@ -6,7 +6,7 @@ import { uploadArtifact } from '../helpers/upload';
 let api: TestApi;
 const queue = new RecordingQueue();
 beforeAll(async () => {
-  api = await startTestApi({ queue });
+  api = await startTestApi({ queue, env: { QUEUE_PREFIX: 'runs-test-namespace' } });
 });
 afterAll(() => api.close());
 
@@ -27,6 +27,8 @@ describe('runs', () => {
     expect(first.run).toMatchObject({ kind: 'IMPORT_FEATURES', status: 'QUEUED' });
     expect(first.featureSet.status).toBe('PENDING');
     expect(queue.enqueued).toContainEqual({ runId: first.run.id, kind: 'IMPORT_FEATURES' });
+    // The namespace it was queued in is recorded: only that namespace's reconciler re-enqueues it.
+    expect((await api.db.run.findUniqueOrThrow({ where: { id: first.run.id } })).queuePrefix).toBe(api.services.config.queuePrefix);
     const second = (await api.ok(IMPORT, { input })).importFeatureSet;
     expect(second.run.id).toBe(first.run.id);
     expect(await api.db.run.count({ where: { idempotencyKey: input.idempotencyKey } })).toBe(1);

@@ -1,5 +1,5 @@
 import { affine, matrix } from '../../src/compute/onnx';
-import { kFoldValidationSets, ridgeCv, type RidgeScore } from '../../src/compute/ridge';
+import { autoVoxelBatch, kFoldValidationSets, RIDGE_WORK_PER_CALL, ridgeCv, type RidgeScore } from '../../src/compute/ridge';
 import { cpuEngine, fixture, maxRelativeError } from './helpers';
 
 interface RidgeFixture {
@@ -68,6 +68,40 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
     await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y2, 40, 2), { alphas: [-1] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     X[5] = Number.POSITIVE_INFINITY;
     await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y2, 40, 2), { alphas: [1] })).rejects.toMatchObject({ code: 'NON_FINITE_INPUT' });
+  });
+
+  test('reports progress after every decomposition and fold, and stops when its callback or signal says so', async () => {
+    const fx = fixture<RidgeFixture>('ridge_cv_kfold_r2_intercept.json');
+    const engine = await cpuEngine();
+    const X = matrix(Float32Array.from(fx.X), fx.n, fx.d);
+    const Y = matrix(Float32Array.from(fx.Y), fx.n, fx.v);
+    const seen: [number, string][] = [];
+    const base = { alphas: fx.alphas, folds: 5, score: fx.score, fitIntercept: true, voxelBatch: Math.ceil(fx.v / 2) };
+    const fit = await ridgeCv(engine, X, Y, { ...base, onProgress: (f, m) => void seen.push([f, m]) });
+    // 5 fold decompositions + the refit, then per batch (2 of them) 5 folds and a refit.
+    expect(seen).toHaveLength(6 + 2 * 6);
+    expect(seen.filter(([, m]) => m.startsWith('scored fold'))).toHaveLength(10);
+    for (let i = 1; i < seen.length; i++) expect(seen[i][0]).toBeGreaterThan(seen[i - 1][0]);
+    expect(seen[seen.length - 1][0]).toBeCloseTo(1, 12);
+    expect(Array.from(fit.bestAlphas)).toEqual(fx.bestAlphas); // the callback changes nothing computed
+
+    // A throwing callback (a cancelled run) ends the fit at that fold.
+    let calls = 0;
+    const stop = new Error('cancelled');
+    await expect(ridgeCv(engine, X, Y, { ...base, onProgress: () => { if (++calls === 8) throw stop; } })).rejects.toBe(stop);
+    expect(calls).toBe(8);
+    const controller = new AbortController();
+    controller.abort(new Error('signal'));
+    await expect(ridgeCv(engine, X, Y, { ...base, signal: controller.signal })).rejects.toThrow('signal');
+  });
+
+  test('the default voxel batch bounds the work of one engine call and depends on the shapes only', () => {
+    expect(autoVoxelBatch(100, 16, 9)).toBe(4096);
+    const big = autoVoxelBatch(2500, 1024, 9);
+    expect(big).toBeLessThan(4096);
+    expect(2 * (2 + 9) * 1024 * 1024 * big).toBeLessThanOrEqual(RIDGE_WORK_PER_CALL);
+    expect(2 * 2500 * 1024 * big).toBeLessThanOrEqual(RIDGE_WORK_PER_CALL);
+    expect(autoVoxelBatch(10 ** 6, 10 ** 4, 100)).toBe(32);
   });
 
   test('KFold sets match scikit-learn (first n % k folds one larger)', () => {

@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const CHILD = path.join(ROOT, 'tests/helpers/worker-child.ts');
 
 /** For the tests that kill a worker: its job is retaken within a few seconds. */
-export const FAST_STALL = { STALLED_INTERVAL_MS: '1500' };
+export const FAST_STALL = { LOCK_DURATION_MS: '3000', STALLED_INTERVAL_MS: '1000' };
 
 export interface Child {
   proc: ChildProcess;
@@ -26,6 +26,8 @@ export interface ChildWorkers {
   db: Db;
   labId: string;
   producer: BullmqJobQueue;
+  /** This test's queue prefix (for a worker started in the test process). */
+  prefix: string;
   /** Starts a worker process on this test's queue prefix; resolves once it consumes jobs. */
   start(env: Record<string, string>): Promise<Child>;
 }
@@ -46,6 +48,7 @@ export function useChildWorkers(): ChildWorkers {
   });
   beforeEach(() => {
     prefix = testQueuePrefix();
+    ctx.prefix = prefix;
     ctx.producer = createBullmqQueue({ redisUrl: process.env.TEST_REDIS_URL!, prefix, attempts: ATTEMPTS, backoffMs: BACKOFF_MS });
   });
   afterEach(async () => {
@@ -69,6 +72,7 @@ async function startChild(prefix: string, env: Record<string, string>, children:
       REDIS_URL: process.env.TEST_REDIS_URL,
       QUEUE_PREFIX: prefix,
       // Long enough that a busy machine never loses a lock by accident; the stall tests shorten it.
+      LOCK_DURATION_MS: '20000',
       STALLED_INTERVAL_MS: '5000',
       RUN_ATTEMPTS: String(ATTEMPTS),
       ...env,

@@ -27,6 +27,34 @@ const options = (handler: JobHandler | undefined, extra: Partial<ExecuteOptions>
 const reload = (id: string) => db.run.findUniqueOrThrow({ where: { id } });
 
 describe('executeRun', () => {
+  it('counts a delivery that finds its run still RUNNING as a worker crash, apart from attempts, and fails only past WORKER_CRASH_RETRIES', async () => {
+    const run = await createRun(db, labId, { status: 'RUNNING' });
+    const handler: JobHandler = async () => ({ scores: SCORES });
+    // Two crashes already recorded, the third now: within a limit of 3, taken up and finished.
+    await db.run.update({ where: { id: run.id }, data: { workerCrashes: 2 } });
+    expect((await executeRun(run.id, options(handler, { crashRetries: 3, attempt: 1, maxAttempts: 1 }))).outcome).toBe('SUCCEEDED');
+    const done = await reload(run.id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', workerCrashes: 3 });
+    expect((done.provenance as any).workerCrashes).toBe(3);
+    expect(await db.score.count({ where: { runId: run.id } })).toBe(SCORES.length);
+
+    // One more than allowed: failed before the handler runs, saying why and which limit.
+    const looping = await createRun(db, labId, { status: 'RUNNING' });
+    await db.run.update({ where: { id: looping.id }, data: { workerCrashes: 3 } });
+    let ran = false;
+    const result = await executeRun(looping.id, options(async () => ((ran = true), {}), { crashRetries: 3 }));
+    expect(result.outcome).toBe('FAILED');
+    expect(ran).toBe(false);
+    const failed = await reload(looping.id);
+    expect(failed).toMatchObject({ status: 'FAILED', workerCrashes: 4, error: { code: 'INTERNAL', details: { workerCrashes: 4, crashRetries: 3 } } });
+    expect((failed.error as any).message).toContain('WORKER_CRASH_RETRIES allows 3');
+
+    // A QUEUED run (a retry after its own error, or a released one) is no crash.
+    const queued = await createRun(db, labId);
+    await executeRun(queued.id, options(handler, { crashRetries: 0, attempt: 2, maxAttempts: 3 }));
+    expect(await reload(queued.id)).toMatchObject({ status: 'SUCCEEDED', workerCrashes: 0 });
+  });
+
   it('replaces scores left by an earlier attempt instead of adding to them, in the commit transaction', async () => {
     const run = await createRun(db, labId, { status: 'RUNNING' });
     await db.score.createMany({

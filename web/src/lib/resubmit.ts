@@ -20,6 +20,7 @@ const byKind: Record<string, Resubmit> = {
       selectionScore: (p.selectionScore as EncodingRidgeInput['selectionScore']) ?? 'r2',
       bootstrapSamples: (p.bootstrapSamples as number) ?? null,
       ceiling: (p.ceiling as EncodingRidgeInput['ceiling']) ?? 'ncsnr',
+      voxelBatch: (p.voxelBatch as number) ?? null,
       benchmarkId: null,
       idempotencyKey: fresh(),
     };
