@@ -64,7 +64,9 @@ describe('README shell blocks', () => {
 (haveTools ? describe : describe.skip)('README commands against npm start', () => {
   if (!haveTools) console.warn('README commands not run: curl, jq and bash are needed');
   const work = mkdtempSync(path.join(os.tmpdir(), 'ba-readme-'));
-  const dataDir = path.join(work, 'data');
+  // Its own temp directory, like tests/e2e/embedded-profile.test.ts: PostgreSQL (run as its own user
+  // when the tests run as root) must reach it.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ba-readme-data-'));
   let child: ChildProcess | undefined;
   let port = 0;
   let startedAt = 0;
@@ -85,6 +87,7 @@ describe('README shell blocks', () => {
   afterAll(async () => {
     if (child && child.exitCode === null) await new Promise((r) => (child!.once('exit', r), child!.kill('SIGINT')));
     rmSync(work, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const token = () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
