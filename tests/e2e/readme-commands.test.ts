@@ -15,7 +15,7 @@ import { freePort } from '../helpers/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SKIP = /^#\s*not run in tests:\s*\S/;
-const NEEDS_DEMO = /^#\s*needs the demo runs finished\b/m;
+const NEEDS_DEMO = /^#\s*needs the demo runs finished\b(?::\s*([A-Z_, ]+))?/m;
 
 export interface ShellBlock {
   /** 1-based line of the opening fence. */
@@ -23,6 +23,8 @@ export interface ShellBlock {
   text: string;
   skipped: boolean;
   needsDemo: boolean;
+  /** The run kinds it needs finished (`# needs the demo runs finished: ENCODING_RIDGE`); empty: all. */
+  demoKinds: string[];
 }
 
 /** The ```sh blocks of a Markdown text (indented fences too; other languages are not shell). */
@@ -41,7 +43,9 @@ export function shellBlocks(markdown: string): ShellBlock[] {
         .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
         .join('\n');
       const first = text.split('\n').find((l) => l.trim() !== '') ?? '';
-      blocks.push({ line: i + 1, text, skipped: SKIP.test(first.trim()), needsDemo: NEEDS_DEMO.test(text) });
+      const needs = NEEDS_DEMO.exec(text);
+      const demoKinds = (needs?.[1] ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+      blocks.push({ line: i + 1, text, skipped: SKIP.test(first.trim()), needsDemo: needs !== null, demoKinds });
     }
     i = j;
   }
@@ -70,6 +74,7 @@ describe('README shell blocks', () => {
   let child: ChildProcess | undefined;
   let port = 0;
   let startedAt = 0;
+  let readyAt = 0;
 
   beforeAll(async () => {
     port = await freePort();
@@ -79,7 +84,7 @@ describe('README shell blocks', () => {
     startedAt = Date.now();
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
-      readline.createInterface({ input: child!.stdout! }).on('line', (line) => line.includes('Stop:') && resolve());
+      readline.createInterface({ input: child!.stdout! }).on('line', (line) => line.includes('Stop:') && ((readyAt = Date.now()), resolve()));
       child!.once('exit', (code) => reject(new Error(`the embedded profile exited with ${code}`)));
     });
   }, 120_000);
@@ -91,6 +96,17 @@ describe('README shell blocks', () => {
   });
 
   const token = () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+
+  async function gqlAsOperator(query: string): Promise<any> {
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}` },
+      body: JSON.stringify({ query }),
+    });
+    const body = (await res.json()) as any;
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  }
 
   /** Runs blocks in one bash session; resolves with the output, or rejects naming the failing block. */
   function runScript(script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number; out: string }> {
@@ -127,10 +143,11 @@ describe('README shell blocks', () => {
     // One bash session for all blocks; before the first block that needs the demo runs it waits
     // until every run has ended (a failed or cancelled one fails the test) and notes when.
     const waitDemo = [
-      '__readme_wait_demo() {',
-      `  local q='{"query":"{ runs(first: 100) { edges { node { status } } } }"}' s`,
+      '__readme_wait_demo() {  # [KIND ...]: those kinds only',
+      `  local q='{"query":"{ runs(first: 100) { edges { node { kind status } } } }"}' s kinds`,
+      '  kinds=$(printf \'%s\\n\' "$@" | jq -R . | jq -sc \'map(select(. != ""))\')',
       '  while :; do',
-      `    s=$(curl -s http://127.0.0.1:${port}/graphql -H "authorization: Bearer $BRAINALIGN_TOKEN" -H 'content-type: application/json' -d "$q" | jq -r '[.data.runs.edges[].node.status] | if any(. == "FAILED" or . == "CANCELLED") then "failed" elif length > 0 and all(. == "SUCCEEDED") then "done" else "open" end')`,
+      `    s=$(curl -s http://127.0.0.1:${port}/graphql -H "authorization: Bearer $BRAINALIGN_TOKEN" -H 'content-type: application/json' -d "$q" | jq -r --argjson k "$kinds" '[.data.runs.edges[].node | select(($k | length) == 0 or (.kind | IN($k[]))) | .status] | if any(. == "FAILED" or . == "CANCELLED") then "failed" elif length > 0 and all(. == "SUCCEEDED") then "done" else "open" end')`,
       '    [ "$s" = done ] && { echo "::demo-finished $(date +%s%3N)::"; return 0; }',
       '    [ "$s" = failed ] && { echo "a demo run did not succeed" >&2; return 1; }',
       '    sleep 0.25',
@@ -138,26 +155,39 @@ describe('README shell blocks', () => {
       '}',
     ].join('\n');
     let script = `set -euo pipefail\n${waitDemo}\n`;
-    let waited = false;
+    let waited: 'none' | 'some' | '' = 'none';
     for (const b of blocks.filter((x) => !x.skipped)) {
-      if (b.needsDemo && !waited) (script += '__readme_wait_demo\n'), (waited = true);
-      script += `echo "::block ${b.line}::" >&2\n${substitute(b.text)}\n`;
+      // Waits again when a later block needs more kinds than an earlier one waited for.
+      if (b.needsDemo && waited !== '') (script += `__readme_wait_demo ${b.demoKinds.join(' ')}\n`), (waited = b.demoKinds.length ? 'some' : '');
+      script += `echo "::block ${b.line} $(date +%s%3N)::" >&2\n${substitute(b.text)}\n`;
     }
     const { code, out } = await runScript(script, env, clone);
-    const failed = [...out.matchAll(/::block (\d+)::/g)].pop()?.[1];
-    if (code !== 0) throw new Error(`README block at line ${failed} failed (exit ${code}):\n${blocks.find((b) => String(b.line) === failed)?.text}\n--- output ---\n${out.slice(-4000)}`);
+    const marks = [...out.matchAll(/::block (\d+) (\d+)::/g)].map((m) => ({ line: Number(m[1]), at: Number(m[2]) }));
+    const failed = marks.at(-1)?.line;
+    if (code !== 0) throw new Error(`README block at line ${failed} failed (exit ${code}):\n${blocks.find((b) => b.line === failed)?.text}\n--- output ---\n${out.slice(-4000)}`);
     const finished = /::demo-finished (\d+)::/.exec(out);
+    const end = Date.now();
+    console.log(
+      `service ready ${((readyAt - startedAt) / 1000).toFixed(1)} s after start; seconds per README block: ` +
+        marks.map((m, i) => `line ${m.line}: ${(((marks[i + 1]?.at ?? end) - m.at) / 1000).toFixed(1)}`).join(', '),
+    );
     if (finished) console.log(`demo runs all SUCCEEDED ${((Number(finished[1]) - startedAt) / 1000).toFixed(1)} s after the service was started`);
+    // When the demo's own runs (those queued before the wait ended) ended, from their rows.
+    const demo = await gqlAsOperator(`{ runs(first: 100) { edges { node { kind createdAt finishedAt parent { id } } } } }`);
+    const demoDone = finished ? Number(finished[1]) : (marks[0]?.at ?? Date.now());
+    const rows = demo.runs.edges.map((e: any) => e.node).filter((r: any) => Date.parse(r.createdAt) <= demoDone && r.finishedAt);
+    const lastOf = (pick: (r: any) => boolean) => Math.max(...rows.filter(pick).map((r: any) => Date.parse(r.finishedAt)));
+    const after = (t: number) => `${((t - readyAt) / 1000).toFixed(1)} s`;
+    console.log(
+      `after "ready": demo ENCODING_RIDGE runs (no parent) done ${after(lastOf((r) => r.kind === 'ENCODING_RIDGE' && !r.parent))}, ` +
+        `every demo run done ${after(lastOf(() => true))}; ` +
+        [...new Set(rows.map((r: any) => r.kind))].map((k) => `${k} ${after(lastOf((r) => r.kind === k))}`).join(', '),
+    );
     // The example script registers its dataset once: a second run reports it as existing.
     const again = await runScript('node examples/register-and-import.mjs', env, clone);
     expect(again).toMatchObject({ code: 0 });
     expect(again.out).toMatch(/dataset example-register-and-import exists/);
-    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}` },
-      body: JSON.stringify({ query: '{ datasets(filter: { nameContains: "example-register-and-import" }) { totalCount edges { node { subjects { responseSets { status } } } } } }' }),
-    });
-    const { data } = (await res.json()) as any;
+    const data = await gqlAsOperator('{ datasets(filter: { nameContains: "example-register-and-import" }) { totalCount edges { node { subjects { responseSets { status } } } } } }');
     expect(data.datasets.totalCount).toBe(1);
     expect(data.datasets.edges[0].node.subjects[0].responseSets).toEqual([{ status: 'READY' }]);
     // Nothing a README command printed is a GraphQL error.
