@@ -8,6 +8,7 @@ import { importFeatures, importResponses } from './io/import-frame';
 import { vqaEval } from './vqa-eval';
 import { featureExtraction } from './feature-extraction';
 import { layerSweep } from './layer-sweep';
+import { representationalSimilarityJob } from './representational-similarity';
 
 export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
@@ -18,4 +19,5 @@ export const handlers: HandlerRegistry = {
   VQA_EVAL: vqaEval,
   FEATURE_EXTRACTION: (ctx) => featureExtraction.handle({ ...ctx, params: featureExtraction.params.parse(ctx.params) }),
   LAYER_SWEEP: (ctx) => layerSweep.handle({ ...ctx, params: layerSweep.params.parse(ctx.params) }),
+  REPRESENTATIONAL_SIMILARITY: (ctx) => representationalSimilarityJob.handle({ ...ctx, params: representationalSimilarityJob.params.parse(ctx.params) }),
 };

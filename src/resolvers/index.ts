@@ -10,6 +10,7 @@ import { encodingResolvers } from './encoding';
 import { featureResolvers } from './features';
 import { inContextResolvers } from './in-context';
 import { layerSweepResolvers } from './layer-sweep';
+import { rsaResolvers } from './rsa';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { siteResolvers } from './sites';
@@ -58,5 +59,6 @@ export const resolvers: Resolvers = merge(
   stimulusImageResolvers,
   featureResolvers,
   layerSweepResolvers,
+  rsaResolvers,
   brainSpaceResolvers,
 );
