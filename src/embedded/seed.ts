@@ -13,6 +13,7 @@ import { createBenchmark } from '../domain/leaderboards';
 import { submitLayerSweep } from '../domain/layer-sweep';
 import { demoData, demoLayerData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
 import { seedDemoImages } from './demo-images';
+import { queueDemoRsa } from './demo-rsa';
 
 /** The backbone the demo's encoding runs use. */
 const DEMO_BACKBONE = 'clip';
@@ -100,10 +101,12 @@ async function seedLayerDemo(services: Services, log: Log): Promise<boolean> {
 export function queueDemoEncodings(services: Services, log: Log): { stop(): void } {
   const ridge = whenReady(log, 'demo encoding runs', () => queueRidgeRuns(services, log));
   const sweep = whenReady(log, 'demo layer sweep', () => queueLayerSweep(services, log));
+  const rsa = whenReady(log, 'demo RSA run', () => queueDemoRsa(services, log));
   return {
     stop: () => {
       ridge.stop();
       sweep.stop();
+      rsa.stop();
     },
   };
 }

@@ -123,6 +123,11 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     const { runs: swept } = await query(second, '{ runs(first: 1, filter: { kind: LAYER_SWEEP }) { edges { node { layerProfile { bestLayers { roi layer } } } } } }');
     const best = Object.fromEntries(swept.edges[0].node.layerProfile.bestLayers.map((b: any) => [b.roi, b.layer]));
     expect(best).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
+    // So does the demo RSA run (src/embedded/demo-rsa.ts), by Spearman's rho of the RDMs.
+    const { runs: rsa } = await query(second, '{ runs(first: 5, filter: { kind: REPRESENTATIONAL_SIMILARITY }) { edges { node { representationalSimilarity { bestLayers { roi measure layer } } } } } }');
+    expect(rsa.edges).toHaveLength(1);
+    const rsaBest = Object.fromEntries(rsa.edges[0].node.representationalSimilarity.bestLayers.filter((b: any) => b.measure === 'spearman').map((b: any) => [b.roi, b.layer]));
+    expect(rsaBest).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
     const { runs: scored } = await query(second, '{ runs(first: 10, filter: { kind: ENCODING_RIDGE }) { edges { node { parent { id } scores(metric: "pearson_r.mean") { scope value ciLow ciHigh } } } } }');
     // The NSD-like demo's own runs (the sweep's layer fits predict only part of their subject's voxels).
     const own = scored.edges.filter((e: any) => !e.node.parent);
