@@ -20,6 +20,9 @@ import {
   ckaCeilingAcrossSubjects,
   ckaCeilingSplitHalf,
   spearmanRho,
+  spearmanFromKeys,
+  kendallTauAFromKeys,
+  rdmKeys,
   subTriangle,
   weightedPearson,
   weightedRanks,
@@ -71,6 +74,9 @@ describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-
     const w = new Float64Array(c.a.length).fill(1);
     expect(weightedPearson(weightedRanks(a, ascendingOrder(a), w), weightedRanks(b, ascendingOrder(b), w), w)).toBeCloseTo(c.spearman, 6);
     expect(weightedTauA(a, ascendingOrder(a), b, rankKeys(b), w)).toBeCloseTo(c.kendall_tau_a, 10);
+    // Keys computed once per RDM (as the analysis compares one RDM with many) give the same values.
+    expect(spearmanFromKeys(rdmKeys(a), rdmKeys(b))).toBeCloseTo(c.spearman, 6);
+    expect(kendallTauAFromKeys(rdmKeys(a), rdmKeys(b))).toBeCloseTo(c.kendall_tau_a, 10);
   });
 });
 

@@ -11,10 +11,10 @@
 // other subjects are loaded one at a time and reduced to their geometry at once.
 import { check, ComputeError } from '../errors';
 import { matrix, type Engine, type Matrix } from '../onnx';
-import { ascendingOrder, pairWeights, percentileInterval, rankKeys, resampleCounts, weightedPearson, weightedRanks, weightedTauA } from './bootstrap';
+import { ascendingOrder, pairWeights, percentileInterval, resampleCounts, weightedPearson, weightedRanks, weightedTauA } from './bootstrap';
 import { ckaCeilingAcrossSubjects, ckaCeilingSplitHalf, rdmCeilingAcrossSubjects, rdmCeilingSplitHalf, type Ceiling } from './ceiling';
 import { centredGram, cka, ckaBootstrap, type Gram } from './cka';
-import { compareRdms, rankRdm, type RankedRdm, type RdmComparison } from './compare';
+import { kendallTauAFromKeys, pearsonR, rankRdm, rdmKeys, spearmanFromKeys, type RankedRdm, type RdmComparison, type RdmKeys } from './compare';
 import { crossnobisRdm, patternRdm } from './rdm';
 import { squareOf } from './triangle';
 
@@ -115,7 +115,13 @@ export class ConstantPatternError extends ComputeError {
 
 interface Geometry {
   rdm: RankedRdm | null;
+  /** Rank keys of the RDM, computed once for its many comparisons. */
+  keys: RdmKeys | null;
   gram: Gram | null;
+}
+
+function geometryOf(rdm: RankedRdm | null, gram: Gram | null): Geometry {
+  return { rdm, keys: rdm ? rdmKeys(rdm) : null, gram };
 }
 
 /** The columns of m at `voxels` (a view of m itself for the whole brain). */
@@ -149,7 +155,7 @@ async function brainGeometry(engine: Engine, p: Patterns, scope: RsaScope, dista
       rdm = rankRdm(r.values);
     }
   }
-  return { rdm, gram: needs.gram ? await centredGram(engine, sub) : null };
+  return geometryOf(rdm, needs.gram ? await centredGram(engine, sub) : null);
 }
 
 async function modelGeometry(engine: Engine, x: Matrix<Float32Array>, layer: string, distance: ModelDistance, needs: Needs): Promise<Geometry> {
@@ -159,7 +165,7 @@ async function modelGeometry(engine: Engine, x: Matrix<Float32Array>, layer: str
     if (r.constantStimuli.length) throw new ConstantPatternError(`layer ${layer}`, r.constantStimuli, 'layer');
     rdm = rankRdm(r.values);
   }
-  return { rdm, gram: needs.gram ? await centredGram(engine, x) : null };
+  return geometryOf(rdm, needs.gram ? await centredGram(engine, x) : null);
 }
 
 function compare(brain: Geometry, model: Geometry, measures: readonly RsaMeasure[]): Record<RsaMeasure, number> {
@@ -167,7 +173,16 @@ function compare(brain: Geometry, model: Geometry, measures: readonly RsaMeasure
   const k = measures.some(isCka) ? cka(brain.gram!, model.gram!) : null;
   for (const m of measures) {
     const c = RDM_COMPARISON[m];
-    out[m] = c ? compareRdms(c, brain.rdm!, model.rdm!) : m === 'cka_linear' ? k!.linear : k!.debiased;
+    out[m] =
+      c === 'spearman'
+        ? spearmanFromKeys(brain.keys!, model.keys!)
+        : c === 'kendall_tau_a'
+          ? kendallTauAFromKeys(brain.keys!, model.keys!)
+          : c === 'pearson'
+            ? pearsonR(brain.rdm!.values, model.rdm!.values)
+            : m === 'cka_linear'
+              ? k!.linear
+              : k!.debiased;
   }
   return out;
 }
@@ -312,7 +327,7 @@ async function bootstrapChosen(
     const brainOrder = new Map(scopesUsed.map((s) => [s, ascendingOrder(brains[s].rdm!)]));
     const modelOrder = new Map(layersUsed.map((l) => [l, ascendingOrder(models[l].rdm!)]));
     const needTau = rdmChosen.some((c) => c.measure === 'kendall_tau_a');
-    const modelKeys = new Map(needTau ? layersUsed.map((l) => [l, rankKeys(models[l].rdm!)]) : []);
+    const modelKeys = new Map(needTau ? layersUsed.map((l) => [l, models[l].keys!.keys]) : []);
     const needRanks = rdmChosen.some((c) => c.measure === 'spearman');
     const m = (n * (n - 1)) / 2;
     const w = new Float64Array(m);
