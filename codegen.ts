@@ -43,6 +43,8 @@ const config: CodegenConfig = {
           ConceptQuery: `${prisma}ConceptQuery as DbConceptQuery`,
           DistractorGroup: `${prisma}DistractorGroup as DbDistractorGroup`,
           CausalTestResult: '../domain/causal#CausalTestResultModel',
+          RepresentationalSimilarity: '../domain/representational-similarity#RsaResultModel',
+          RsaHeatmaps: '../domain/representational-similarity#RsaHeatmapsModel',
         },
       },
     },

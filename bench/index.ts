@@ -8,9 +8,10 @@ import * as importArrays from './import';
 import * as leaderboard from './leaderboard';
 import * as nsdImport from './nsd-import';
 import * as ridge from './ridge';
+import * as rsa from './rsa';
 import * as sites from './sites';
 
-const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, causal, import: importArrays, leaderboard, icl, 'cli-upload': cliUpload, sites, features, 'nsd-import': nsdImport, faults };
+const benches: Record<string, { main: (args: string[]) => Promise<void> }> = { ridge, causal, import: importArrays, leaderboard, icl, 'cli-upload': cliUpload, sites, features, 'nsd-import': nsdImport, faults, rsa };
 
 async function run(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

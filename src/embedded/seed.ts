@@ -18,6 +18,7 @@ import { existingRunKeys, logQueued, whenReady } from './demo-common';
 import { queueInContextDemo, seedInContextDemo } from './demo-in-context';
 import { queueCausalDemo, seedCausalDemo } from './demo-causal';
 import { queueVqaDemo, seedVqaDemo } from './demo-vqa';
+import { queueDemoRsa } from './demo-rsa';
 
 /** The backbones the demo's encoding runs compare (both on every subject). */
 export const DEMO_BACKBONES = ['clip', 'dino'];
@@ -116,7 +117,8 @@ export function queueDemoEncodings(services: Services, log: Log): { stop(): void
   const causal = whenReady(log, 'demo causal test', () => queueCausalDemo(services, log));
   const vqa = whenReady(log, 'demo VQA evaluations', () => queueVqaDemo(services, log));
   const space = whenReady(log, 'demo brain-space run', () => queueBrainSpaceDemo(services, log));
-  const waiting = [ridge, sweep, inContext, causal, vqa, space];
+  const rsa = whenReady(log, 'demo RSA run', () => queueDemoRsa(services, log));
+  const waiting = [ridge, sweep, inContext, causal, vqa, space, rsa];
   return { stop: () => waiting.forEach((w) => w.stop()) };
 }
 

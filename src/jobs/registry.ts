@@ -9,6 +9,7 @@ import { vqaEval } from './vqa-eval';
 import { featureExtraction } from './feature-extraction';
 import { layerSweep } from './layer-sweep';
 import { importSessions } from './import-sessions';
+import { representationalSimilarityJob } from './representational-similarity';
 
 export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
@@ -20,4 +21,5 @@ export const handlers: HandlerRegistry = {
   FEATURE_EXTRACTION: (ctx) => featureExtraction.handle({ ...ctx, params: featureExtraction.params.parse(ctx.params) }),
   LAYER_SWEEP: (ctx) => layerSweep.handle({ ...ctx, params: layerSweep.params.parse(ctx.params) }),
   IMPORT_SESSIONS: (ctx) => importSessions.handle({ ...ctx, params: importSessions.params.parse(ctx.params) }),
+  REPRESENTATIONAL_SIMILARITY: (ctx) => representationalSimilarityJob.handle({ ...ctx, params: representationalSimilarityJob.params.parse(ctx.params) }),
 };

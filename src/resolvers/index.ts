@@ -11,6 +11,7 @@ import { encodingResolvers } from './encoding';
 import { featureResolvers } from './features';
 import { inContextResolvers } from './in-context';
 import { layerSweepResolvers } from './layer-sweep';
+import { rsaResolvers } from './rsa';
 import { leaderboardResolvers } from './leaderboards';
 import { runResolvers } from './runs';
 import { runTitleResolvers } from './run-title';
@@ -63,6 +64,7 @@ export const resolvers: Resolvers = merge(
   stimulusImageResolvers,
   featureResolvers,
   layerSweepResolvers,
+  rsaResolvers,
   brainSpaceResolvers,
   brainMapResolvers,
 );

@@ -16,7 +16,13 @@ import {
   rankKeys,
   rankRdm,
   rdmCeilingAcrossSubjects,
+  rdmCeilingSplitHalf,
+  ckaCeilingAcrossSubjects,
+  ckaCeilingSplitHalf,
   spearmanRho,
+  spearmanFromKeys,
+  kendallTauAFromKeys,
+  rdmKeys,
   subTriangle,
   weightedPearson,
   weightedRanks,
@@ -68,6 +74,9 @@ describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-
     const w = new Float64Array(c.a.length).fill(1);
     expect(weightedPearson(weightedRanks(a, ascendingOrder(a), w), weightedRanks(b, ascendingOrder(b), w), w)).toBeCloseTo(c.spearman, 6);
     expect(weightedTauA(a, ascendingOrder(a), b, rankKeys(b), w)).toBeCloseTo(c.kendall_tau_a, 10);
+    // Keys computed once per RDM (as the analysis compares one RDM with many) give the same values.
+    expect(spearmanFromKeys(rdmKeys(a), rdmKeys(b))).toBeCloseTo(c.spearman, 6);
+    expect(kendallTauAFromKeys(rdmKeys(a), rdmKeys(b))).toBeCloseTo(c.kendall_tau_a, 10);
   });
 });
 
@@ -123,5 +132,49 @@ describe('noise ceiling across subjects as rsatoolbox', () => {
     const n = fx.rdm.n;
     const at = (i: number, j: number) => values[i * n - (i * (i + 1)) / 2 + (j - i - 1)];
     expect(Array.from(sub)).toEqual([at(2, 5), at(2, 9), at(5, 9)]);
+  });
+});
+
+describe('noise ceilings for every measure against numpy/scipy', () => {
+  test('across subjects: Pearson (z-scored pooling) and tau-a (rank pooling)', () => {
+    for (const m of ['pearson', 'kendall_tau_a'] as const) {
+      const c = rdmCeilingAcrossSubjects(fx.ceiling.rdms.map(f32), m);
+      expect(c.upper).toBeCloseTo(fx.ceiling[`${m}_upper`], 5);
+      expect(c.lower).toBeCloseTo(fx.ceiling[`${m}_lower`], 5);
+    }
+  });
+  test('CKA across subjects: unit-norm centred Grams averaged', async () => {
+    const engine = await cpuEngine();
+    const cc = fx.cka_ceiling;
+    const grams = await Promise.all(cc.patterns.map((x: number[]) => centredGram(engine, matrix(f32(x), x.length / cc.p, cc.p))));
+    const c = ckaCeilingAcrossSubjects(grams);
+    expect(c.linear.upper).toBeCloseTo(cc.linear_upper, 5);
+    expect(c.linear.lower).toBeCloseTo(cc.linear_lower, 5);
+    expect(c.debiased.upper).toBeCloseTo(cc.debiased_upper, 5);
+    expect(c.debiased.lower).toBeCloseTo(cc.debiased_lower, 5);
+  });
+  test('split half within a subject: even vs odd repeats, Spearman-Brown upper bound', async () => {
+    const engine = await cpuEngine();
+    const sh = fx.split_half;
+    const { n, p, k } = sh;
+    const reps = f32(sh.reps);
+    const half = (start: number) => {
+      const out = new Float32Array(n * p);
+      let count = 0;
+      for (let r = start; r < k; r += 2, count++) for (let t = 0; t < n * p; t++) out[t] += reps[r * n * p + t];
+      return matrix(out.map((x) => x / count), n, p);
+    };
+    const [even, odd] = [half(0), half(1)];
+    const [ra, rb] = [(await patternRdm(engine, even, 'correlation')).values, (await patternRdm(engine, odd, 'correlation')).values];
+    for (const m of ['spearman', 'pearson', 'kendall_tau_a'] as const) {
+      const c = rdmCeilingSplitHalf(ra, rb, m);
+      expect(c.lower).toBeCloseTo(sh[m].lower, 5);
+      expect(c.upper).toBeCloseTo(sh[m].upper, 5);
+    }
+    const c = ckaCeilingSplitHalf(await centredGram(engine, even), await centredGram(engine, odd));
+    expect(c.linear.lower).toBeCloseTo(sh.cka_linear.lower, 5);
+    expect(c.linear.upper).toBeCloseTo(sh.cka_linear.upper, 5);
+    expect(c.debiased.lower).toBeCloseTo(sh.cka_debiased.lower, 5);
+    expect(c.debiased.upper).toBeCloseTo(sh.cka_debiased.upper, 5);
   });
 });

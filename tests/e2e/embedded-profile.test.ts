@@ -139,13 +139,18 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     // The second start seeded nothing and said what it found instead of claiming to queue.
     const messages = second.logs.map((l) => l.message);
     expect(messages.filter((m) => /seeded/.test(m))).toEqual(['demo catalog already present: nothing seeded']);
-    for (const what of ['demo encoding runs', 'demo layer sweep', 'demo in-context run', 'demo VQA evaluations', 'demo brain-space run'])
+    for (const what of ['demo encoding runs', 'demo layer sweep', 'demo in-context run', 'demo VQA evaluations', 'demo brain-space run', 'demo RSA run'])
       expect(messages).toContain(`${what}: nothing to queue, already queued by an earlier start`);
     expect(messages).not.toContain('demo encoding runs queued');
     // The demo sweep finds the planted layer of each ROI (src/embedded/demo-data.ts).
     const { runs: swept } = await query(second, '{ runs(first: 1, filter: { kind: LAYER_SWEEP }) { edges { node { layerProfile { bestLayers { roi layer } } } } } }');
     const best = Object.fromEntries(swept.edges[0].node.layerProfile.bestLayers.map((b: any) => [b.roi, b.layer]));
     expect(best).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
+    // So does the demo RSA run (src/embedded/demo-rsa.ts), by Spearman's rho of the RDMs.
+    const { runs: rsa } = await query(second, '{ runs(first: 5, filter: { kind: REPRESENTATIONAL_SIMILARITY }) { edges { node { representationalSimilarity { bestLayers { roi measure layer } } } } } }');
+    expect(rsa.edges).toHaveLength(1);
+    const rsaBest = Object.fromEntries(rsa.edges[0].node.representationalSimilarity.bestLayers.filter((b: any) => b.measure === 'spearman').map((b: any) => [b.roi, b.layer]));
+    expect(rsaBest).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
     const { runs: scored } = await query(second, '{ runs(first: 20, filter: { kind: ENCODING_RIDGE }) { edges { node { parent { id } brainMapOutputs { name } scores(metric: "pearson_r.mean") { scope value ciLow ciHigh } } } } }');
     // The demos' own runs (the sweep's layer fits predict only part of their subject's voxels; most
     // of the brain-space subject's voxels lie outside its ROIs, at low SNR, and it alone has maps).

@@ -183,3 +183,81 @@ export function compareRdms(method: RdmComparison, a: RankedRdm, b: RankedRdm): 
   if (method === 'kendall_tau_a') return kendallTauA(a, b);
   return pearsonR(a.values, b.values);
 }
+
+/**
+ * An RDM's integer rank keys (each value's first position in its sorted copy), computed once when
+ * one RDM is compared with many: Spearman and tau-a then need no binary search per comparison.
+ */
+export interface RdmKeys {
+  keys: Int32Array;
+  /** Sum over runs of tied values of t (t - 1) / 2. */
+  tiedPairs: number;
+  ranked: RankedRdm;
+}
+
+export function rdmKeys(r: RankedRdm): RdmKeys {
+  const m = r.values.length;
+  const keys = new Int32Array(m);
+  for (let i = 0; i < m; i++) keys[i] = lowerBound(r.sorted, r.values[i]);
+  return { keys, tiedPairs: tiedPairs(r.sorted), ranked: r };
+}
+
+/** Mid-rank of pair i from its key: first position plus half the run of equal values. */
+function midRankAt(k: RdmKeys, i: number): number {
+  const key = k.keys[i];
+  const v = k.ranked.sorted[key];
+  let end = key + 1;
+  while (end < k.keys.length && k.ranked.sorted[end] === v) end++;
+  return (key + end + 1) / 2;
+}
+
+/** spearmanRho from precomputed keys (same value). */
+export function spearmanFromKeys(a: RdmKeys, b: RdmKeys): number {
+  const m = a.keys.length;
+  check(b.keys.length === m && m >= 2, 'SHAPE_MISMATCH', 'RDMs to compare must have the same stimuli');
+  const mean = (m + 1) / 2;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < m; i++) {
+    const ra = midRankAt(a, i) - mean;
+    const rb = midRankAt(b, i) - mean;
+    sab += ra * rb;
+    saa += ra * ra;
+    sbb += rb * rb;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+}
+
+/** kendallTauA from precomputed keys (same value, same algorithm). */
+export function kendallTauAFromKeys(a: RdmKeys, b: RdmKeys): number {
+  const m = a.keys.length;
+  check(b.keys.length === m && m >= 2, 'SHAPE_MISMATCH', 'RDMs to compare must have the same stimuli');
+  const combined = new Float64Array(m);
+  for (let i = 0; i < m; i++) combined[i] = a.keys[i] * m + b.keys[i];
+  combined.sort();
+  let tiesA = 0;
+  let tiesAB = 0;
+  let runA = 1;
+  let runAB = 1;
+  const y = new Int32Array(m);
+  y[0] = combined[0] % m;
+  for (let i = 1; i < m; i++) {
+    y[i] = combined[i] % m;
+    if (Math.floor(combined[i] / m) === Math.floor(combined[i - 1] / m)) runA++;
+    else {
+      tiesA += (runA * (runA - 1)) / 2;
+      runA = 1;
+    }
+    if (combined[i] === combined[i - 1]) runAB++;
+    else {
+      tiesAB += (runAB * (runAB - 1)) / 2;
+      runAB = 1;
+    }
+  }
+  tiesA += (runA * (runA - 1)) / 2;
+  tiesAB += (runAB * (runAB - 1)) / 2;
+  const swaps = mergeSortSwaps(y);
+  const n0 = (m * (m - 1)) / 2;
+  return (n0 - tiesA - b.tiedPairs + tiesAB - 2 * swaps) / n0;
+}

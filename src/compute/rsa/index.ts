@@ -4,3 +4,4 @@ export * from './compare';
 export * from './cka';
 export * from './bootstrap';
 export * from './ceiling';
+export * from './analysis';

@@ -7,6 +7,7 @@ import { CausalResults } from './Causal';
 import { VqaResults } from './Vqa';
 import { LayerSweepResults } from './LayerSweep';
 import { BrainMapPanel } from '../components/BrainMap';
+import { RsaResults } from './Rsa';
 
 export function RunResults({ run }: { run: RunData }) {
   const body = (() => {
@@ -22,6 +23,8 @@ export function RunResults({ run }: { run: RunData }) {
         return <VqaResults scores={run.scores} />;
       case 'LAYER_SWEEP':
         return <LayerSweepResults runId={run.id} />;
+      case 'REPRESENTATIONAL_SIMILARITY':
+        return <RsaResults runId={run.id} />;
       default:
         return <Empty>This kind of run checks and imports data; it has no scores to plot.</Empty>;
     }

@@ -1,0 +1,405 @@
+// One representational-similarity analysis: a subject's brain geometry per scope (whole brain and
+// each ROI) against a model's geometry per layer, by RDM comparisons (Spearman, tau-a, Pearson of
+// the upper triangles) and by linear / debiased CKA of the centred patterns, with
+//   - the best layer per scope and measure chosen on separate selection stimuli (never on the
+//     scored ones, which would inflate the score),
+//   - 95% bootstrap intervals over the scored stimuli at each chosen layer (duplicated-stimulus
+//     pairs dropped, see ./bootstrap), the same resamples for every scope and layer,
+//   - a noise ceiling per scope and measure: across subjects when other subjects saw the same
+//     stimuli, split-half over the subject's repeats otherwise.
+// Memory: every RDM is one float32 upper triangle (plus its sorted copy), built in row blocks;
+// other subjects are loaded one at a time and reduced to their geometry at once.
+import { check, ComputeError } from '../errors';
+import { matrix, type Engine, type Matrix } from '../onnx';
+import { ascendingOrder, pairWeights, percentileInterval, resampleCounts, weightedPearson, weightedRanks, weightedTauA } from './bootstrap';
+import { ckaCeilingAcrossSubjects, ckaCeilingSplitHalf, rdmCeilingAcrossSubjects, rdmCeilingSplitHalf, type Ceiling } from './ceiling';
+import { centredGram, cka, ckaBootstrap, type Gram } from './cka';
+import { kendallTauAFromKeys, pearsonR, rankRdm, rdmKeys, spearmanFromKeys, type RankedRdm, type RdmComparison, type RdmKeys } from './compare';
+import { crossnobisRdm, patternRdm } from './rdm';
+import { squareOf } from './triangle';
+
+export const RSA_MEASURES = ['spearman', 'kendall_tau_a', 'pearson', 'cka_linear', 'cka_debiased'] as const;
+export type RsaMeasure = (typeof RSA_MEASURES)[number];
+export const RSA_DISTANCES = ['correlation', 'euclidean', 'crossnobis'] as const;
+export type BrainDistance = (typeof RSA_DISTANCES)[number];
+export type ModelDistance = 'correlation' | 'euclidean';
+
+const RDM_COMPARISON: Partial<Record<RsaMeasure, RdmComparison>> = { spearman: 'spearman', kendall_tau_a: 'kendall_tau_a', pearson: 'pearson' };
+const isCka = (m: RsaMeasure) => m === 'cka_linear' || m === 'cka_debiased';
+
+/** Responses to the analysed stimuli: the repeat mean (n, v) and, when kept, each repeat. */
+export interface Patterns {
+  mean: Matrix<Float32Array>;
+  repeats: Matrix<Float32Array>[] | null;
+}
+
+/** `voxels` null: every voxel (the whole-brain scope). */
+export interface RsaScope {
+  name: string;
+  voxels: ArrayLike<number> | null;
+}
+
+export interface RsaLayer {
+  name: string;
+  /** Features of the scored stimuli (n, d) and of the selection stimuli. */
+  scored: Matrix<Float32Array>;
+  selection: Matrix<Float32Array> | null;
+}
+
+export interface OtherSubject {
+  name: string;
+  /** Scope name -> that subject's voxels (ROIs matched by name); scopes it lacks are absent. */
+  scopes: Map<string, ArrayLike<number> | null>;
+  /** Its responses to the scored stimuli, in the same order. */
+  load(): Promise<Patterns>;
+}
+
+export interface RsaRequest {
+  scopes: RsaScope[];
+  brain: Patterns;
+  brainSelection: Patterns | null;
+  layers: RsaLayer[];
+  otherSubjects: OtherSubject[];
+  measures: readonly RsaMeasure[];
+  distance: BrainDistance;
+  modelDistance: ModelDistance;
+  bootstrapSamples: number;
+  seed: number;
+  /** Scored stimuli (indices) whose square RDMs are returned for heatmaps. */
+  heatmapStimuli?: ArrayLike<number>;
+  blockRows?: number;
+  progress?: (fraction: number, message: string) => Promise<void>;
+}
+
+export interface RsaCell {
+  layerIndex: number;
+  scopeIndex: number;
+  measure: RsaMeasure;
+  value: number;
+  /** The same comparison on the selection stimuli (what the best layer is chosen by). */
+  selectionValue: number | null;
+}
+
+export interface RsaBest extends RsaCell {
+  ci: [number, number];
+  nBootstrap: number;
+}
+
+export interface ScopeCeiling extends Ceiling {
+  /** The distance the subjects' or halves' RDMs were computed with. */
+  distance: BrainDistance;
+}
+
+export interface RsaResult {
+  cells: RsaCell[];
+  best: RsaBest[];
+  /** Per scope and measure; null where no ceiling can be formed (one subject, no repeats). */
+  ceilings: Partial<Record<RsaMeasure, ScopeCeiling>>[];
+  heatmaps: { brain: Float32Array[]; model: Float32Array[] } | null;
+  nStimuli: number;
+  nSelection: number;
+  seconds: Record<string, number>;
+}
+
+/** A stimulus whose pattern is constant over a scope's voxels: its correlation distance is undefined. */
+export class ConstantPatternError extends ComputeError {
+  constructor(
+    readonly scope: string,
+    readonly stimuli: number[],
+    readonly which: 'scored' | 'selection' | 'layer',
+  ) {
+    super('NON_FINITE_INPUT', `${stimuli.length} stimuli have a constant pattern over ${scope}: their correlation distance is undefined`);
+    this.name = 'ConstantPatternError';
+  }
+}
+
+interface Geometry {
+  rdm: RankedRdm | null;
+  /** Rank keys of the RDM, computed once for its many comparisons. */
+  keys: RdmKeys | null;
+  gram: Gram | null;
+}
+
+function geometryOf(rdm: RankedRdm | null, gram: Gram | null): Geometry {
+  return { rdm, keys: rdm ? rdmKeys(rdm) : null, gram };
+}
+
+/** The columns of m at `voxels` (a view of m itself for the whole brain). */
+export function columns(m: Matrix<Float32Array>, voxels: ArrayLike<number> | null): Matrix<Float32Array> {
+  if (!voxels) return m;
+  const k = voxels.length;
+  const out = new Float32Array(m.rows * k);
+  for (let i = 0; i < m.rows; i++) {
+    const off = i * m.cols;
+    for (let j = 0; j < k; j++) out[i * k + j] = m.data[off + voxels[j]];
+  }
+  return matrix(out, m.rows, k);
+}
+
+interface Needs {
+  rdm: boolean;
+  gram: boolean;
+  blockRows?: number;
+}
+
+async function brainGeometry(engine: Engine, p: Patterns, scope: RsaScope, distance: BrainDistance, needs: Needs, which: 'scored' | 'selection'): Promise<Geometry> {
+  const sub = columns(p.mean, scope.voxels);
+  let rdm: RankedRdm | null = null;
+  if (needs.rdm) {
+    if (distance === 'crossnobis') {
+      check(p.repeats && p.repeats.length >= 2, 'INVALID_ARGUMENT', 'crossnobis needs at least 2 repeats');
+      rdm = rankRdm((await crossnobisRdm(engine, p.repeats.map((r) => columns(r, scope.voxels)), { blockRows: needs.blockRows })).values);
+    } else {
+      const r = await patternRdm(engine, sub, distance, { blockRows: needs.blockRows });
+      if (r.constantStimuli.length) throw new ConstantPatternError(scope.name, r.constantStimuli, which);
+      rdm = rankRdm(r.values);
+    }
+  }
+  return geometryOf(rdm, needs.gram ? await centredGram(engine, sub) : null);
+}
+
+async function modelGeometry(engine: Engine, x: Matrix<Float32Array>, layer: string, distance: ModelDistance, needs: Needs): Promise<Geometry> {
+  let rdm: RankedRdm | null = null;
+  if (needs.rdm) {
+    const r = await patternRdm(engine, x, distance, { blockRows: needs.blockRows });
+    if (r.constantStimuli.length) throw new ConstantPatternError(`layer ${layer}`, r.constantStimuli, 'layer');
+    rdm = rankRdm(r.values);
+  }
+  return geometryOf(rdm, needs.gram ? await centredGram(engine, x) : null);
+}
+
+function compare(brain: Geometry, model: Geometry, measures: readonly RsaMeasure[]): Record<RsaMeasure, number> {
+  const out = {} as Record<RsaMeasure, number>;
+  const k = measures.some(isCka) ? cka(brain.gram!, model.gram!) : null;
+  for (const m of measures) {
+    const c = RDM_COMPARISON[m];
+    out[m] =
+      c === 'spearman'
+        ? spearmanFromKeys(brain.keys!, model.keys!)
+        : c === 'kendall_tau_a'
+          ? kendallTauAFromKeys(brain.keys!, model.keys!)
+          : c === 'pearson'
+            ? pearsonR(brain.rdm!.values, model.rdm!.values)
+            : m === 'cka_linear'
+              ? k!.linear
+              : k!.debiased;
+  }
+  return out;
+}
+
+/** Mean of the given repeats, (n, v). */
+function meanOf(repeats: Matrix<Float32Array>[]): Matrix<Float32Array> {
+  const { rows, cols } = repeats[0];
+  const out = new Float32Array(rows * cols);
+  for (const r of repeats) for (let t = 0; t < out.length; t++) out[t] += r.data[t];
+  for (let t = 0; t < out.length; t++) out[t] /= repeats.length;
+  return matrix(out, rows, cols);
+}
+
+/** Even- and odd-numbered repeats as two half datasets. */
+function halves(p: Patterns): [Patterns, Patterns] {
+  const reps = p.repeats!;
+  const a = reps.filter((_, i) => i % 2 === 0);
+  const b = reps.filter((_, i) => i % 2 === 1);
+  return [
+    { mean: meanOf(a), repeats: a },
+    { mean: meanOf(b), repeats: b },
+  ];
+}
+
+function ceilingsFrom(geoms: Geometry[], measures: readonly RsaMeasure[], distance: BrainDistance, splitHalf: boolean): Partial<Record<RsaMeasure, ScopeCeiling>> {
+  const out: Partial<Record<RsaMeasure, ScopeCeiling>> = {};
+  const ckaC = measures.some(isCka) ? (splitHalf ? ckaCeilingSplitHalf(geoms[0].gram!, geoms[1].gram!) : ckaCeilingAcrossSubjects(geoms.map((g) => g.gram!))) : null;
+  for (const m of measures) {
+    const c = RDM_COMPARISON[m];
+    const ceiling = c
+      ? splitHalf
+        ? rdmCeilingSplitHalf(geoms[0].rdm!.values, geoms[1].rdm!.values, c)
+        : rdmCeilingAcrossSubjects(geoms.map((g) => g.rdm!.values), c)
+      : ckaC![m === 'cka_linear' ? 'linear' : 'debiased'];
+    out[m] = { ...ceiling, distance };
+  }
+  return out;
+}
+
+export async function representationalSimilarity(engine: Engine, req: RsaRequest): Promise<RsaResult> {
+  const n = req.brain.mean.rows;
+  check(n >= 4, 'INVALID_ARGUMENT', `RSA needs at least 4 stimuli (got ${n})`);
+  check(req.layers.length >= 1, 'INVALID_ARGUMENT', 'RSA needs at least one layer');
+  for (const l of req.layers) check(l.scored.rows === n, 'SHAPE_MISMATCH', `layer ${l.name} has ${l.scored.rows} stimuli, the responses ${n}`);
+  const choose = req.layers.length > 1;
+  check(!choose || (req.brainSelection && req.layers.every((l) => l.selection)), 'INVALID_ARGUMENT', 'choosing among several layers needs selection stimuli');
+  const needs: Needs = { rdm: req.measures.some((m) => RDM_COMPARISON[m]), gram: req.measures.some(isCka), blockRows: req.blockRows };
+  const progress = req.progress ?? (async () => {});
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(phase: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      seconds[phase] = (seconds[phase] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  };
+
+  // Selection stimuli first: their geometries are only needed for the choice, then dropped.
+  const selectionValues: Record<RsaMeasure, number>[][] = req.scopes.map(() => []);
+  if (choose) {
+    await progress(0.05, `choosing the best layer on ${req.brainSelection!.mean.rows} selection stimuli`);
+    await timed('selection', async () => {
+      const models: Geometry[] = [];
+      for (const l of req.layers) models.push(await modelGeometry(engine, l.selection!, l.name, req.modelDistance, needs));
+      for (let s = 0; s < req.scopes.length; s++) {
+        const brain = await brainGeometry(engine, req.brainSelection!, req.scopes[s], req.distance, needs, 'selection');
+        selectionValues[s] = models.map((m) => compare(brain, m, req.measures));
+      }
+    });
+  }
+
+  await progress(0.2, `geometries of ${req.scopes.length} scopes and ${req.layers.length} layers over ${n} stimuli`);
+  const brains: Geometry[] = [];
+  const models: Geometry[] = [];
+  await timed('geometry', async () => {
+    for (const scope of req.scopes) brains.push(await brainGeometry(engine, req.brain, scope, req.distance, needs, 'scored'));
+    for (const l of req.layers) models.push(await modelGeometry(engine, l.scored, l.name, req.modelDistance, needs));
+  });
+
+  const cells: RsaCell[] = [];
+  await timed('compare', async () => {
+    for (let li = 0; li < req.layers.length; li++)
+      for (let s = 0; s < req.scopes.length; s++) {
+        const v = compare(brains[s], models[li], req.measures);
+        for (const m of req.measures) cells.push({ layerIndex: li, scopeIndex: s, measure: m, value: v[m], selectionValue: choose ? selectionValues[s][li][m] : null });
+      }
+  });
+
+  // The chosen layer per scope and measure: highest on the selection stimuli (NaN never wins).
+  const chosen: { scopeIndex: number; measure: RsaMeasure; layerIndex: number }[] = [];
+  for (let s = 0; s < req.scopes.length; s++)
+    for (const m of req.measures) {
+      let best = choose ? -1 : 0;
+      if (choose)
+        selectionValues[s].forEach((v, li) => {
+          if (Number.isFinite(v[m]) && (best < 0 || v[m] > selectionValues[s][best][m])) best = li;
+        });
+      if (best >= 0) chosen.push({ scopeIndex: s, measure: m, layerIndex: best });
+    }
+
+  await progress(0.45, `bootstrapping ${req.bootstrapSamples} resamples of the stimuli`);
+  const boot = await timed('bootstrap', () => bootstrapChosen(engine, brains, models, chosen, req, n));
+
+  await progress(0.8, 'noise ceilings');
+  const ceilings = await timed('ceiling', () => scopeCeilings(engine, req, needs, brains));
+
+  const cellOf = (s: number, li: number, m: RsaMeasure) => cells.find((c) => c.scopeIndex === s && c.layerIndex === li && c.measure === m)!;
+  const best: RsaBest[] = chosen.map((c, k) => ({ ...cellOf(c.scopeIndex, c.layerIndex, c.measure), ci: boot[k].ci, nBootstrap: boot[k].n }));
+
+  let heatmaps: RsaResult['heatmaps'] = null;
+  if (req.heatmapStimuli && needs.rdm)
+    heatmaps = {
+      brain: brains.map((g) => squareOf(g.rdm!.values, n, req.heatmapStimuli!)),
+      model: models.map((g) => squareOf(g.rdm!.values, n, req.heatmapStimuli!)),
+    };
+  return { cells, best, ceilings, heatmaps, nStimuli: n, nSelection: choose ? req.brainSelection!.mean.rows : 0, seconds };
+}
+
+/**
+ * Bootstrap intervals at the chosen (scope, layer) pairs. Per resample: the pair weights once,
+ * each scope's brain ranks once, each layer's model ranks once, then the comparisons; CKA of all
+ * resamples at once through the engine (./cka ckaBootstrap).
+ */
+async function bootstrapChosen(
+  engine: Engine,
+  brains: Geometry[],
+  models: Geometry[],
+  chosen: { scopeIndex: number; measure: RsaMeasure; layerIndex: number }[],
+  req: RsaRequest,
+  n: number,
+): Promise<{ ci: [number, number]; n: number }[]> {
+  const B = req.bootstrapSamples;
+  if (B === 0) return chosen.map(() => ({ ci: [NaN, NaN], n: 0 }));
+  const counts = resampleCounts(n, B, req.seed);
+  const samples = chosen.map(() => new Float64Array(B));
+
+  const rdmChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => RDM_COMPARISON[c.measure]);
+  if (rdmChosen.length) {
+    const scopesUsed = [...new Set(rdmChosen.map((c) => c.scopeIndex))];
+    const layersUsed = [...new Set(rdmChosen.map((c) => c.layerIndex))];
+    const brainOrder = new Map(scopesUsed.map((s) => [s, ascendingOrder(brains[s].rdm!)]));
+    const modelOrder = new Map(layersUsed.map((l) => [l, ascendingOrder(models[l].rdm!)]));
+    const needTau = rdmChosen.some((c) => c.measure === 'kendall_tau_a');
+    const modelKeys = new Map(needTau ? layersUsed.map((l) => [l, models[l].keys!.keys]) : []);
+    const needRanks = rdmChosen.some((c) => c.measure === 'spearman');
+    const m = (n * (n - 1)) / 2;
+    const w = new Float64Array(m);
+    const brainRanks = new Map(needRanks ? scopesUsed.map((s) => [s, new Float64Array(m)]) : []);
+    const modelRanks = new Map(needRanks ? layersUsed.map((l) => [l, new Float64Array(m)]) : []);
+    const tree = new Float64Array(m + 1);
+    for (let b = 0; b < B; b++) {
+      pairWeights(counts.subarray(b * n, (b + 1) * n), n, w);
+      if (needRanks) {
+        for (const s of scopesUsed) weightedRanks(brains[s].rdm!, brainOrder.get(s)!, w, brainRanks.get(s)!);
+        for (const l of layersUsed) weightedRanks(models[l].rdm!, modelOrder.get(l)!, w, modelRanks.get(l)!);
+      }
+      for (const c of rdmChosen) {
+        const brain = brains[c.scopeIndex].rdm!;
+        const model = models[c.layerIndex].rdm!;
+        samples[c.k][b] =
+          c.measure === 'spearman'
+            ? weightedPearson(brainRanks.get(c.scopeIndex)!, modelRanks.get(c.layerIndex)!, w)
+            : c.measure === 'pearson'
+              ? weightedPearson(brain.values, model.values, w)
+              : weightedTauA(brain, brainOrder.get(c.scopeIndex)!, model, modelKeys.get(c.layerIndex)!, w, tree);
+      }
+      if (b % 50 === 49 && req.progress) await req.progress(0.45 + (0.3 * b) / B, `bootstrap ${b + 1} of ${B}`);
+    }
+  }
+
+  const ckaChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => isCka(c.measure));
+  const pairs = [...new Set(ckaChosen.map((c) => `${c.scopeIndex}:${c.layerIndex}`))];
+  const countsMatrix = matrix(counts, B, n);
+  for (const key of pairs) {
+    const [s, l] = key.split(':').map(Number);
+    const [[values]] = await ckaBootstrap(engine, [brains[s].gram!], [models[l].gram!], countsMatrix);
+    for (const c of ckaChosen)
+      if (c.scopeIndex === s && c.layerIndex === l) samples[c.k].set(c.measure === 'cka_linear' ? values.linear : values.debiased);
+  }
+  return samples.map((x) => ({ ci: percentileInterval(x), n: B }));
+}
+
+/** Across subjects when others saw the stimuli, split-half over repeats otherwise, else none. */
+async function scopeCeilings(engine: Engine, req: RsaRequest, needs: Needs, brains: Geometry[]): Promise<Partial<Record<RsaMeasure, ScopeCeiling>>[]> {
+  const out: Partial<Record<RsaMeasure, ScopeCeiling>>[] = req.scopes.map(() => ({}));
+  const others = req.otherSubjects;
+  const acrossScopes = req.scopes.map((s, i) => ({ i, scope: s, with: others.filter((o) => o.scopes.has(s.name)) })).filter((x) => x.with.length > 0);
+  if (acrossScopes.length) {
+    // One subject in memory at a time: each is reduced to its geometry per scope, then dropped.
+    const geoms = new Map<number, Geometry[]>(acrossScopes.map((x) => [x.i, [] as Geometry[]]));
+    for (const x of acrossScopes) geoms.get(x.i)!.push(brains[x.i]);
+    for (const o of others) {
+      const p = await o.load();
+      check(p.mean.rows === req.brain.mean.rows, 'SHAPE_MISMATCH', `subject ${o.name} has responses to ${p.mean.rows} of the ${req.brain.mean.rows} stimuli`);
+      for (const x of acrossScopes)
+        if (o.scopes.has(x.scope.name)) geoms.get(x.i)!.push(await brainGeometry(engine, p, { name: `${x.scope.name} of ${o.name}`, voxels: o.scopes.get(x.scope.name)! }, req.distance, needs, 'scored'));
+    }
+    for (const x of acrossScopes) out[x.i] = ceilingsFrom(geoms.get(x.i)!, req.measures, req.distance, false);
+  }
+  const reps = req.brain.repeats;
+  if (reps && reps.length >= 2) {
+    const [a, b] = halves(req.brain);
+    // Crossnobis needs two repeats in each half; with fewer the halves are compared by Euclidean distance.
+    const distance: BrainDistance = req.distance === 'crossnobis' && reps.length < 4 ? 'euclidean' : req.distance;
+    for (let i = 0; i < req.scopes.length; i++) {
+      if (Object.keys(out[i]).length) continue;
+      const ga = await brainGeometry(engine, a, req.scopes[i], distance, needs, 'scored');
+      const gb = await brainGeometry(engine, b, req.scopes[i], distance, needs, 'scored');
+      out[i] = ceilingsFrom([ga, gb], req.measures, distance, true);
+    }
+  }
+  return out;
+}
+
+/** value / upper bound of the ceiling, where that bound is positive. */
+export function ceilingNormalized(value: number, ceiling: Ceiling | undefined): number | null {
+  if (!ceiling || !(ceiling.upper > 0) || !Number.isFinite(value)) return null;
+  return value / ceiling.upper;
+}
