@@ -40,6 +40,7 @@ function ridgeRun(id: string, model: string, created: string, alphas: number[]) 
     startedAt: null,
     finishedAt: null,
     outputs: [],
+    brainMapOutputs: [],
     parent: null,
     scores: SCOPES.map((scope, i) => ({ id: `${id}-${i}`, metric: 'pearson_r.mean', scope, roi: null, value: VALUES[id][i], ciLow: VALUES[id][i] - 0.03, ciHigh: VALUES[id][i] + 0.02, normalized: null, n: 100, extra: {} })),
   };

@@ -108,6 +108,13 @@ const RUN = {
   startedAt: null,
   finishedAt: null,
   outputs: [],
+  brainMapOutputs: [],
+  title: 'Representational similarity · synthetic-layers → subj01 (synthetic-layers)',
+  model: null,
+  layer: null,
+  subject: null,
+  dataset: null,
+  benchmark: null,
   scores: [],
   representationalSimilarity: RESULT,
 };
