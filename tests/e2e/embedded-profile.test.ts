@@ -83,6 +83,7 @@ async function waitFor(service: Service, done: (rows: RunRow[]) => boolean, time
 const imports = (rows: RunRow[]) => rows.filter((r) => r.kind.startsWith('IMPORT_'));
 const encodings = (rows: RunRow[]) => rows.filter((r) => r.kind === 'ENCODING_RIDGE');
 const sweeps = (rows: RunRow[]) => rows.filter((r) => r.kind === 'LAYER_SWEEP');
+const extractions = (rows: RunRow[]) => rows.filter((r) => r.kind === 'FEATURE_EXTRACTION');
 
 it('seeds the demo catalog once, imports it in-process, queues encoding runs, and finishes them after a restart', async () => {
   const first = await start();
@@ -100,9 +101,10 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     expect(nsd.subjects.map((s: any) => s.name)).toEqual(['subj01', 'subj02', 'subj05']);
     expect(datasets.edges.some((e: any) => e.node.name === 'synthetic-layers')).toBe(true);
     // 3 response sets + 3 subjects x 2 backbones of features, then one encoding run per subject;
-    // 2 response sets + 2 subjects x 3 layers, then a layer sweep (3 child encoding runs);
+    // 2 response sets + one FEATURE_EXTRACTION of the demo CNN's 3 layers per subject, then a
+    // layer sweep on the extracted features (3 child encoding runs); the demo images' extraction;
     // 1 response set + 1 feature set of the brain-space subject, then its encoding run.
-    const rows = await waitFor(first, (r) => imports(r).length === 19 && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length === 7 && sweeps(r).length === 1, 120_000);
+    const rows = await waitFor(first, (r) => imports(r).length === 13 && imports(r).every((x) => x.status === 'SUCCEEDED') && extractions(r).length === 3 && encodings(r).length === 7 && sweeps(r).length === 1, 120_000);
     expect(encodings(rows)).toHaveLength(7);
     const { datasets: ready } = await query(first, '{ datasets { edges { node { subjects { responseSets { status noiseCeilingMedian } } } } } }');
     for (const d of ready.edges) for (const s of d.node.subjects) expect(s.responseSets[0]).toMatchObject({ status: 'READY' });
@@ -117,10 +119,12 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     const { datasets } = await query(second, '{ datasets { totalCount } }');
     expect(datasets.totalCount).toBe(3);
     const rows = await waitFor(second, (r) => r.every((x) => x.status === 'SUCCEEDED'), 300_000);
-    expect(imports(rows)).toHaveLength(19);
+    expect(imports(rows)).toHaveLength(13);
+    expect(extractions(rows)).toHaveLength(3);
     expect(encodings(rows)).toHaveLength(7);
     expect(sweeps(rows)).toHaveLength(1);
-    // The demo sweep finds the planted layer of each ROI (src/embedded/demo-data.ts).
+    // The demo sweep, run on the features FEATURE_EXTRACTION made, finds the layer each ROI's
+    // responses were generated from (src/embedded/demo-layers.ts).
     const { runs: swept } = await query(second, '{ runs(first: 1, filter: { kind: LAYER_SWEEP }) { edges { node { layerProfile { bestLayers { roi layer } } } } } }');
     const best = Object.fromEntries(swept.edges[0].node.layerProfile.bestLayers.map((b: any) => [b.roi, b.layer]));
     expect(best).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
