@@ -4,7 +4,12 @@
 // 1,000 JPEGs of NSD's size (425 x 425), a ResNet-50-sized graph at 224 (random weights, exported
 // at bench time by models/backbones/test_backbones.py) and a ViT-B/16-sized one.
 //   npm run bench -- features [--small] [--images N] [--vit-images N] [--model resnet50|vit_b16] [--batch 32]
+//   npm run bench -- features --rss 1000,5000 [--rss-model resnet50|vit_b16|tiny-cnn]
 // Prints per-model lines, then one JSON line (the ResNet-50 numbers, ViT's under "vit").
+// --rss: peak RSS of the extraction loop alone (read, decode, preprocess, inference, pooling,
+// .npy writing; no PyTorch) at each image count, each in a fresh process so the peaks are its
+// own; the counts cycle through 1,000 prepared JPEGs (each read and decoded anew, nothing
+// cached), so 5,000 images is 5,000 decodes. Bounded memory means the same peak at every count.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -132,7 +137,76 @@ async function benchModel(engine: Engine, dir: string, model: string, files: str
 
 const round = (x: number) => Number(x.toFixed(2));
 
+/** One extraction of `n` images (cycling through `files`) with .npy writing; returns seconds. */
+async function extractOnly(engine: Engine, bytes: Uint8Array, key: string, files: string[], n: number, out: string, batchSize: number): Promise<number> {
+  const g = readBackboneGraph(bytes);
+  const contract = parseContract(JSON.parse(g.metadata.get('brainalign.preprocess')!));
+  const layers = await dryRunBackbone(engine, bytes, key, g, contract, JSON.parse(g.metadata.get('brainalign.pooling') ?? '{}'));
+  const writers = layers.map((l) => npyFile(join(out, `${key}.${l.name}.${n}.npy`), n, l.width));
+  const t = await runExtraction({
+    engine,
+    graph: backboneGraph(bytes, key, g, layers.map((l) => l.name)),
+    inputName: g.inputName,
+    contract,
+    layers,
+    nImages: n,
+    batchSize,
+    load: (i) => readFile(files[i % files.length]),
+    rows: async (_s, _c, perLayer) => perLayer.forEach((r, i) => writers[i].push(r)),
+  });
+  await Promise.all(writers.map((w) => w.close()));
+  return t.totalSeconds;
+}
+
+/** The child of --rss: one count, its own process, its peak RSS on stdout. */
+async function rssChild(args: string[]): Promise<void> {
+  const [dir, model, n, batch] = args.slice(args.indexOf('--rss-child') + 1);
+  const files = readdirSync(join(dir, 'images')).sort().map((f) => join(dir, 'images', f));
+  const path = model === 'tiny-cnn' ? join(__dirname, '../models/backbones/tiny-cnn.onnx') : join(dir, `${model}.onnx`);
+  const engine = await Engine.create({ executionProvider: (process.env.ONNX_EXECUTION_PROVIDER as 'cpu' | 'cuda' | 'auto') ?? 'auto' });
+  const seconds = await extractOnly(engine, new Uint8Array(readFileSync(path)), model, files, Number(n), dir, Number(batch));
+  await engine.release();
+  console.log(JSON.stringify({ images: Number(n), seconds: round(seconds), images_per_second: round(Number(n) / seconds), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+}
+
+async function rssScaling(args: string[]): Promise<void> {
+  const counts = args[args.indexOf('--rss') + 1].split(',').map(Number);
+  const model = args.includes('--rss-model') ? args[args.indexOf('--rss-model') + 1] : 'resnet50';
+  const batchSize = argValue(args, '--batch', 32);
+  const prepared = Math.min(1000, Math.max(...counts));
+  const dir = mkdtempSync(join(tmpdir(), 'brainalign-features-'));
+  try {
+    console.log(`preparing ${prepared} JPEGs (425 x 425) and the bench graphs in ${dir}`);
+    python(['prepare', dir, String(prepared)], false);
+    const byCount: Record<string, unknown> = {};
+    for (const n of counts) {
+      const res = spawnSync(process.execPath, [...process.execArgv, process.argv[1], 'features', '--rss-child', dir, model, String(n), String(batchSize)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (res.status !== 0) throw new Error(`extraction of ${n} images failed: ${res.stderr}`);
+      const line = JSON.parse(res.stdout.trim().split('\n').pop()!);
+      console.log(`${model}, ${n} images: ${JSON.stringify(line)}`);
+      byCount[n] = line;
+    }
+    const peaks = counts.map((n) => (byCount[n] as { peak_rss_mb: number }).peak_rss_mb);
+    console.log(
+      JSON.stringify({
+        bench: 'features',
+        mode: 'rss',
+        model,
+        batch: batchSize,
+        images: counts,
+        peak_rss_mb: peaks,
+        peak_rss_growth_mb: peaks[peaks.length - 1] - peaks[0],
+        images_per_second: counts.map((n) => (byCount[n] as { images_per_second: number }).images_per_second),
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
+  if (args.includes('--rss-child')) return rssChild(args);
+  if (args.includes('--rss')) return rssScaling(args);
   const small = args.includes('--small');
   const images = argValue(args, '--images', small ? 64 : 1000);
   const vitImages = argValue(args, '--vit-images', small ? 32 : Math.min(images, 200));

@@ -1,7 +1,7 @@
 // The demo catalog's content: a small synthetic NSD-like dataset (src/compute/synthetic.ts), laid
 // out as a lab would register it: per subject, one stimulus set of its training images followed
 // by the images every subject saw, features of two backbones, responses with 3 repeats.
-import { generatePlantedLayers } from '../compute/sweep/planted-layers';
+import { generatePlantedOnFeatures } from '../compute/sweep/planted-layers';
 import { defaultSyntheticConfig, generateSynthetic, roiSet, type SyntheticDataset } from '../compute/synthetic';
 
 export const DEMO_DATASET = 'synthetic-nsd';
@@ -75,17 +75,23 @@ export function demoSubjects(data: SyntheticDataset): DemoSubject[] {
 }
 
 export const DEMO_LAYER_DATASET = 'synthetic-layers';
-export const DEMO_LAYER_MODEL = 'synthetic-3-stage';
+/** The demo's CNN backbone (models/backbones/tiny-cnn.onnx), run on the layer demo's images. */
+export const DEMO_LAYER_MODEL = 'tiny-cnn';
+/** The layers the layer demo extracts and sweeps, in depth order. */
+export const DEMO_LAYERS = ['stage1', 'stage2', 'stage3'] as const;
+/** Planted truth: the layer whose features drive each ROI. */
+export const DEMO_ROI_LAYER: Record<string, string> = { V1: 'stage1', V4: 'stage2', FFA: 'stage3' };
 
-/**
- * The layer-sweep demo: one model with three layers (stage1..stage3) and two subjects whose V1,
- * V4 and FFA responses carry factors of stage1, stage2 and stage3 respectively (planted truth,
- * src/compute/sweep/planted-layers.ts), so a layer sweep must find V1 -> stage1, V4 -> stage2,
- * FFA -> stage3. PPA and EBA depend on the shared factors only and prefer no layer.
- */
-export function demoLayerData(options: { nTrain?: number; nShared?: number; roiScale?: number; width?: number } = {}) {
+export interface DemoLayerOptions {
+  nTrain?: number;
+  nShared?: number;
+  roiScale?: number;
+}
+
+/** The layer demo's subjects and split; `demoLayerStimulusCount` images are needed in all. */
+function demoLayerConfig(options: DemoLayerOptions = {}) {
   const scale = options.roiScale ?? 0.2;
-  const config = defaultSyntheticConfig({
+  return defaultSyntheticConfig({
     seed: 2025,
     nTrainPerSubject: options.nTrain ?? 400,
     nSharedTest: options.nShared ?? 100,
@@ -94,20 +100,46 @@ export function demoLayerData(options: { nTrain?: number; nShared?: number; roiS
       { id: 'subj02', rois: roiSet(scale * 0.8) },
     ],
   });
-  const width = options.width ?? 48;
-  const roiLayer = { V1: 'stage1', V4: 'stage2', FFA: 'stage3' };
-  const data = generatePlantedLayers(config, {
-    layers: ['stage1', 'stage2', 'stage3'].map((name) => ({ name, width })),
-    roiLayer,
-  });
+}
+
+/** Images the layer demo needs: the shared test images, then each subject's own training images. */
+export function demoLayerStimulusCount(options: DemoLayerOptions = {}): number {
+  const c = demoLayerConfig(options);
+  return c.nSharedTest + c.subjects.length * c.nTrainPerSubject;
+}
+
+/**
+ * The layer-sweep demo: two subjects who saw the demo images (src/embedded/demo-images.ts), whose
+ * V1, V4 and FFA responses carry the part of stage1, stage2 and stage3 of the demo CNN's pooled
+ * features (what FEATURE_EXTRACTION gives on those images) that the other two stages do not
+ * explain (planted truth, generatePlantedOnFeatures), so a layer sweep over the extracted
+ * features must find V1 -> stage1, V4 -> stage2, FFA -> stage3. PPA and EBA carry only signal no
+ * layer predicts. `layerFeatures` are the backbone's rows for image i = stimulus i (all of
+ * `demoLayerStimulusCount` images); `images` gives each its id, concepts and caption.
+ */
+export function demoLayerData(
+  layerFeatures: Record<string, { data: Float32Array; rows: number; cols: number }>,
+  images: { externalId: string; concepts: string[]; caption: string }[],
+  options: DemoLayerOptions = {},
+) {
+  const config = demoLayerConfig(options);
+  const data = generatePlantedOnFeatures(config, { layerFeatures, roiLayer: DEMO_ROI_LAYER, strength: 5 });
+  data.stimuli.forEach((s, i) => (s.id = images[i].externalId));
+  const byId = new Map(images.map((im) => [im.externalId, im]));
+  const subjects = demoSubjects(data).map((s) => ({
+    ...s,
+    stimuli: s.stimuli.map((st) => ({ externalId: st.externalId, concepts: byId.get(st.externalId)!.concepts, caption: byId.get(st.externalId)!.caption })),
+  }));
   return {
     description:
-      'Synthetic layer-sweep demo (deterministic, seed 2025): two subjects and one three-stage model; V1, V4 and FFA ' +
-      'responses were generated from stage1, stage2 and stage3 features respectively, so a layer sweep should find those layers.',
-    model: { name: DEMO_LAYER_MODEL, family: 'synthetic', width },
+      'Layer-sweep demo (deterministic, seed 2025): two subjects who saw images drawn by code, and a small CNN run on them; V1, V4 and FFA ' +
+      "responses were generated from the CNN's stage1, stage2 and stage3 features respectively, so a layer sweep should find those layers.",
+    model: { name: DEMO_LAYER_MODEL, family: 'cnn' },
     layers: data.layerNames,
-    roiLayer,
-    /** features are keyed by layer name. */
-    subjects: demoSubjects(data),
+    roiLayer: { ...DEMO_ROI_LAYER },
+    /** Per planted layer, the share of each planted readout the other layers explain. */
+    explainedByOthers: data.explainedByOthers,
+    /** features are keyed by layer name (the backbone's own, as given). */
+    subjects,
   };
 }

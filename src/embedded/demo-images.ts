@@ -15,7 +15,8 @@ import { writeTar } from '../images/archive-writer';
 
 export const DEMO_IMAGE_SET = 'demo-images';
 export const DEMO_IMAGE_BACKBONE = 'tiny-vit';
-const SIZE = 96;
+export const DEMO_IMAGE_SIZE = 96;
+const SIZE = DEMO_IMAGE_SIZE;
 const SHAPES = ['disc', 'square', 'bar'] as const;
 const COLOURS: Record<string, [number, number, number]> = { red: [210, 40, 40], green: [40, 170, 60], blue: [50, 80, 210], yellow: [230, 200, 40] };
 
@@ -25,6 +26,8 @@ export interface DemoImage {
   caption: string;
   pixels: Uint8Array;
 }
+
+const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
 
 /** `n` images, the same on every machine (seeded; no randomness from the clock). */
 export function demoImages(n: number): DemoImage[] {
@@ -37,7 +40,16 @@ export function demoImages(n: number): DemoImage[] {
     const cx = SIZE * (0.3 + 0.4 * rng.uniform());
     const cy = SIZE * (0.3 + 0.4 * rng.uniform());
     const radius = SIZE * (0.12 + 0.12 * rng.uniform());
-    const freq = 2 + 6 * rng.uniform();
+    // The background: two gratings of random orientation, frequency and contrast, a tint and fine
+    // noise, so the images vary in more ways than shape and colour (a backbone's stages then
+    // differ in what they pick up, which the layer demo needs).
+    const gratings = Array.from({ length: 2 }, () => {
+      const angle = Math.PI * rng.uniform();
+      const cycles = 2 + 22 * rng.uniform();
+      return { kx: (2 * Math.PI * cycles * Math.cos(angle)) / SIZE, ky: (2 * Math.PI * cycles * Math.sin(angle)) / SIZE, phase: 2 * Math.PI * rng.uniform(), amp: 10 + 35 * rng.uniform() };
+    });
+    const tint = [rng.uniform(), rng.uniform(), rng.uniform()].map((t) => 90 + 50 * t);
+    const grain = 25 * rng.uniform();
     const px = new Uint8Array(SIZE * SIZE * 3);
     for (let y = 0; y < SIZE; y++)
       for (let x = 0; x < SIZE; x++) {
@@ -45,10 +57,12 @@ export function demoImages(n: number): DemoImage[] {
         const dy = y - cy;
         const inside = shape === 'disc' ? dx * dx + dy * dy < radius * radius : shape === 'square' ? Math.abs(dx) < radius && Math.abs(dy) < radius : Math.abs(dx) < radius * 1.6 && Math.abs(dy) < radius * 0.35;
         const o = (y * SIZE + x) * 3;
-        const tex = 110 + 40 * Math.sin((freq * (x + y)) / SIZE);
-        px[o] = inside ? r : tex;
-        px[o + 1] = inside ? g : tex;
-        px[o + 2] = inside ? b : tex + 20;
+        let tex = 0;
+        for (const g of gratings) tex += g.amp * Math.sin(g.kx * x + g.ky * y + g.phase);
+        const noise = grain * (rng.uniform() - 0.5);
+        px[o] = inside ? r : clamp(tint[0] + tex + noise);
+        px[o + 1] = inside ? g : clamp(tint[1] + tex + noise);
+        px[o + 2] = inside ? b : clamp(tint[2] + tex + noise);
       }
     return { externalId: `demo-${String(i).padStart(4, '0')}`, concepts: [shape, colour], caption: `a ${colour} ${shape} on a striped grey background`, pixels: px };
   });

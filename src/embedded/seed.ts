@@ -11,7 +11,7 @@ import { encodeNpy } from '../storage';
 import { submitEncodingRidge } from '../domain/encoding';
 import { createBenchmark } from '../domain/leaderboards';
 import { submitLayerSweep } from '../domain/layer-sweep';
-import { demoData, demoLayerData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
+import { demoData, DEMO_DATASET, DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
 import { seedDemoImages } from './demo-images';
 import { queueBrainSpaceDemo, seedBrainSpaceDemo } from './demo-brain-space';
 import { existingRunKeys, logQueued, whenReady } from './demo-common';
@@ -19,6 +19,7 @@ import { queueInContextDemo, seedInContextDemo } from './demo-in-context';
 import { queueCausalDemo, seedCausalDemo } from './demo-causal';
 import { queueVqaDemo, seedVqaDemo } from './demo-vqa';
 import { queueDemoRsa } from './demo-rsa';
+import { seedLayerDemo } from './demo-layers';
 
 /** The backbones the demo's encoding runs compare (both on every subject). */
 export const DEMO_BACKBONES = ['clip', 'dino'];
@@ -71,35 +72,6 @@ async function seedMainDemo(services: Services, log: Log): Promise<boolean> {
   // Images drawn by code, a small backbone and a FEATURE_EXTRACTION run over them.
   await seedDemoImages(ctx, dataset.id, services.defaultLabId);
   log('info', 'demo catalog seeded', { dataset: DEMO_DATASET, subjects: data.subjects.length, ms: Date.now() - started });
-  return true;
-}
-
-/**
- * The layer-sweep demo: a second small dataset whose V1, V4 and FFA responses were generated from
- * stage1, stage2 and stage3 of one model (demoLayerData), imported layer by layer through the
- * same mutations (importFeatureSet with its layer name).
- */
-async function seedLayerDemo(services: Services, log: Log): Promise<boolean> {
-  const ctx = createContext(services);
-  const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_LAYER_DATASET } } });
-  if (existing) return false;
-  const started = Date.now();
-  const data = demoLayerData();
-  const dataset = await createDataset(ctx, { name: DEMO_LAYER_DATASET, description: data.description, visibility: 'PUBLIC' });
-  const model = await registerModel(ctx, { name: data.model.name, kind: 'BACKBONE', family: data.model.family, featureWidth: data.model.width, visibility: 'PUBLIC' });
-  const save = (name: string, shape: number[], values: Float32Array) =>
-    storeArtifact(services, Buffer.from(encodeNpy({ dtype: '<f4', shape, data: values })), { filename: name, labId: services.defaultLabId, dtype: '<f4', shape });
-  for (const s of data.subjects) {
-    const subject = await createSubject(ctx, { datasetId: dataset.id, name: s.name, nVoxels: s.nVoxels, rois: s.rois });
-    const set = await createStimulusSet(ctx, { datasetId: dataset.id, name: `${s.name}-layer-images`, description: s.stimulusDescription, stimuli: s.stimuli });
-    for (const [layer, features] of s.features) {
-      const artifact = await save(`${s.name}-${layer}.npy`, [s.stimuli.length, features.width], features.values);
-      await importFeatureSet(ctx, { modelId: model.id, stimulusSetId: set.id, layer, artifactId: artifact.id, idempotencyKey: `seed-layers-${s.name}-${layer}` });
-    }
-    const responses = await save(`${s.name}-layer-betas.npy`, [s.nRepeats, s.stimuli.length, s.nVoxels], s.responses);
-    await importResponseSet(ctx, { subjectId: subject.id, stimulusSetId: set.id, artifactId: responses.id, idempotencyKey: `seed-layers-${s.name}-betas` });
-  }
-  log('info', 'layer-sweep demo seeded', { dataset: DEMO_LAYER_DATASET, model: data.model.name, layers: data.layers, ms: Date.now() - started });
   return true;
 }
 

@@ -1,8 +1,9 @@
-// LAYER_SWEEP through the API on synthetic layers with a planted answer (V1 from stage1, V4 from
-// stage2, FFA from stage3; src/compute/sweep/planted-layers.ts), checked against the truth and
-// against a direct computation from the child runs' own outputs.
+// LAYER_SWEEP through the API on the demo CNN's layers with a planted answer (V1 from stage1, V4
+// from stage2, FFA from stage3 of the backbone's own features on the demo images;
+// src/embedded/demo-layers.ts), checked against the truth and against a direct computation from
+// the child runs' own outputs.
 import { handlers } from '../../src/jobs/registry';
-import { demoLayerData } from '../../src/embedded/demo-data';
+import { demoLayerInputs } from '../../src/embedded/demo-layers';
 import { executeRun } from '../../src/runs/executor';
 import { reconcileOnce } from '../../src/runs/reconciler';
 import { markFailed } from '../../src/runs/transitions';
@@ -16,7 +17,7 @@ let api: TestApi;
 let manual: TestApi;
 let queue: RecordingQueue;
 // Exactly the data the embedded demo seeds, so its sweep is known to recover the planted layers.
-const data = demoLayerData();
+let data: Awaited<ReturnType<typeof demoLayerInputs>>['data'];
 let modelId: string;
 let otherModelId: string;
 const subjects: { name: string; responseSetId: string; stimulusSetId: string; featureSets: Record<string, string> }[] = [];
@@ -29,12 +30,13 @@ const PROFILE = `query($id: ID!) { run(id: $id) { status error { code message } 
     bestLayers { scope roi layer layerIndex value ciLow ciHigh cvValue } } } }`;
 
 beforeAll(async () => {
+  data = (await demoLayerInputs()).data;
   api = await startTestApi({ queue: 'in-process' });
   queue = new RecordingQueue();
   manual = await startTestApi({ db: api.db, store: api.services.store, queue });
   const { createDataset: ds } = await api.ok(`mutation($n: String!) { createDataset(input: { name: $n, visibility: PUBLIC }) { id } }`, { n: uniqueName('layers') });
   const register = async (name: string) =>
-    (await api.ok(`mutation($n: String!, $w: Int!) { registerModel(input: { name: $n, kind: BACKBONE, featureWidth: $w }) { id } }`, { n: uniqueName(name), w: data.model.width })).registerModel.id;
+    (await api.ok(`mutation($n: String!) { registerModel(input: { name: $n, kind: BACKBONE }) { id } }`, { n: uniqueName(name) })).registerModel.id;
   modelId = await register(data.model.name);
   otherModelId = await register('other-model');
   const imports: string[] = [];
@@ -139,11 +141,12 @@ describe('LAYER_SWEEP', () => {
       expect(bestLayer[j]).toBe(k);
       expect(bestR[j]).toBe(rMaps[k][j]);
     }
-    // Most planted voxels individually prefer their layer too.
+    // Most planted voxels individually prefer their layer too (a real CNN's stages overlap, so a
+    // low-SNR voxel can pick a neighbour; the ROI means above are what the sweep reports).
     for (const [roi, layer] of Object.entries(data.roiLayer)) {
       const voxels = demo.rois.find((r) => r.name === roi)!.voxelIndices;
       const k = ['stage1', 'stage2', 'stage3'].indexOf(layer);
-      expect(voxels.filter((j) => bestLayer[j] === k).length).toBeGreaterThan(0.7 * voxels.length);
+      expect(voxels.filter((j) => bestLayer[j] === k).length).toBeGreaterThan(0.6 * voxels.length);
     }
 
     // The model-level score and the leaderboard: one row (the sweep, not its children), naming the layer.

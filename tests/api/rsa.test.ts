@@ -1,15 +1,15 @@
-// REPRESENTATIONAL_SIMILARITY through the API on the layer demo's planted data (V1's responses carry
-// stage1's private factors, V4's stage2's, FFA's stage3's; src/compute/sweep/planted-layers.ts): the
-// run must find which layer shares each ROI's geometry, choosing on the selection stimuli, and its
+// REPRESENTATIONAL_SIMILARITY through the API on the layer demo's planted data (V1's responses are
+// readouts of the demo CNN's stage1 features, V4's of stage2, FFA's of stage3; src/embedded/demo-layers.ts):
+// the run must find which layer shares each ROI's geometry, choosing on the selection stimuli, and its
 // numbers must match a plain recomputation from the uploaded arrays (sort-based ranks, float64 CKA).
-import { demoLayerData } from '../../src/embedded/demo-data';
+import { demoLayerInputs } from '../../src/embedded/demo-layers';
 import { encodeNpy } from '../../src/storage';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { uniqueName } from '../helpers/db';
 import { uploadArtifact, waitForRun } from '../helpers/upload';
 
 let api: TestApi;
-const data = demoLayerData();
+let data: Awaited<ReturnType<typeof demoLayerInputs>>['data'];
 let modelId: string;
 let datasetId: string;
 const subjects: { name: string; responseSetId: string; stimulusSetId: string; subjectId: string; featureSets: Record<string, string> }[] = [];
@@ -23,10 +23,11 @@ const RESULT = `query($id: ID!) { run(id: $id) { status error { code message } o
     heatmaps { stimuli { position externalId concepts } brain { label size values } model { label size values } } } } }`;
 
 beforeAll(async () => {
+  data = (await demoLayerInputs()).data;
   api = await startTestApi({ queue: 'in-process' });
   const { createDataset: ds } = await api.ok(`mutation($n: String!) { createDataset(input: { name: $n, visibility: PUBLIC }) { id } }`, { n: uniqueName('rsa') });
   datasetId = ds.id;
-  const { registerModel } = await api.ok(`mutation($n: String!, $w: Int!) { registerModel(input: { name: $n, kind: BACKBONE, featureWidth: $w }) { id } }`, { n: uniqueName('rsa-model'), w: data.model.width });
+  const { registerModel } = await api.ok(`mutation($n: String!) { registerModel(input: { name: $n, kind: BACKBONE }) { id } }`, { n: uniqueName('rsa-model') });
   modelId = registerModel.id;
   const imports: string[] = [];
   for (const s of data.subjects) {

@@ -92,10 +92,11 @@ async function waitFor(service: Service, done: (rows: RunRow[]) => boolean, time
 }
 
 /** 3 + 6 (NSD-like), 2 + 6 (layers), 2 (in-context), 4 (causal). */
-const IMPORTS = 25;
+const IMPORTS = 19;
 const imports = (rows: RunRow[]) => rows.filter((r) => r.kind.startsWith('IMPORT_'));
 const encodings = (rows: RunRow[]) => rows.filter((r) => r.kind === 'ENCODING_RIDGE');
 const sweeps = (rows: RunRow[]) => rows.filter((r) => r.kind === 'LAYER_SWEEP');
+const extractions = (rows: RunRow[]) => rows.filter((r) => r.kind === 'FEATURE_EXTRACTION');
 
 it('seeds the demo catalog once, imports it in-process, queues encoding runs, and finishes them after a restart', async () => {
   const first = await start();
@@ -113,11 +114,12 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     expect(nsd.subjects.map((s: any) => s.name)).toEqual(['subj01', 'subj02', 'subj05']);
     expect(datasets.edges.some((e: any) => e.node.name === 'synthetic-layers')).toBe(true);
     // 3 response sets + 3 subjects x 2 backbones of features, then one encoding run per subject
-    // and backbone; 2 response sets + 2 subjects x 3 layers, then a layer sweep (3 child encoding
-    // runs); the in-context subject's features and responses; the causal subject's features and
+    // and backbone; 2 response sets + one FEATURE_EXTRACTION of the demo CNN's 3 layers per
+    // subject (and one of the demo images), then a layer sweep on the extracted features (3 child
+    // encoding runs); the in-context subject's features and responses; the causal subject's features and
     // responses, the concept query's features and its measured pairs, then its ridge encoder; the
     // brain-space subject's response set and feature set, then its encoding run.
-    const rows = await waitFor(first, (r) => imports(r).length === IMPORTS && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length >= 10 && sweeps(r).length === 1 && r.some((x) => x.kind === 'ENCODING_ICL'), 180_000);
+    const rows = await waitFor(first, (r) => imports(r).length === IMPORTS && imports(r).every((x) => x.status === 'SUCCEEDED') && encodings(r).length >= 10 && sweeps(r).length === 1 && extractions(r).length === 3 && r.some((x) => x.kind === 'ENCODING_ICL'), 180_000);
     expect(encodings(rows).length).toBeGreaterThanOrEqual(10);
     const { datasets: ready } = await query(first, '{ datasets { edges { node { subjects { responseSets { status noiseCeilingMedian } } } } } }');
     for (const d of ready.edges) for (const s of d.node.subjects) expect(s.responseSets[0]).toMatchObject({ status: 'READY' });
@@ -135,6 +137,7 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     expect(imports(rows)).toHaveLength(IMPORTS);
     expect(encodings(rows)).toHaveLength(11);
     expect(sweeps(rows)).toHaveLength(1);
+    expect(extractions(rows)).toHaveLength(3);
     for (const [kind, n] of [['ENCODING_ICL', 1], ['CAUSAL_TEST', 1], ['VQA_EVAL', 2]] as const) expect(rows.filter((r) => r.kind === kind)).toHaveLength(n);
     // The second start seeded nothing and said what it found instead of claiming to queue.
     const messages = second.logs.map((l) => l.message);
@@ -142,7 +145,8 @@ it('seeds the demo catalog once, imports it in-process, queues encoding runs, an
     for (const what of ['demo encoding runs', 'demo layer sweep', 'demo in-context run', 'demo VQA evaluations', 'demo brain-space run', 'demo RSA run'])
       expect(messages).toContain(`${what}: nothing to queue, already queued by an earlier start`);
     expect(messages).not.toContain('demo encoding runs queued');
-    // The demo sweep finds the planted layer of each ROI (src/embedded/demo-data.ts).
+    // The demo sweep, run on the features FEATURE_EXTRACTION made, finds the layer each ROI's
+    // responses were generated from (src/embedded/demo-layers.ts).
     const { runs: swept } = await query(second, '{ runs(first: 1, filter: { kind: LAYER_SWEEP }) { edges { node { layerProfile { bestLayers { roi layer } } } } } }');
     const best = Object.fromEntries(swept.edges[0].node.layerProfile.bestLayers.map((b: any) => [b.roi, b.layer]));
     expect(best).toMatchObject({ V1: 'stage1', V4: 'stage2', FFA: 'stage3' });
