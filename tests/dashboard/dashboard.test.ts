@@ -17,7 +17,7 @@ const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser) console.warn(`dashboard browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does it)`);
 const suite = haveBrowser ? describe : describe.skip;
 
-const DEMO_RUNS = { ENCODING_RIDGE: 11, LAYER_SWEEP: 1, ENCODING_ICL: 1, CAUSAL_TEST: 1, VQA_EVAL: 2 };
+const DEMO_RUNS = { ENCODING_RIDGE: 11, LAYER_SWEEP: 1, ENCODING_ICL: 1, CAUSAL_TEST: 1, VQA_EVAL: 2, REPRESENTATIONAL_SIMILARITY: 1, FEATURE_EXTRACTION: 3 };
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(3));
 const ci = (lo: number | null, hi: number | null) => (lo === null || hi === null ? '–' : `[${fmt(lo)}, ${fmt(hi)}]`);
@@ -261,9 +261,9 @@ suite('lab dashboard', () => {
     }
   });
 
-  it('ranks every kind of demo leaderboard as the API does: encoding, layer sweep, in-context, causal, VQA', async () => {
+  it('ranks every kind of demo leaderboard as the API does: encoding, layer sweep, in-context, causal, VQA, RSA', async () => {
     const { benchmarks } = await service.query('{ benchmarks { id name kind } }');
-    expect(benchmarks.map((b: any) => b.kind).sort()).toEqual(['CAUSAL', 'ENCODING', 'ENCODING', 'IN_CONTEXT', 'VQA']);
+    expect(benchmarks.map((b: any) => b.kind).sort()).toEqual(['CAUSAL', 'ENCODING', 'ENCODING', 'IN_CONTEXT', 'RSA', 'VQA']);
     const q = `query($id: ID!) { leaderboard(benchmarkId: $id, first: 20) { totalCount edges { node { rank value ciLow ciHigh model { name } subject { name } run { id } } } } }`;
     for (const b of benchmarks) {
       await page.goto(`${service.origin}/dashboard/`);
@@ -370,12 +370,34 @@ suite('lab dashboard', () => {
     await shot('12-run-layer-sweep');
   });
 
+  it('shows the demo RSA run: each ROI at its chosen layer with CI and ceiling, and the layer x ROI matrix, as the API gives them', async () => {
+    const [id] = await runOf('REPRESENTATIONAL_SIMILARITY');
+    const { run } = await service.query(
+      `query($id: ID!) { run(id: $id) { representationalSimilarity { layers cells { layer scope measure value } bestLayers { scope measure layer value ciLow ciHigh } } } }`,
+      { id },
+    );
+    const rsa = run.representationalSimilarity;
+    await page.goto(`${service.origin}/dashboard/runs/${id}`);
+    await page.getByTestId('rsa-best-layers').waitFor();
+    await page.getByTestId('rsa-measure').selectOption('spearman');
+    for (const b of rsa.bestLayers.filter((x: any) => x.measure === 'spearman')) {
+      const row = page.locator(`[data-testid=rsa-best-layers] tr[data-scope="${b.scope}"]`);
+      expect(await row.locator('[data-col=layer]').innerText()).toBe(b.layer);
+      expect(await row.locator('[data-col=value]').innerText()).toBe(fmt(b.value));
+      expect(await row.locator('[data-col=ci]').innerText()).toBe(ci(b.ciLow, b.ciHigh));
+    }
+    for (const c of rsa.cells.filter((x: any) => x.measure === 'spearman'))
+      expect(await page.locator(`[data-testid=rsa-matrix] tr[data-layer="${c.layer}"] td[data-scope="${c.scope}"]`).innerText()).toContain(fmt(c.value));
+    await page.getByTestId('rdm-heatmap').first().waitFor();
+    await shot('13-run-rsa');
+  });
+
   it('lists every demo dataset and its subjects in the catalog', async () => {
     await page.goto(`${service.origin}/dashboard/`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
     await page.getByTestId('datasets').waitFor();
     const { datasets } = await service.query('{ datasets { edges { node { name subjects { name } } } } }');
-    expect(datasets.edges.map((e: any) => e.node.name).sort()).toEqual(['synthetic-causal', 'synthetic-icl-population', 'synthetic-layers', 'synthetic-nsd']);
+    expect(datasets.edges.map((e: any) => e.node.name).sort()).toEqual(['synthetic-brain-space', 'synthetic-causal', 'synthetic-icl-population', 'synthetic-layers', 'synthetic-nsd']);
     for (const d of datasets.edges) {
       await page.goto(`${service.origin}/dashboard/`);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
