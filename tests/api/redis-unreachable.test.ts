@@ -95,6 +95,7 @@ it('the production process started against the unreachable Redis is ready, then 
       ARTIFACT_STORE: 'fs',
       DATA_DIR: path.join(os.tmpdir(), uniqueName('dead-redis')),
       UPLOAD_SECRET: 'dead-redis-upload-secret-0123456789',
+      SITE_KEY_SECRET: 'dead-redis-site-key-secret-0123456789abcdef',
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'error',

@@ -45,7 +45,7 @@ const planted = (values: (number | null)[], name: string) => ({
   subject: { id: 'subj', name: 'subj01', space: { shape: SHAPE }, rois: ROIS },
 });
 
-const RUN_BASE = { params: {}, progress: 1, progressMessage: 'Done', error: null, attempts: 1, provenance: {}, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, outputs: [] };
+const RUN_BASE = { params: {}, progress: 1, progressMessage: 'Done', error: null, attempts: 1, provenance: {}, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, outputs: [], title: 'Planted run', model: null, layer: null, subject: null, dataset: null, benchmark: null };
 const SCORES = [{ id: 's1', metric: 'pearson_r.mean', scope: 'roi:V1', value: 0.2, ciLow: 0.1, ciHigh: 0.3, normalized: null, n: 10, extra: {} }];
 const RUNS: Record<string, object> = {
   'run-map': {

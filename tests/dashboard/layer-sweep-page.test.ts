@@ -73,6 +73,7 @@ const RUN = {
   finishedAt: null,
   outputs: [],
   brainMapOutputs: [],
+  title: 'Planted run', model: null, layer: null, subject: null, dataset: null, benchmark: null,
   scores: [],
   layerProfile: ({ metric }: { metric: string }) => profile(metric),
 };

@@ -17,7 +17,7 @@ const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
-const RUN_BASE = { params: {}, progress: 1, progressMessage: 'Done', error: null, attempts: 1, provenance: { codeVersion: 'test' }, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, outputs: [], brainMapOutputs: [] };
+const RUN_BASE = { params: {}, progress: 1, progressMessage: 'Done', error: null, attempts: 1, provenance: { codeVersion: 'test' }, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, outputs: [], brainMapOutputs: [], title: 'Planted run', model: null, layer: null, subject: null, dataset: null, benchmark: null };
 const score = (id: string, metric: string, scope: string, value: number, ciLow: number | null, ciHigh: number | null, extra: object = {}) => ({ id, metric, scope, value, ciLow, ciHigh, normalized: null, n: 12, extra });
 
 // In-context vs ridge at k = 10, 50, 200 for the whole brain and FFA.
