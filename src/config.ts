@@ -70,6 +70,7 @@ const schema = z
     RUN_ATTEMPTS: positiveInt.default(3),
     LOCK_DURATION_MS: positiveInt.default(30000),
     STALLED_INTERVAL_MS: positiveInt.default(5000),
+    PROGRESS_INTERVAL_MS: z.coerce.number({ error: 'expected a whole number of milliseconds' }).int().min(0).default(500),
     WORKER_CRASH_RETRIES: z.coerce.number({ error: 'expected a whole number' }).int().min(0).max(1000).default(5),
     WORKER_REDIS_TIMEOUT_MS: positiveInt.default(60000),
     RECONCILE_INTERVAL_MS: positiveInt.default(60000),
@@ -194,6 +195,8 @@ export interface Config {
   lockDurationMs: number;
   /** How often every worker looks for jobs whose lock expired (their worker died). */
   stalledIntervalMs: number;
+  /** Least time between a run's progress writes to PostgreSQL (0: every report; each write is also a cancel check). */
+  progressIntervalMs: number;
   /**
    * Times a run may lose its worker (process killed, host lost) and be taken up again; crashes
    * are counted apart from RUN_ATTEMPTS, which bounds the run's own errors.
@@ -283,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runAttempts: e.RUN_ATTEMPTS,
     lockDurationMs: e.LOCK_DURATION_MS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     workerCrashRetries: e.WORKER_CRASH_RETRIES,
     workerRedisTimeoutMs: e.WORKER_REDIS_TIMEOUT_MS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,

@@ -108,7 +108,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     maxStalledCount: options.maxStalledCount ?? config.workerCrashRetries + 1,
-    execute: runExecutor({ db, store, handlers, identity, log, crashRetries: config.workerCrashRetries, blockWarnMs: Math.floor(config.lockDurationMs / 4) }),
+    execute: runExecutor({ db, store, handlers, identity, log, crashRetries: config.workerCrashRetries, progressIntervalMs: config.progressIntervalMs, blockWarnMs: Math.floor(config.lockDurationMs / 4) }),
     // BullMQ failed the job without the executor (stalled more often than its backstop limit, which
     // is above WORKER_CRASH_RETRIES so the executor's count normally decides first): close the run too.
     onGaveUp: async (job, reason) => {

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { waitForRun } from '../helpers/upload';
 import { registerModel } from '../../src/domain/catalog';
-import { DEMO_SPACE_AFFINE, DEMO_SPACE_SHAPE, seedBrainSpaceDemo } from '../../src/embedded/demo-brain-space';
+import { DEMO_SPACE_AFFINE, DEMO_SPACE_SHAPE, queueBrainSpaceDemo, seedBrainSpaceDemo } from '../../src/embedded/demo-brain-space';
+import { whenReady } from '../../src/embedded/demo-common';
 import { silentLog } from '../../src/log';
 import { createContext } from '../../src/resolvers/context';
 import { decodeNpy, toFloat32 } from '../../src/storage';
@@ -22,6 +23,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 it('seeds a subject in brain space whose encoding run maps r in the subject space, higher in the ROIs', async () => {
   expect(await seedBrainSpaceDemo(api.services, silentLog)).toBe(true);
+  // As npm start does: the run is queued once the imports are READY.
+  const queueing = whenReady(silentLog, 'demo brain-space run', () => queueBrainSpaceDemo(api.services, silentLog));
   const deadline = Date.now() + 120_000;
   let runId: string | undefined;
   while (!runId) {
@@ -30,9 +33,12 @@ it('seeds a subject in brain space whose encoding run maps r in the subject spac
     if (Date.now() > deadline) throw new Error('the demo encoding run was not queued');
     if (!runId) await new Promise((r) => setTimeout(r, 250));
   }
+  queueing.stop();
   expect((await waitForRun(api, runId, 180_000)).status).toBe('SUCCEEDED');
-  // A second seeding finds the dataset and queues nothing new.
+  // A second seeding finds the dataset, and queueing again finds the run: nothing new.
   expect(await seedBrainSpaceDemo(api.services, silentLog)).toBe(false);
+  expect(await queueBrainSpaceDemo(api.services, silentLog)).toBe(true);
+  expect((await api.ok('{ runs(filter: { kind: ENCODING_RIDGE }) { totalCount } }')).runs.totalCount).toBe(1);
 
   const { run } = await api.ok(
     `query($id: ID!) { run(id: $id) { brainMapOutputs { name nRows }

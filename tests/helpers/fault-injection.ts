@@ -132,7 +132,9 @@ export async function startFaultRig(size: RigSize, prefix: string): Promise<Faul
       return submitEncodingRidge.id as string;
     },
     async startWorker(name, intervals, env = {}) {
-      const child = await spawnWorker(name, { ...intervalEnv(intervals), QUEUE_PREFIX: prefix, STORE_DIR: storeDir, WORKER_KINDS: RIDGE, ...env });
+      const child = await spawnWorker(name, { ...intervalEnv(intervals), QUEUE_PREFIX: prefix, STORE_DIR: storeDir, WORKER_KINDS: RIDGE,
+        // Every progress report reaches PostgreSQL, so a kill point is seen however fast the machine.
+        PROGRESS_INTERVAL_MS: '0', ...env });
       children.push(child);
       return child;
     },
