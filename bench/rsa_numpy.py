@@ -6,7 +6,7 @@ python3 bench/rsa_numpy.py <dir> <n_boot> <seed>; <dir> holds brain.npy (n_sel +
 Kendall's tau-a in O(m log m) (scipy.stats.kendalltau's tau-b rescaled by its tie counts), linear
 and debiased CKA (Kornblith et al.'s Gram centring); best layer per scope and measure on the
 selection stimuli; bootstrap of the scored stimuli at the chosen layers, pairs of copies of one
-stimulus dropped (rsatoolbox), CKA on the resampled rows. Prints one JSON line.
+stimulus dropped (rsatoolbox), and for CKA their Gram entries (cka_resample). Prints one JSON line.
 """
 import json
 import resource
@@ -64,6 +64,49 @@ def cka(k, l):
     for name, unbiased in (("cka_linear", False), ("cka_debiased", True)):
         a, b = center(k, unbiased), center(l, unbiased)
         out[name] = float((a.ravel() @ b.ravel()) / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return out
+
+
+def cka_resample(k, l, idx):
+    """CKA of one resample without the Gram entries pairing a draw with a copy of its stimulus
+    (linear: the centred Grams' inner product over the other entries; debiased: Song et al.'s
+    U-statistic over 4-tuples of draws of four different stimuli), on the drawn stimuli with their
+    draw counts c, by inclusion-exclusion over coinciding stimuli."""
+    u, c = np.unique(idx, return_counts=True)
+    c = c.astype(np.float64)
+    k = k[np.ix_(u, u)].astype(np.float64)
+    l = l[np.ix_(u, u)].astype(np.float64)
+    s1, s2, s3, s4 = (np.sum(c ** p) for p in (1, 2, 3, 4))
+
+    def linear(a, b):
+        p = c / s1
+        ac = a - (a @ p)[:, None] - (a @ p)[None, :] + p @ a @ p
+        bc = b - (b @ p)[:, None] - (b @ p)[None, :] + p @ b @ p
+        w = np.outer(c, c)
+        np.fill_diagonal(w, c)
+        return float(np.sum(w * ac * bc))
+
+    def unbiased(a, b):
+        a = a.copy()
+        b = b.copy()
+        np.fill_diagonal(a, 0)
+        np.fill_diagonal(b, 0)
+        h = a * b
+        A = lambda p, q: float((c ** p) @ h @ (c ** q))
+        ka, lb = a @ c, b @ c
+        C = float(c @ (ka * lb)) - A(2, 1)
+        Cu = float((c ** 2) @ (ka * lb)) - A(2, 2)
+        Cv = float(c @ ((a @ c ** 2) * lb)) - A(3, 1)
+        Cq = float(c @ (ka * (b @ c ** 2))) - A(3, 1)
+        D = float(c @ ka) * float(c @ lb) - 4 * Cu - 2 * A(2, 2)
+        T1 = (s1 * s1 - s2) * A(1, 1) - 4 * s1 * A(2, 1) + 4 * A(3, 1) + 2 * A(2, 2)
+        T3 = s1 * C - Cu - Cv - Cq
+        tuples = s1 ** 4 - 6 * s1 * s1 * s2 + 3 * s2 * s2 + 8 * s1 * s3 - 6 * s4
+        return (T1 + D - 2 * T3) / tuples if tuples > 0 else np.nan
+
+    out = {"cka_linear": linear(k, l) / np.sqrt(linear(k, k) * linear(l, l))}
+    kk, ll = unbiased(k, k), unbiased(l, l)
+    out["cka_debiased"] = float(unbiased(k, l) / np.sqrt(kk * ll)) if kk > 0 and ll > 0 else float("nan")
     return out
 
 
@@ -132,7 +175,7 @@ for _ in range(n_boot):
     for (s, me), l in best.items():
         if me.startswith("cka") and (s, l) not in done:
             done.add((s, l))
-            c = cka(brain[s][1][np.ix_(idx, idx)], model[l][1][np.ix_(idx, idx)])
+            c = cka_resample(brain[s][1], model[l][1], idx)
             for m2 in ("cka_linear", "cka_debiased"):
                 if best[(s, m2)] == l:
                     samples[(s, m2)].append(c[m2])

@@ -226,7 +226,7 @@ export const representationalSimilarityJob = defineJob({
       layers: layers.map((l, i) => ({ index: i, layer: l.layer, featureSetId: l.featureSetId })),
       nStimuli: result.nStimuli,
       nSelection: result.nSelection,
-      bootstrap: 'stimuli resampled with replacement; pairs of a stimulus with its own copy are dropped (rsatoolbox); 95% percentile intervals',
+      bootstrap: 'stimuli resampled with replacement; pairs of a stimulus with its own copy are dropped (rsatoolbox), for CKA the Gram entries of those pairs (linear: inner product of the centred Grams over the other entries; debiased: unbiased HSIC over 4-tuples of draws of different stimuli); 95% percentile intervals',
       selection: layers.length > 1 ? 'per scope and measure, the layer with the highest value on the selection stimuli (disjoint from the scored ones)' : 'one layer',
       normalisation: 'value / upper bound of the noise ceiling',
       seconds: result.seconds,

@@ -11,6 +11,8 @@ import {
   crossnobisRdm,
   kendallTauA,
   pairWeights,
+  percentileInterval,
+  resampleCounts,
   patternRdm,
   pearsonR,
   rankKeys,
@@ -28,6 +30,7 @@ import {
   weightedRanks,
   weightedTauA,
 } from '../../src/compute/rsa';
+import { Rng } from '../../src/compute/random';
 import { cpuEngine, maxRelativeError } from './helpers';
 
 const fx = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'rsa', 'reference.json'), 'utf8'));
@@ -113,9 +116,72 @@ describe('bootstrap over stimuli against explicitly resampled data', () => {
       expect(weightedPearson(weightedRanks(ra, orderA, w), weightedRanks(rb, orderB, w), w)).toBeCloseTo(r.spearman, 5);
       expect(weightedPearson(ra.values, rb.values, w)).toBeCloseTo(r.pearson, 5);
       expect(weightedTauA(ra, orderA, rb, keysB, w)).toBeCloseTo(r.kendall_tau_a, 6);
+      // CKA with the entries pairing a draw with a copy of its stimulus left out, like the RDM pairs.
       expect(boot[0][0].linear[s]).toBeCloseTo(r.cka_linear, 4);
       expect(boot[0][0].debiased[s]).toBeCloseTo(r.cka_debiased, 3);
     });
+  });
+});
+
+describe('CKA bootstrap statistic: copy entries excluded (numpy brute force over the expanded draws)', () => {
+  const cb = fx.cka_bootstrap;
+  const countsOf = (sets: number[][], n: number) => {
+    const counts = new Float32Array(sets.length * n);
+    sets.forEach((draws, s) => draws.forEach((i) => (counts[s * n + i] += 1)));
+    return matrix(counts, sets.length, n);
+  };
+  test.each([undefined, 1])('fixed resample index sets (blockBytes %p)', async (blockBytes) => {
+    const engine = await cpuEngine();
+    const K = await centredGram(engine, matrix(f32(cb.x), cb.n, cb.d));
+    const L = await centredGram(engine, matrix(f32(cb.y), cb.n, cb.v));
+    // blockBytes 1: one resample per engine product, the same numbers as all at once.
+    const [[boot]] = await ckaBootstrap(engine, [K], [L], countsOf(cb.resamples.map((r: any) => r.draws), cb.n), { blockBytes });
+    cb.resamples.forEach((r: any, s: number) => {
+      expect(boot.linear[s]).toBeCloseTo(r.linear, 5);
+      if (r.debiased === null) expect(Number.isNaN(boot.debiased[s])).toBe(true);
+      else expect(boot.debiased[s]).toBeCloseTo(r.debiased, 4);
+    });
+  });
+  test('a resample drawing every stimulus once is the estimate itself', async () => {
+    const engine = await cpuEngine();
+    for (const c of fx.cka) {
+      const K = await centredGram(engine, matrix(f32(c.x), c.n, c.d));
+      const L = await centredGram(engine, matrix(f32(c.y), c.n, c.v));
+      const [[boot]] = await ckaBootstrap(engine, [K], [L], countsOf([Array.from({ length: c.n }, (_, i) => i)], c.n));
+      expect(boot.linear[0]).toBeCloseTo(c.linear, 5);
+      expect(boot.debiased[0]).toBeCloseTo(c.debiased, 4);
+    }
+  });
+});
+
+describe('CKA bootstrap intervals contain their estimate on planted data', () => {
+  // Planted: responses a noisy linear readout of the features, from nearly pure noise to nearly
+  // noiseless, in a few widths. With copies kept, duplicated rows pushed the resamples above the
+  // estimate; with them excluded every 95% interval must bracket it.
+  const cases: [number, number, number, number][] = [];
+  for (const n of [40, 80]) for (const noise of [0.3, 1, 3, 10]) cases.push([n, noise, 12, 20]);
+  test.each(cases)('n = %i, noise %p', async (n, noise, d, v) => {
+    const engine = await cpuEngine();
+    const rng = new Rng(1000 * n + Math.round(noise * 10));
+    const gauss = () => rng.normal();
+    const x = Float32Array.from({ length: n * d }, gauss);
+    const w = Float64Array.from({ length: d * v }, gauss);
+    const y = new Float32Array(n * v);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < v; j++) {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += x[i * d + k] * w[k * v + j];
+        y[i * v + j] = s + noise * gauss();
+      }
+    const K = await centredGram(engine, matrix(x, n, d));
+    const L = await centredGram(engine, matrix(y, n, v));
+    const estimate = cka(K, L);
+    const B = 400;
+    const [[boot]] = await ckaBootstrap(engine, [K], [L], matrix(resampleCounts(n, B, 7), B, n));
+    for (const m of ['linear', 'debiased'] as const) {
+      const [lo, hi] = percentileInterval(boot[m]);
+      expect({ m, lo: lo <= estimate[m], hi: hi >= estimate[m] }).toEqual({ m, lo: true, hi: true });
+    }
   });
 });
 

@@ -4,7 +4,8 @@
 //   - the best layer per scope and measure chosen on separate selection stimuli (never on the
 //     scored ones, which would inflate the score),
 //   - 95% bootstrap intervals over the scored stimuli at each chosen layer (duplicated-stimulus
-//     pairs dropped, see ./bootstrap), the same resamples for every scope and layer,
+//     pairs dropped: RDM pairs, see ./bootstrap, and CKA's Gram entries, see ./cka), the same
+//     resamples for every scope and layer,
 //   - a noise ceiling per scope and measure: across subjects when other subjects saw the same
 //     stimuli, split-half over the subject's repeats otherwise.
 // Memory: every RDM is one float32 upper triangle (plus its sorted copy), built in row blocks;

@@ -6,9 +6,10 @@
 //   debiased CKA = the same ratio of Song et al.'s unbiased HSIC estimator (needs n >= 4):
 //     HSIC_1 = [tr(K~ L~) + 1'K~1 1'L~1 / ((n-1)(n-2)) - 2/(n-2) 1'K~L~1] / (n (n-3)),
 //     K~, L~ the Grams with a zero diagonal.
-// Both are written for stimulus weights c (how often each stimulus appears in a bootstrap
-// resample; all ones for the estimate itself): every term is a sum over the expanded matrix,
-// reduced to products with c, so a resample never materialises its n x n Gram.
+// Bootstrap resamples (ckaBootstrap) are written for draw counts c, with the Gram entries that pair
+// a draw with a copy of its own stimulus left out (as the RDM bootstrap leaves out those pairs):
+// every term is a sum over the expanded matrix, reduced to products with c and c^2, so a resample
+// never materialises its n x n Gram.
 import { check } from '../errors';
 import { gemm, matrix, type Engine, type Matrix } from '../onnx';
 
@@ -127,40 +128,76 @@ export function cka(K: Gram, L: Gram): CkaValues {
 
 /**
  * CKA on bootstrap resamples of the stimuli, given as counts (n_boot, n): how often each stimulus
- * was drawn. Exactly the CKA of the resampled (row-duplicated) matrices. Returns values per
- * resample for every pair (kernels[a], kernels[b]) asked for, as { linear, debiased } arrays.
+ * was drawn. A resample is the multiset of n draws; like the RDM bootstrap (./bootstrap), it never
+ * pairs a draw with a copy of the same stimulus, whose Gram entry K_uu would otherwise count as an
+ * aligned off-diagonal pair and inflate CKA. The rule, on the expanded draws i, j with stimuli s_i:
+ *   linear CKA   HSIC_0 = sum over kept entries (i = j, or s_i != s_j) of (H K_r H)_ij (H L_r H)_ij,
+ *                K_r the resample's Gram centred over its draws; on the unique stimuli: pair weights
+ *                c_u c_v off the diagonal and c_u (not c_u^2) on it;
+ *   debiased CKA HSIC_1 = the U-statistic of Song et al.'s kernel h(i, j, q, r) over the 4-tuples of
+ *                draws of four different stimuli, i.e. the weighted sums over distinct (u, v, q, r)
+ *                with weights c_u c_v c_q c_r of K_uv L_uv + K_uv L_qr - 2 K_uv L_uq, normalised by
+ *                the weight of all such tuples (with all c = 1 it is the estimate's HSIC_1).
+ * Both reduce, by inclusion-exclusion over coinciding stimuli, to products of the Grams (and of
+ * K o L, K o K, L o L) with c and c^2 (engine gemms over blocks of resamples, so memory stays
+ * O(n^2 + block n)) and O(n) sums per resample. Returns values per resample for every pair
+ * (left[a], right[b]).
  */
 export async function ckaBootstrap(
   engine: Engine,
   left: Gram[],
   right: Gram[],
   counts: Matrix<Float32Array>,
+  options: { blockBytes?: number } = {},
 ): Promise<{ linear: Float64Array; debiased: Float64Array }[][]> {
   const n = counts.cols;
   const B = counts.rows;
-  const all = [...left, ...right];
-  for (const g of all) check(g.n === n, 'SHAPE_MISMATCH', 'CKA bootstrap: every Gram must cover the resampled stimuli');
-  // Gc : (B, n) = counts @ G for every Gram (G symmetric), and the weighted diagonals.
-  const gc = await Promise.all(all.map((g) => gemm(engine, counts, matrix(g.data, n, n))));
-  const self = await Promise.all(all.map((g, idx) => selfTerms(engine, g, gc[idx].data, counts)));
+  for (const g of [...left, ...right]) check(g.n === n, 'SHAPE_MISMATCH', 'CKA bootstrap: every Gram must cover the resampled stimuli');
+  // Resamples per block: the block's [c; c^2] rows and five products of them stay within blockBytes.
+  const block = Math.max(1, Math.min(B, Math.floor((options.blockBytes ?? 64 * 2 ** 20) / (12 * 4 * n))));
+  const hadamard = (K: Gram, L: Gram) => {
+    const out = new Float32Array(n * n);
+    for (let t = 0; t < n * n; t++) out[t] = K.data[t] * L.data[t];
+    return matrix(out, n, n);
+  };
+  const diag = (G: Gram) => {
+    const d = new Float64Array(n);
+    for (let u = 0; u < n; u++) d[u] = G.data[u * n + u];
+    return d;
+  };
+  const squares = new Map<Gram, Matrix<Float32Array>>();
+  const squareOf = (G: Gram) => {
+    if (!squares.has(G)) squares.set(G, hadamard(G, G));
+    return squares.get(G)!;
+  };
   const out: { linear: Float64Array; debiased: Float64Array }[][] = [];
-  for (let a = 0; a < left.length; a++) {
+  for (const K of left) {
     const row: { linear: Float64Array; debiased: Float64Array }[] = [];
-    for (let b = 0; b < right.length; b++) {
-      const K = left[a];
-      const L = right[b];
-      const KL = new Float32Array(n * n);
-      for (let t = 0; t < n * n; t++) KL[t] = K.data[t] * L.data[t];
-      const klc = await gemm(engine, counts, matrix(KL, n, n));
-      const Kc = gc[a].data;
-      const Lc = gc[left.length + b].data;
+    for (const L of right) {
+      const KL = hadamard(K, L);
+      const [KK, LL] = [squareOf(K), squareOf(L)];
+      const [dK, dL] = [diag(K), diag(L)];
       const linear = new Float64Array(B);
       const debiased = new Float64Array(B);
-      for (let s = 0; s < B; s++) {
-        const terms = pairTerms(K, L, Kc, Lc, klc.data, counts, s);
-        const v = ckaFromTerms(terms, self[a][s], self[left.length + b][s]);
-        linear[s] = v.linear;
-        debiased[s] = v.debiased;
+      for (let s0 = 0; s0 < B; s0 += block) {
+        const b = Math.min(block, B - s0);
+        // Rows 0..b-1: the counts c; rows b..2b-1: c^2 (products with symmetric matrices).
+        const w = new Float32Array(2 * b * n);
+        for (let t = 0; t < b * n; t++) {
+          const c = counts.data[s0 * n + t];
+          w[t] = c;
+          w[b * n + t] = c * c;
+        }
+        const wm = matrix(w, 2 * b, n);
+        const [Kw, Lw, KLw, KKw, LLw] = await Promise.all([K, L].map((g) => gemm(engine, wm, matrix(g.data, n, n))).concat([KL, KK, LL].map((h) => gemm(engine, wm, h))));
+        for (let s = 0; s < b; s++) {
+          const v = { c: counts.data.subarray((s0 + s) * n, (s0 + s + 1) * n), off: s * n, off2: (b + s) * n };
+          const kl = resampleHsic(v, dK, dL, Kw.data, Lw.data, KLw.data);
+          const kk = resampleHsic(v, dK, dK, Kw.data, Kw.data, KKw.data);
+          const ll = resampleHsic(v, dL, dL, Lw.data, Lw.data, LLw.data);
+          linear[s0 + s] = kl.biased / Math.sqrt(kk.biased * ll.biased);
+          debiased[s0 + s] = kk.unbiased > 0 && ll.unbiased > 0 ? kl.unbiased / Math.sqrt(kk.unbiased * ll.unbiased) : NaN;
+        }
       }
       row.push({ linear, debiased });
     }
@@ -169,45 +206,85 @@ export async function ckaBootstrap(
   return out;
 }
 
-function pairTerms(K: Gram, L: Gram, Kc: Float32Array, Lc: Float32Array, KLc: Float32Array, counts: Matrix<Float32Array>, s: number): HsicTerms {
-  const n = K.n;
-  let kl = 0;
-  let kcLc = 0;
-  let k = 0;
-  let l = 0;
-  let diagKL = 0;
-  let diagK = 0;
-  let diagL = 0;
-  let diagKLc = 0;
-  let diagLKc = 0;
-  let total = 0;
-  const off = s * n;
+/**
+ * HSIC_0 (copy entries masked) and HSIC_1 (tuples of distinct stimuli) of one resample, from
+ * Kw = [Kc; Kc^2], Lw, KLw = [(K o L) c; (K o L) c^2] (rows at off and off2) and the diagonals.
+ * With K~, L~ the zero-diagonal Grams, a = K~c, b = L~c, m = (K~ o L~) c and A_pq = sum_uv
+ * c_u^p c_v^q (K~ o L~)_uv, the sums over distinct stimuli are
+ *   C   = sum_{u,v,q distinct} c_u c_v c_q K~_uv L~_uq     = sum c a b - A_21,
+ *   C_u = the same with c_u^2 (the shared stimulus)        = sum c^2 a b - A_22,
+ *   C_v = with c_v^2 = sum c (K~c^2) b - A_31,  C_q = with c_q^2 = sum c a (L~c^2) - A_31,
+ *   D   = sum_{distinct 4} c c c c K~_uv L~_qr              = (c'K~c)(c'L~c) - 4 C_u - 2 A_22,
+ * and, each pair/triple summed against the weight of the stimuli left for the rest of the tuple,
+ *   T1 = (S1^2 - S2) A_11 - 4 S1 A_21 + 4 A_31 + 2 A_22,   T3 = S1 C - C_u - C_v - C_q,
+ *   HSIC_1 = (T1 + D - 2 T3) / (S1^4 - 6 S1^2 S2 + 3 S2^2 + 8 S1 S3 - 6 S4),  S_p = sum c^p.
+ */
+function resampleHsic(
+  v: { c: Float32Array; off: number; off2: number },
+  dK: Float64Array,
+  dL: Float64Array,
+  Kw: Float32Array,
+  Lw: Float32Array,
+  KLw: Float32Array,
+): { biased: number; unbiased: number } {
+  const { c: cs, off, off2 } = v;
+  const n = cs.length;
+  let S1 = 0, S2 = 0, S3 = 0, S4 = 0;
+  let kl = 0, kcLc = 0, k = 0, l = 0;
+  let A11 = 0, A21 = 0, A31 = 0, A22 = 0;
+  let cab = 0, c2ab = 0, ca2b = 0, cab2 = 0, ka = 0, lb = 0;
   for (let u = 0; u < n; u++) {
-    const c = counts.data[off + u];
+    const c = cs[u];
     if (c === 0) continue;
-    const ku = K.data[u * n + u];
-    const lu = L.data[u * n + u];
-    kl += c * KLc[off + u];
-    kcLc += c * Kc[off + u] * Lc[off + u];
-    k += c * Kc[off + u];
-    l += c * Lc[off + u];
-    diagKL += c * ku * lu;
-    diagK += c * ku;
-    diagL += c * lu;
-    diagKLc += c * ku * Lc[off + u];
-    diagLKc += c * lu * Kc[off + u];
-    total += c;
+    const c2 = c * c;
+    const kc = Kw[off + u];
+    const lc = Lw[off + u];
+    const dk = dK[u];
+    const dl = dL[u];
+    const dkl = dk * dl;
+    S1 += c;
+    S2 += c2;
+    S3 += c2 * c;
+    S4 += c2 * c2;
+    kl += c * KLw[off + u];
+    kcLc += c * kc * lc;
+    k += c * kc;
+    l += c * lc;
+    const a = kc - c * dk;
+    const b = lc - c * dl;
+    const a2 = Kw[off2 + u] - c2 * dk;
+    const b2 = Lw[off2 + u] - c2 * dl;
+    const m = KLw[off + u] - c * dkl;
+    const m2 = KLw[off2 + u] - c2 * dkl;
+    A11 += c * m;
+    A21 += c2 * m;
+    A31 += c2 * c * m;
+    A22 += c2 * m2;
+    cab += c * a * b;
+    c2ab += c2 * a * b;
+    ca2b += c * a2 * b;
+    cab2 += c * a * b2;
+    ka += c * a;
+    lb += c * b;
   }
-  return { kl, kcLc, k, l, diagKL, diagK, diagL, diagKLc, diagLKc, total };
-}
-
-async function selfTerms(engine: Engine, G: Gram, gc: Float32Array, counts: Matrix<Float32Array>): Promise<HsicTerms[]> {
-  const n = G.n;
-  // sum_uv c_u c_v G_uv^2 needs (G o G) c: one more product per Gram.
-  const sq = new Float32Array(n * n);
-  for (let t = 0; t < n * n; t++) sq[t] = G.data[t] * G.data[t];
-  const sqc = await gemm(engine, counts, matrix(sq, n, n));
-  const out: HsicTerms[] = [];
-  for (let s = 0; s < counts.rows; s++) out.push(pairTerms(G, G, gc, gc, sqc.data, counts, s));
-  return out;
+  // Linear: the centred expanded Grams' inner product, less the copy entries' (c_u^2 - c_u) K^c_uu L^c_uu.
+  const N = S1;
+  let copies = 0;
+  for (let u = 0; u < n; u++) {
+    const c = cs[u];
+    if (c <= 1) continue;
+    const kd = dK[u] - (2 * Kw[off + u]) / N + k / (N * N);
+    const ld = dL[u] - (2 * Lw[off + u]) / N + l / (N * N);
+    copies += (c * c - c) * kd * ld;
+  }
+  const biased = kl - (2 / N) * kcLc + (k * l) / (N * N) - copies;
+  const C = cab - A21;
+  const Cu = c2ab - A22;
+  const Cv = ca2b - A31;
+  const Cq = cab2 - A31;
+  const D = ka * lb - 4 * Cu - 2 * A22;
+  const T1 = (S1 * S1 - S2) * A11 - 4 * S1 * A21 + 4 * A31 + 2 * A22;
+  const T3 = S1 * C - Cu - Cv - Cq;
+  const tuples = S1 ** 4 - 6 * S1 * S1 * S2 + 3 * S2 * S2 + 8 * S1 * S3 - 6 * S4;
+  return { biased, unbiased: tuples > 0 ? (T1 + D - 2 * T3) / tuples : NaN };
 }
