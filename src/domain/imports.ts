@@ -6,7 +6,7 @@ import type { Context } from '../resolvers/context';
 import { assertCanWrite } from './access';
 import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject } from './catalog';
-import { submitRun } from './runs';
+import { submitRunOfKind } from './runs';
 import { requireUuid } from './validate';
 import { SPLIT_HALF_DEFAULTS } from '../jobs/io/import-frame';
 
@@ -66,7 +66,7 @@ export async function importResponseSet(
   const name = input.name?.trim() || 'betas';
 
   let responseSetId = '';
-  const { run } = await submitRun(
+  const { run } = await submitRunOfKind(
     ctx,
     {
       labId: dataset.labId,
@@ -112,7 +112,7 @@ export async function importFeatureSet(
   const layer = input.layer ?? '';
 
   let featureSetId = '';
-  const { run } = await submitRun(
+  const { run } = await submitRunOfKind(
     ctx,
     {
       labId: model.labId,

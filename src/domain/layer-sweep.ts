@@ -103,9 +103,8 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
   const nVoxels = rs.subject.nVoxels;
   checkBootstrapBudget(ctx, { bootstrapSamples: params.bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
 
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRun(ctx, layerSweep, {
     labId: dataset.labId,
-    kind: 'LAYER_SWEEP',
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
     subjectId: rs.subjectId,

@@ -134,10 +134,9 @@ export async function importResponseSessions(ctx: Context, input: ImportResponse
   const { responseSetId: _placeholder, ...queued } = params;
   let responseSetId = '';
   const { run } = await submitRun(
-    ctx,
+    ctx, importSessions,
     {
       labId: dataset.labId,
-      kind: 'IMPORT_SESSIONS',
       params: { ...queued, name },
       idempotencyKey: input.idempotencyKey,
       subjectId: subject.id,

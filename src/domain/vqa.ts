@@ -11,7 +11,7 @@ import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject, writing } from './catalog';
 import { visibleBenchmark } from './benchmarks';
 import { checkBootstrapBudget } from './run-budget';
-import { submitRun } from './runs';
+import { submitRunOfKind } from './runs';
 import { optionalDescription, requireName, requireUuid } from './validate';
 
 /** Benchmark and answer files are parsed whole in memory; this keeps that bounded. */
@@ -143,7 +143,7 @@ export async function submitVqaEval(
   const nImages = benchmark.vqaSource.nQuestions;
   checkBootstrapBudget(ctx, { bootstrapSamples, perSample: 4 * nImages + 8 * 64, shape: `${nImages} questions' images` });
 
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRunOfKind(ctx, {
     labId: dataset.labId,
     kind: 'VQA_EVAL',
     benchmarkId: benchmark.id,

@@ -13,7 +13,7 @@
 // (`cv.r2.mean` of the child runs); the score reported for the ROI is that layer's test score,
 // with its bootstrap CI. Choosing on the test scores would inflate them.
 import { z } from 'zod';
-import { CV_METRIC, CV_SCORE } from './encoding-ridge';
+import { CV_METRIC, CV_SCORE, DEFAULT_ALPHAS } from './encoding-ridge';
 import { loadVector } from './io/load-arrays';
 import { saveArray } from './io/outputs';
 import { bestLayerPerScope, bestLayerPerVoxel, valuesAtChosenLayer } from '../compute/sweep/best-layer';
@@ -22,8 +22,6 @@ import { OPEN_STATUSES } from '../runs/transitions';
 import { RunInputError, RunWaitingError, type JobContext as RunJobContext, type ScoreRecord } from '../runs/types';
 import { defineJob, type JobContext } from './define';
 
-/** 10^-3 ... 10^5, one per decade, as ENCODING_RIDGE. */
-const DEFAULT_ALPHAS = Array.from({ length: 9 }, (_, i) => 10 ** (i - 3));
 export const MAX_SWEEP_LAYERS = 200;
 /** How often a waiting sweep looks at its children again (a few cheap queries). */
 const RECHECK_MS = 2000;

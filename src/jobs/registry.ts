@@ -1,6 +1,7 @@
 // The job handlers the worker (and the embedded profile) execute, one per RunKind. A kind without
 // a handler is simply not consumed by a worker.
 import type { HandlerRegistry } from '../runs/types';
+import { jobHandler } from './define';
 import { causalTest } from './causal-test';
 import { encodingRidge } from './encoding-ridge';
 import { encodingIcl } from './encoding-icl';
@@ -14,12 +15,12 @@ import { representationalSimilarityJob } from './representational-similarity';
 export const handlers: HandlerRegistry = {
   IMPORT_RESPONSES: importResponses,
   IMPORT_FEATURES: importFeatures,
-  ENCODING_RIDGE: encodingRidge,
-  ENCODING_ICL: encodingIcl,
-  CAUSAL_TEST: causalTest,
+  ENCODING_RIDGE: jobHandler(encodingRidge),
+  ENCODING_ICL: jobHandler(encodingIcl),
+  CAUSAL_TEST: jobHandler(causalTest),
   VQA_EVAL: vqaEval,
-  FEATURE_EXTRACTION: (ctx) => featureExtraction.handle({ ...ctx, params: featureExtraction.params.parse(ctx.params) }),
-  LAYER_SWEEP: (ctx) => layerSweep.handle({ ...ctx, params: layerSweep.params.parse(ctx.params) }),
-  IMPORT_SESSIONS: (ctx) => importSessions.handle({ ...ctx, params: importSessions.params.parse(ctx.params) }),
-  REPRESENTATIONAL_SIMILARITY: (ctx) => representationalSimilarityJob.handle({ ...ctx, params: representationalSimilarityJob.params.parse(ctx.params) }),
+  FEATURE_EXTRACTION: jobHandler(featureExtraction),
+  LAYER_SWEEP: jobHandler(layerSweep),
+  IMPORT_SESSIONS: jobHandler(importSessions),
+  REPRESENTATIONAL_SIMILARITY: jobHandler(representationalSimilarityJob),
 };
