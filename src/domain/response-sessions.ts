@@ -153,6 +153,6 @@ export async function importResponseSessions(ctx: Context, input: ImportResponse
       return { ...p, responseSetId: set.id };
     },
   );
-  const responseSet = await ctx.db.responseSet.findUniqueOrThrow({ where: { id: responseSetId || String((run.params as any).responseSetId) } });
+  const responseSet = await ctx.db.responseSet.findUniqueOrThrow({ where: { id: responseSetId || importSessions.params.parse(run.params).responseSetId } });
   return { responseSet, run, nRepeats: plan.nRepeats, extraPresentations: plan.extraPresentations };
 }

@@ -53,11 +53,13 @@ export function parseParams<S extends z.ZodType>(job: JobModule<S> | S, raw: unk
 }
 
 /** What a kind's domain module says about a submission; the kind and the schema come from its job. */
-export type JobRunRequest = Omit<RunRequest, 'kind' | 'params'> & { params: unknown };
+export type JobRunRequest = Omit<RunRequest, 'kind'>;
 
 /**
- * Submits a run of the job's kind, its parameters parsed by the job's schema (a domain module
- * that parsed them already, to check them against the database, passes the parsed value).
+ * Submits a run of the job's kind. The parameters as they will be recorded (after `prepare` has
+ * added the ids it creates) must parse by the job's schema, so the worker's parse cannot fail;
+ * they are recorded as given (a domain module that checks them against the database parses them
+ * first, with parseParams, and passes the parsed value).
  */
 export function submitRun<S extends z.ZodType>(
   ctx: Context,
@@ -65,8 +67,11 @@ export function submitRun<S extends z.ZodType>(
   request: JobRunRequest,
   prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,
 ): Promise<{ run: Run; created: boolean }> {
-  const params = parseParams(job, request.params) as Record<string, unknown>;
-  return submitRunOfKind(ctx, { ...request, kind: job.kind, params }, prepare);
+  return submitRunOfKind(ctx, { ...request, kind: job.kind }, async (tx, params) => {
+    const recorded = (prepare && (await prepare(tx, params))) || params;
+    parseParams(job, recorded);
+    return recorded;
+  });
 }
 
 /**
