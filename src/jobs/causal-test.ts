@@ -180,7 +180,7 @@ function causalScores(
     scores.push({ ...common, metric: 'causal.n_activation_only', value: s.c.activationOnly });
     scores.push({ ...common, metric: 'causal.n_activation_positive', value: s.c.activationPositive });
   }
-  const truth = (ctx.params as unknown as CausalTestParams).groundTruth;
+  const truth = ctx.params.groundTruth;
   if (truth) {
     // Recall over the planted causal voxels, false-positive rate over the known non-causal ones,
     // for the whole brain and within each ROI that holds any.

@@ -13,7 +13,7 @@
 // (`cv.r2.mean` of the child runs); the score reported for the ROI is that layer's test score,
 // with its bootstrap CI. Choosing on the test scores would inflate them.
 import { z } from 'zod';
-import { CV_METRIC, CV_SCORE, DEFAULT_ALPHAS } from './encoding-ridge';
+import { CV_METRIC, CV_SCORE, DEFAULT_ALPHAS, encodingRidge } from './encoding-ridge';
 import { loadVector } from './io/load-arrays';
 import { saveArray } from './io/outputs';
 import { bestLayerPerScope, bestLayerPerVoxel, valuesAtChosenLayer } from '../compute/sweep/best-layer';
@@ -109,7 +109,7 @@ export const layerSweep = defineJob({
 
 async function childRuns(ctx: JobContext<LayerSweepParams>): Promise<LayerRun[]> {
   const children = await ctx.db.run.findMany({ where: { parentRunId: ctx.run.id } });
-  const byFeatureSet = new Map(children.map((c) => [(c.params as { featureSetId?: string }).featureSetId, c]));
+  const byFeatureSet = new Map(children.map((c) => [encodingRidge.params.safeParse(c.params).data?.featureSetId, c]));
   return ctx.params.layers.map((l) => {
     const run = byFeatureSet.get(l.featureSetId);
     if (!run) throw new RunInputError(`The child run of layer ${JSON.stringify(l.layer)} is missing; submit the sweep again`, { layer: l.layer });
