@@ -5,7 +5,7 @@ import { configureSharedEngine } from './compute/engine-instance';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { handlers } from './jobs/registry';
+import { checkJobRegistry, handlers } from './jobs/registry';
 import { ConfigError, type Config } from './config';
 import { siteIdentity } from './sites/identity';
 import { createDb } from './db/client';
@@ -35,6 +35,8 @@ export interface RunningService {
 }
 
 export async function startService(config: Config, log: Log = jsonLog(config.logLevel, { component: 'api' })): Promise<RunningService> {
+  // Every kind the API accepts must have a job module: a gap stops the service at start.
+  checkJobRegistry();
   configureSharedEngine(config.executionProvider);
   const closers: { name: string; fn: () => Promise<unknown> }[] = [];
   const onClose = (name: string, fn: () => Promise<unknown>) => closers.push({ name, fn });

@@ -5,7 +5,7 @@
 //   BRAINALIGN_PROFILE=production DATABASE_URL=... REDIS_URL=... ... npx tsx src/worker.ts
 //
 import { configureSharedEngine } from './compute/engine-instance';
-import { handlers as defaultHandlers } from './jobs/registry';
+import { checkJobRegistry, handlers as defaultHandlers } from './jobs/registry';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, type Db } from './db/client';
 import { createBullmqQueue, type BullmqJobQueue } from './queue/bullmq-queue';
@@ -77,6 +77,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   const db = options.db ?? createDb(config.databaseUrl!, { poolSize: Math.max(4, config.workerConcurrency + 2) });
   // The artifact store for this profile (S3/MinIO in production) from src/storage.
   const store = options.store ?? createArtifactStore(config);
+  // A kind without a job module stops the worker here, not its first run of that kind.
+  checkJobRegistry();
   const handlers = options.handlers ?? defaultHandlers;
   const unknown = (config.workerKinds ?? []).filter((k) => !RUN_KINDS.includes(k as RunKind));
   if (unknown.length) throw new ConfigError(`Invalid configuration:\n  WORKER_KINDS: unknown run kinds ${unknown.join(', ')} (expected some of ${RUN_KINDS.join(', ')})`);

@@ -3,12 +3,13 @@
 import { badInput } from '../errors';
 import type { ConceptQuery, Run } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import type { CausalTestParams } from '../jobs/causal-test';
+import { z } from 'zod';
+import { causalTest, causalTestSettings, type CausalTestParams } from '../jobs/causal-test';
 import type { CausalResultBody } from '../compute/causal/result';
 import { readPrefix } from '../storage';
 import { assertCanWrite, readableViaDataset, readableWhere, visibleOrThrow } from './access';
 import { visibleDataset, visibleSubject, writing } from './catalog';
-import { submitRun, visibleRun } from './runs';
+import { parseParams, submitRun, visibleRun } from './runs';
 import { visibleBenchmark } from './benchmarks';
 import { optionalDescription, requireName, requireUnique, requireUuid } from './validate';
 
@@ -141,17 +142,18 @@ export interface CausalTestRequest {
   idempotencyKey?: string | null;
 }
 
+/** What a causal test reads from its encoder run's parameters (ridge and in-context runs both record them). */
+const encoderFields = z.object({ featureSetId: z.string().optional(), responseSetId: z.string().optional(), featureNormalization: z.string().optional() });
+
 export async function submitCausalTest(ctx: Context, input: CausalTestRequest): Promise<Run> {
-  const fdrQ = input.fdrQ ?? 0.05;
-  if (!(fdrQ > 0 && fdrQ < 1)) throw badInput(`fdrQ must lie strictly between 0 and 1 (got ${fdrQ})`, 'fdrQ');
-  const minEffect = input.minEffect ?? 1;
-  if (!(Number.isFinite(minEffect) && minEffect >= 0)) throw badInput(`minEffect must be a finite number >= 0 (got ${minEffect})`, 'minEffect');
-  const heldOutFraction = input.heldOutFraction ?? 0.5;
-  if (!(heldOutFraction >= 0.2 && heldOutFraction <= 0.8)) throw badInput(`heldOutFraction must lie in [0.2, 0.8] (got ${heldOutFraction})`, 'heldOutFraction');
-  const followUpPairs = input.followUpPairs ?? 5;
-  if (!Number.isInteger(followUpPairs) || followUpPairs < 1 || followUpPairs > 50) throw badInput(`followUpPairs must be an integer from 1 to 50 (got ${followUpPairs})`, 'followUpPairs');
-  const splitSeed = input.splitSeed ?? 0;
-  if (!Number.isInteger(splitSeed)) throw badInput('splitSeed must be an integer', 'splitSeed');
+  const settings = parseParams(causalTestSettings, {
+    ...(input.fdrQ != null ? { fdrQ: input.fdrQ } : {}),
+    ...(input.minEffect != null ? { minEffect: input.minEffect } : {}),
+    ...(input.heldOutFraction != null ? { heldOutFraction: input.heldOutFraction } : {}),
+    ...(input.followUpPairs != null ? { followUpPairs: input.followUpPairs } : {}),
+    ...(input.splitSeed != null ? { splitSeed: input.splitSeed } : {}),
+  });
+  const { heldOutFraction } = settings;
 
   const query = await visibleConceptQuery(ctx, input.conceptQueryId);
   // Each half needs 3 pairs and 2 images per group for its tests.
@@ -174,7 +176,7 @@ export async function submitCausalTest(ctx: Context, input: CausalTestRequest): 
   const weights = weightsId ? await ctx.db.artifact.findUnique({ where: { id: weightsId } }) : null;
   if (!weights || weights.shape.length !== 2) throw badInput(`Encoder run ${encoder.id} has no per-voxel weights output`, 'encoderRunId');
   const [rows, nVoxels] = weights.shape;
-  const encoderParams = encoder.params as { featureSetId?: string; responseSetId?: string };
+  const encoderParams = encoderFields.safeParse(encoder.params).data ?? {};
 
   if (!encoder.subjectId) throw badInput(`Encoder run ${encoder.id} names no subject`, 'encoderRunId');
   if (input.subjectId && requireUuid(input.subjectId, 'subjectId') !== encoder.subjectId)
@@ -214,30 +216,24 @@ export async function submitCausalTest(ctx: Context, input: CausalTestRequest): 
     if (bench.kind !== 'CAUSAL') throw badInput(`Benchmark ${bench.name} is a ${bench.kind} benchmark; causal tests go to CAUSAL benchmarks`, 'benchmarkId');
   }
 
-  const params: CausalTestParams = {
-    conceptQueryId: query.id,
-    encoderRunId: encoder.id,
-    featureSetId: features.id,
-    weightsArtifactId: weights.id,
-    subjectId: subject.id,
-    responseSetId: encoderParams.responseSetId ?? null,
-    unitNormFeatures: encoder.kind === 'ENCODING_ICL' || (encoder.params as { featureNormalization?: string }).featureNormalization === 'unit-norm',
-    fdrQ,
-    minEffect,
-    splitSeed,
-    heldOutFraction,
-    followUpPairs,
-    groundTruth,
-  };
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRun(ctx, causalTest, {
     labId: dataset.labId,
-    kind: 'CAUSAL_TEST',
     benchmarkId: input.benchmarkId ?? null,
     modelId: features.modelId,
     subjectId: subject.id,
     inputs: { datasetIds: [dataset.id, query.datasetId], modelIds: [features.modelId, modelId], runIds: [encoder.id] },
     idempotencyKey: input.idempotencyKey,
-    params: params as unknown as Record<string, unknown>,
+    params: {
+      ...settings,
+      conceptQueryId: query.id,
+      encoderRunId: encoder.id,
+      featureSetId: features.id,
+      weightsArtifactId: weights.id,
+      subjectId: subject.id,
+      responseSetId: encoderParams.responseSetId ?? null,
+      unitNormFeatures: encoder.kind === 'ENCODING_ICL' || encoderParams.featureNormalization === 'unit-norm',
+      groundTruth,
+    } satisfies CausalTestParams,
   });
   return run;
 }

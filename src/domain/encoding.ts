@@ -5,15 +5,11 @@ import type { Context } from '../resolvers/context';
 import { assertCanWrite, visibleOrThrow } from './access';
 import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
 import { visibleBenchmark } from './benchmarks';
-import { submitRun } from './runs';
-import { requireUuid } from './validate';
+import { parseParams, submitRun } from './runs';
+import { DEFAULT_SELECTION_SCORE, encodingRidge, type RidgeSelectionScore } from '../jobs/encoding-ridge';
 
-/** 10^-3 ... 10^5, one per decade (BraInCoRL's baseline range). */
-export const DEFAULT_ALPHAS = Array.from({ length: 9 }, (_, i) => 10 ** (i - 3));
-const MAX_ALPHAS = 100;
-/** Validation scores a voxel's alpha may be chosen by; the first is himalaya RidgeCV's default. */
-export const RIDGE_SELECTION_SCORES = ['l2_neg_loss', 'r2', 'correlation'] as const;
-export type RidgeSelectionScore = (typeof RIDGE_SELECTION_SCORES)[number];
+export { DEFAULT_ALPHAS } from '../jobs/encoding-ridge';
+import { requireUuid } from './validate';
 
 export interface EncodingRidgeRequest {
   featureSetId: string;
@@ -29,56 +25,37 @@ export interface EncodingRidgeRequest {
   idempotencyKey?: string | null;
 }
 
-/** Largest voxel batch a run may ask for (memory is O(n_stimuli x voxelBatch) per fold). */
-export const MAX_VOXEL_BATCH = 65536;
-
 export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequest) {
   const { featureSet, responseSet, dataset, test, nTrain } = await encodingInputs(ctx, input);
-  const alphas = input.alphas ?? DEFAULT_ALPHAS;
-  if (alphas.length === 0 || alphas.length > MAX_ALPHAS) throw badInput(`Give between 1 and ${MAX_ALPHAS} alphas`, 'alphas');
-  alphas.forEach((a, i) => {
-    if (!(Number.isFinite(a) && a > 0)) throw badInput(`alphas[${i}] = ${a}; ridge penalties must be finite and > 0`, `alphas[${i}]`);
+  const params = parseParams(encodingRidge, {
+    featureSetId: featureSet.id,
+    responseSetId: responseSet.id,
+    testStimulusIds: [...test].sort(),
+    ...(input.alphas != null ? { alphas: input.alphas } : {}),
+    ...(input.folds != null ? { folds: input.folds } : {}),
+    selectionScore: input.selectionScore ?? DEFAULT_SELECTION_SCORE,
+    ...(input.bootstrapSamples != null ? { bootstrapSamples: input.bootstrapSamples } : {}),
+    seed: 0,
+    // Only when asked: runs with the default keep the parameters they always had.
+    ...(input.ceiling === 'splitHalf' ? { ceiling: 'splitHalf' } : {}),
+    // Only when asked for: runs without it choose the batch from the shapes.
+    ...(input.voxelBatch != null ? { voxelBatch: input.voxelBatch } : {}),
   });
-  const folds = input.folds ?? 5;
-  if (!Number.isInteger(folds) || folds < 2 || folds > 50) throw badInput(`folds must be an integer from 2 to 50 (got ${folds})`, 'folds');
-  const selectionScore = input.selectionScore ?? 'l2_neg_loss';
-  if (!RIDGE_SELECTION_SCORES.includes(selectionScore))
-    throw badInput(`selectionScore must be one of ${RIDGE_SELECTION_SCORES.join(', ')} (got ${selectionScore})`, 'selectionScore');
-  const bootstrapSamples = input.bootstrapSamples ?? 1000;
-  if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
-    throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
-  if (input.ceiling === 'splitHalf' && !responseSet.splitHalfArtifactId)
+  if (params.ceiling === 'splitHalf' && !responseSet.splitHalfArtifactId)
     throw badInput(`Response set ${responseSet.name} has no split-half reliability (it needs repeats); use ceiling: ncsnr or re-import it with repeats`, 'ceiling');
-  if (nTrain < 2 * folds)
-    throw badInput(`${nTrain} training stimuli are too few for ${folds} folds (at least ${2 * folds} needed)`, 'folds');
+  if (nTrain < 2 * params.folds)
+    throw badInput(`${nTrain} training stimuli are too few for ${params.folds} folds (at least ${2 * params.folds} needed)`, 'folds');
   const nVoxels = responseSet.subject.nVoxels;
-  checkBootstrapBudget(ctx, { bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
-  const voxelBatch = input.voxelBatch ?? null;
-  if (voxelBatch !== null && !(Number.isInteger(voxelBatch) && voxelBatch >= 1 && voxelBatch <= MAX_VOXEL_BATCH))
-    throw badInput(`voxelBatch must be an integer from 1 to ${MAX_VOXEL_BATCH} (got ${voxelBatch})`, 'voxelBatch');
+  checkBootstrapBudget(ctx, { bootstrapSamples: params.bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
 
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRun(ctx, encodingRidge, {
     labId: dataset.labId,
-    kind: 'ENCODING_RIDGE',
     benchmarkId: input.benchmarkId ?? null,
     modelId: featureSet.modelId,
     subjectId: responseSet.subjectId,
     inputs: { datasetIds: [dataset.id], modelIds: [featureSet.modelId], runIds: [] },
     idempotencyKey: input.idempotencyKey,
-    params: {
-      featureSetId: featureSet.id,
-      responseSetId: responseSet.id,
-      testStimulusIds: [...test].sort(),
-      alphas,
-      folds,
-      selectionScore,
-      bootstrapSamples,
-      seed: 0,
-      // Only when asked: runs with the default keep the parameters they always had.
-      ...(input.ceiling === 'splitHalf' ? { ceiling: 'splitHalf' } : {}),
-      // Only when asked for: runs without it choose the batch from the shapes.
-      ...(voxelBatch !== null ? { voxelBatch } : {}),
-    },
+    params,
   });
   return run;
 }

@@ -58,9 +58,8 @@ export async function submitFeatureExtraction(ctx: Context, input: FeatureExtrac
       { withoutImage: first.map((s) => s.externalId), count },
     );
 
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRun(ctx, featureExtraction, {
     labId: dataset.labId,
-    kind: 'FEATURE_EXTRACTION',
     modelId: model.id,
     inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,

@@ -6,9 +6,9 @@ import type { Context } from '../resolvers/context';
 import { assertCanWrite } from './access';
 import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject } from './catalog';
-import { submitRun } from './runs';
+import { parseParams, submitRun } from './runs';
 import { requireUuid } from './validate';
-import { SPLIT_HALF_DEFAULTS } from '../jobs/io/import-frame';
+import { importFeatures, importResponses } from '../jobs/io/import-frame';
 
 const loadArtifact = (ctx: Context, id: string): Promise<Artifact> => inputArtifact(ctx, id, 'artifactId');
 
@@ -34,11 +34,10 @@ function checkHeaderShape(artifact: Artifact, expected: { nStimuli: number; nVox
 
 /** How many random splits the split-half reliability averages, and their seed (checked here, used by the import). */
 export function splitHalfParams(input: { splitHalfSplits?: number | null; splitHalfSeed?: number | null }) {
-  const splits = input.splitHalfSplits ?? SPLIT_HALF_DEFAULTS.splits;
-  const seed = input.splitHalfSeed ?? SPLIT_HALF_DEFAULTS.seed;
-  if (!Number.isInteger(splits) || splits < 0 || splits > 1000) throw badInput(`splitHalfSplits must be an integer from 0 to 1000; got ${splits}`, 'splitHalfSplits');
-  if (!Number.isInteger(seed) || seed < 0) throw badInput(`splitHalfSeed must be a non-negative integer; got ${seed}`, 'splitHalfSeed');
-  return { splitHalfSplits: splits, splitHalfSeed: seed };
+  return parseParams(importResponses.params.pick({ splitHalfSplits: true, splitHalfSeed: true }), {
+    ...(input.splitHalfSplits != null ? { splitHalfSplits: input.splitHalfSplits } : {}),
+    ...(input.splitHalfSeed != null ? { splitHalfSeed: input.splitHalfSeed } : {}),
+  });
 }
 
 export async function importResponseSet(
@@ -68,9 +67,9 @@ export async function importResponseSet(
   let responseSetId = '';
   const { run } = await submitRun(
     ctx,
+    importResponses,
     {
       labId: dataset.labId,
-      kind: 'IMPORT_RESPONSES',
       params: { subjectId: subject.id, stimulusSetId: stimulusSet.id, name, artifactId: artifact.id, npzMember: input.npzMember ?? null, ...splitHalf },
       idempotencyKey: input.idempotencyKey,
       // Import runs stay with the lab that imports; the dataset can only narrow that.
@@ -93,7 +92,7 @@ export async function importResponseSet(
       return { ...params, responseSetId: set.id };
     },
   );
-  const responseSet = await ctx.db.responseSet.findUniqueOrThrow({ where: { id: responseSetId || String((run.params as any).responseSetId) } });
+  const responseSet = await ctx.db.responseSet.findUniqueOrThrow({ where: { id: responseSetId || importResponses.params.parse(run.params).responseSetId } });
   return { responseSet, run };
 }
 
@@ -114,9 +113,9 @@ export async function importFeatureSet(
   let featureSetId = '';
   const { run } = await submitRun(
     ctx,
+    importFeatures,
     {
       labId: model.labId,
-      kind: 'IMPORT_FEATURES',
       params: { modelId: model.id, stimulusSetId: stimulusSet.id, layer, artifactId: artifact.id, npzMember: input.npzMember ?? null },
       idempotencyKey: input.idempotencyKey,
       ownVisibility: 'PRIVATE',
@@ -136,6 +135,6 @@ export async function importFeatureSet(
       return { ...params, featureSetId: set.id };
     },
   );
-  const featureSet = await ctx.db.featureSet.findUniqueOrThrow({ where: { id: featureSetId || String((run.params as any).featureSetId) } });
+  const featureSet = await ctx.db.featureSet.findUniqueOrThrow({ where: { id: featureSetId || importFeatures.params.parse(run.params).featureSetId } });
   return { featureSet, run };
 }

@@ -4,21 +4,19 @@ import { sharedEngine } from '../compute/engine-instance';
 import { CONTRACT_SIGNATURE, ContractError, readContract, type EncoderContract } from '../compute/icl/contract';
 import { dryRun, loadEncoder } from '../compute/icl/encoder';
 import { readEncoderBytes } from '../jobs/io/encoder-bytes';
-import type { EncodingIclParams } from '../jobs/encoding-icl';
+import { encodingIcl } from '../jobs/encoding-icl';
 import { badInput } from '../errors';
 import type { Artifact, Roi, Run } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
 import { visibleOrThrow } from './access';
-import { DEFAULT_ALPHAS, encodingInputs } from './encoding';
-import { submitRun } from './runs';
+import { encodingInputs } from './encoding';
+import { parseParams, submitRun } from './runs';
 import { requireUuid } from './validate';
 
 /** BraInCoRL's test-time-scaling grid; values above what the data or model allow are dropped. */
 export const DEFAULT_KS = [10, 25, 50, 100, 200, 500];
 const MIN_K = 3;
 const MAX_KS = 20;
-const MAX_REPEATS = 100;
-const MAX_BATCH_VOXELS = 65_536;
 
 /** Contracts read at registration or submission, by model sha256 (the bytes never change). */
 const contracts = new Map<string, EncoderContract>();
@@ -96,35 +94,25 @@ export async function submitEncodingIcl(ctx: Context, input: EncodingIclRequest)
     throw badInput(`The features of ${featureSet.model.name} are ${featureSet.dim} wide but the encoder ${model.name} reads E = ${E}; use features of its backbone`, 'featureSetId', { expected: E });
   const ks = checkKs(input.ks, { nStimuli, nTrain, maxContext: contract.maxContext, modelName: model.name });
 
-  const repeats = input.repeats ?? 5;
-  if (!Number.isInteger(repeats) || repeats < 1 || repeats > MAX_REPEATS) throw badInput(`repeats must be an integer from 1 to ${MAX_REPEATS} (got ${repeats})`, 'repeats');
-  const seed = input.seed ?? 0;
-  if (!Number.isSafeInteger(seed)) throw badInput(`seed must be an integer (got ${seed})`, 'seed');
-  const batchVoxels = input.batchVoxels ?? 1024;
-  if (!Number.isInteger(batchVoxels) || batchVoxels < 1 || batchVoxels > MAX_BATCH_VOXELS)
-    throw badInput(`batchVoxels must be an integer from 1 to ${MAX_BATCH_VOXELS} (got ${batchVoxels})`, 'batchVoxels');
-  const params: EncodingIclParams = {
+  const params = parseParams(encodingIcl, {
     featureSetId: featureSet.id,
     responseSetId: responseSet.id,
     modelId: model.id,
     testStimulusIds: [...test].sort(),
     ks,
-    repeats,
-    seed,
-    batchVoxels,
-    compareRidge: input.compareRidge ?? true,
-    alphas: DEFAULT_ALPHAS,
-    featureNormalization: 'unit-norm',
-  };
-  const { run } = await submitRun(ctx, {
+    ...(input.repeats != null ? { repeats: input.repeats } : {}),
+    ...(input.seed != null ? { seed: input.seed } : {}),
+    ...(input.batchVoxels != null ? { batchVoxels: input.batchVoxels } : {}),
+    ...(input.compareRidge != null ? { compareRidge: input.compareRidge } : {}),
+  });
+  const { run } = await submitRun(ctx, encodingIcl, {
     labId: dataset.labId,
-    kind: 'ENCODING_ICL',
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
     subjectId: responseSet.subjectId,
     inputs: { datasetIds: [dataset.id], modelIds: [featureSet.modelId, model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
-    params: params as unknown as Record<string, unknown>,
+    params,
   });
   return run;
 }
@@ -192,11 +180,11 @@ export async function testTimeScaling(ctx: Context, run: Run, metric: string, ro
   }
   for (const c of curves.values()) c.points.sort((a, b) => a.k - b.k);
   const ordered = [...curves.values()].sort((a, b) => (a.scope === b.scope ? a.method.localeCompare(b.method) : a.scope === 'all' ? -1 : b.scope === 'all' ? 1 : a.scope.localeCompare(b.scope)));
-  const p = run.params as { ks?: number[]; repeats?: number };
+  const p = encodingIcl.params.safeParse(run.params);
   return {
     metric,
-    ks: p.ks ?? [],
-    repeats: p.repeats ?? 0,
+    ks: p.success ? p.data.ks : [],
+    repeats: p.success ? p.data.repeats : 0,
     interval: 'Student-t 95% interval over repeats of the voxel-mean score',
     curves: ordered,
   };

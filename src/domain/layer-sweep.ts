@@ -3,6 +3,7 @@
 // LAYER_SWEEP run and one child ENCODING_RIDGE run per layer written in one transaction.
 import { badInput } from '../errors';
 import type { FeatureSet, Run } from '../generated/prisma/client';
+import { encodingRidge } from '../jobs/encoding-ridge';
 import { childParams, layerSweep, sweepMetric, SWEEP_SELECTION_METRIC } from '../jobs/layer-sweep';
 import type { Context } from '../resolvers/context';
 import { runReadableWhere, visibleOrThrow } from './access';
@@ -103,9 +104,8 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
   const nVoxels = rs.subject.nVoxels;
   checkBootstrapBudget(ctx, { bootstrapSamples: params.bootstrapSamples, perSample: ridgeBootstrapBytesPerSample(test.size, nVoxels), shape: `${test.size} test stimuli x ${nVoxels} voxels` });
 
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRun(ctx, layerSweep, {
     labId: dataset.labId,
-    kind: 'LAYER_SWEEP',
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
     subjectId: rs.subjectId,
@@ -174,7 +174,7 @@ export async function layerProfile(ctx: Context, sweep: Run, metric: string): Pr
   if (!params.success) return null;
   const layers = params.data.layers;
   const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: sweep.id }, runReadableWhere(ctx.viewer)] } });
-  const byFeatureSet = new Map(children.map((c) => [(c.params as { featureSetId?: string }).featureSetId, c]));
+  const byFeatureSet = new Map(children.map((c) => [encodingRidge.params.safeParse(c.params).data?.featureSetId, c]));
   const runs = layers.map((l) => byFeatureSet.get(l.featureSetId) ?? null);
   const childScores = await ctx.db.score.findMany({
     where: { runId: { in: children.map((c) => c.id) }, metric: { in: [metric, SWEEP_SELECTION_METRIC] } },

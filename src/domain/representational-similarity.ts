@@ -118,9 +118,8 @@ export async function submitRepresentationalSimilarity(ctx: Context, input: Repr
   const dupComparisons = duplicatesOf(parsed.data.comparisons);
   if (dupComparisons.length) throw badInput(`Comparisons named more than once: ${quoteList(dupComparisons)}`, 'comparisons');
 
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRun(ctx, representationalSimilarityJob, {
     labId: dataset.labId,
-    kind: 'REPRESENTATIONAL_SIMILARITY',
     benchmarkId: input.benchmarkId ?? null,
     modelId: model.id,
     subjectId: rs.subjectId,

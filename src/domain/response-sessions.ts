@@ -134,10 +134,9 @@ export async function importResponseSessions(ctx: Context, input: ImportResponse
   const { responseSetId: _placeholder, ...queued } = params;
   let responseSetId = '';
   const { run } = await submitRun(
-    ctx,
+    ctx, importSessions,
     {
       labId: dataset.labId,
-      kind: 'IMPORT_SESSIONS',
       params: { ...queued, name },
       idempotencyKey: input.idempotencyKey,
       subjectId: subject.id,
@@ -154,6 +153,6 @@ export async function importResponseSessions(ctx: Context, input: ImportResponse
       return { ...p, responseSetId: set.id };
     },
   );
-  const responseSet = await ctx.db.responseSet.findUniqueOrThrow({ where: { id: responseSetId || String((run.params as any).responseSetId) } });
+  const responseSet = await ctx.db.responseSet.findUniqueOrThrow({ where: { id: responseSetId || importSessions.params.parse(run.params).responseSetId } });
   return { responseSet, run, nRepeats: plan.nRepeats, extraPresentations: plan.extraPresentations };
 }

@@ -2,7 +2,7 @@
 // commit; if the enqueue is lost, the reconciler re-enqueues it from PostgreSQL.
 import { isDeepStrictEqual } from 'node:util';
 import type { Tx } from '../db/client';
-import { conflict, unavailable } from '../errors';
+import { badInput, conflict, unavailable } from '../errors';
 import { QueueUnavailableError } from '../queue/job-queue';
 import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
@@ -10,6 +10,8 @@ import { assertCanWrite, runReadableWhere, visibleOrThrow } from './access';
 import { benchmarkDatasetIds, deriveRunAccess, unique, type RunInputs } from './run-access';
 import { requireName, requireUuid } from './validate';
 import { cancelRun as requestCancel } from '../runs/cancel';
+import type { JobModule } from '../jobs/define';
+import type { z } from 'zod';
 
 export interface RunRequest {
   labId: string;
@@ -36,10 +38,47 @@ export interface RunRequest {
 }
 
 /**
+ * A submission's parameters parsed by the kind's schema (defaults filled); the first problem is a
+ * BAD_USER_INPUT naming the field (`alphas[1]`, `layers[0].featureSetId`).
+ */
+export function parseParams<S extends z.ZodType>(job: JobModule<S> | S, raw: unknown): z.output<S> {
+  const schema: S = 'handle' in job ? job.params : job;
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join('');
+  // Messages that already name their field are kept as they are.
+  const named = field && issue.message.startsWith(String(issue.path[0]));
+  throw badInput(named || !field ? issue.message : `${field}: ${issue.message}`, field || undefined);
+}
+
+/** What a kind's domain module says about a submission; the kind and the schema come from its job. */
+export type JobRunRequest = Omit<RunRequest, 'kind'>;
+
+/**
+ * Submits a run of the job's kind. The parameters as they will be recorded (after `prepare` has
+ * added the ids it creates) must parse by the job's schema, so the worker's parse cannot fail;
+ * they are recorded as given (a domain module that checks them against the database parses them
+ * first, with parseParams, and passes the parsed value).
+ */
+export function submitRun<S extends z.ZodType>(
+  ctx: Context,
+  job: JobModule<S>,
+  request: JobRunRequest,
+  prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,
+): Promise<{ run: Run; created: boolean }> {
+  return submitRunOfKind(ctx, { ...request, kind: job.kind }, async (tx, params) => {
+    const recorded = (prepare && (await prepare(tx, params))) || params;
+    parseParams(job, recorded);
+    return recorded;
+  });
+}
+
+/**
  * Creates the run (and whatever `prepare` writes in the same transaction), then enqueues it.
  * The same idempotency key returns the same run; reusing it for different work is a CONFLICT.
  */
-export async function submitRun(
+export async function submitRunOfKind(
   ctx: Context,
   request: RunRequest,
   prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,

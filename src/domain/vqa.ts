@@ -11,7 +11,8 @@ import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject, writing } from './catalog';
 import { visibleBenchmark } from './benchmarks';
 import { checkBootstrapBudget } from './run-budget';
-import { submitRun } from './runs';
+import { parseParams, submitRun } from './runs';
+import { DEFAULT_SCORING_MODE, vqaEval } from '../jobs/vqa-eval';
 import { optionalDescription, requireName, requireUuid } from './validate';
 
 /** Benchmark and answer files are parsed whole in memory; this keeps that bounded. */
@@ -134,24 +135,26 @@ export async function submitVqaEval(
   if (set && set.datasetId !== subject.datasetId)
     throw badInput(`Subject ${subject.name} belongs to another dataset than the benchmark's images`, 'subjectId');
   const artifact = await loadArtifact(ctx, input.artifactId, 'artifactId');
-  const scoringMode = input.scoringMode ?? 'official';
-  if (scoringMode !== 'official' && scoringMode !== 'normalized') throw badInput(`scoringMode must be official or normalized (got ${scoringMode})`, 'scoringMode');
-  const bootstrapSamples = input.bootstrapSamples ?? 1000;
-  if (!Number.isInteger(bootstrapSamples) || bootstrapSamples < 0 || bootstrapSamples > 100_000)
-    throw badInput('bootstrapSamples must be an integer from 0 to 100000', 'bootstrapSamples');
+  const params = parseParams(vqaEval, {
+    benchmarkId: benchmark.id,
+    artifactId: artifact.id,
+    format: input.format?.toLowerCase() ?? null,
+    ...(input.bootstrapSamples != null ? { bootstrapSamples: input.bootstrapSamples } : {}),
+    scoringMode: input.scoringMode ?? DEFAULT_SCORING_MODE,
+    seed: 0,
+  });
   // Each resample draws the benchmark's images (at most one per question) and scores every category.
   const nImages = benchmark.vqaSource.nQuestions;
-  checkBootstrapBudget(ctx, { bootstrapSamples, perSample: 4 * nImages + 8 * 64, shape: `${nImages} questions' images` });
+  checkBootstrapBudget(ctx, { bootstrapSamples: params.bootstrapSamples, perSample: 4 * nImages + 8 * 64, shape: `${nImages} questions' images` });
 
-  const { run } = await submitRun(ctx, {
+  const { run } = await submitRun(ctx, vqaEval, {
     labId: dataset.labId,
-    kind: 'VQA_EVAL',
     benchmarkId: benchmark.id,
     modelId: model.id,
     subjectId: subject.id,
     inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
-    params: { benchmarkId: benchmark.id, artifactId: artifact.id, format: input.format?.toLowerCase() ?? null, bootstrapSamples, scoringMode, seed: 0 },
+    params,
   });
   return run;
 }

@@ -3,7 +3,9 @@
 // halves), checked on measured responses where the subject saw some of the stimuli, with
 // follow-up experiments for the validated candidates. See src/compute/causal.
 import { storeArtifact } from '../domain/artifacts';
-import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../runs/types';
+import { z } from 'zod';
+import { RunInputError, type JobResult, type ScoreRecord } from '../runs/types';
+import { defineJob, type JobContext } from './define';
 import { runCausalTest } from '../compute/causal/causal-test';
 import { CLASS, countClasses } from '../compute/causal/classify';
 import type { CausalDesign } from '../compute/causal/design';
@@ -14,28 +16,61 @@ import { sharedEngine } from '../compute/engine-instance';
 import { loadSplit, loadVector } from './io/load-arrays';
 import { saveArray } from './io/outputs';
 
-export interface CausalTestParams {
-  conceptQueryId: string;
-  encoderRunId: string;
+const followUpMessage = (got: unknown) => `followUpPairs must be an integer from 1 to 50 (got ${got})`;
+
+/** The test's own settings, checked before anything is looked up. */
+export const causalTestSettings = z.object({
+  /** Benjamini-Hochberg false discovery rate over the voxel tests. */
+  fdrQ: z
+    .number()
+    .gt(0, { error: (iss) => `fdrQ must lie strictly between 0 and 1 (got ${iss.input})` })
+    .lt(1, { error: (iss) => `fdrQ must lie strictly between 0 and 1 (got ${iss.input})` })
+    .default(0.05),
+  /** Smallest predicted contrast (in response units) a voxel must show to count. */
+  minEffect: z.number({ error: (iss) => `minEffect must be a finite number >= 0 (got ${iss.input})` }).min(0, { error: (iss) => `minEffect must be a finite number >= 0 (got ${iss.input})` }).default(1),
+  splitSeed: z.number().int({ error: 'splitSeed must be an integer' }).default(0),
+  heldOutFraction: z
+    .number()
+    .min(0.2, { error: (iss) => `heldOutFraction must lie in [0.2, 0.8] (got ${iss.input})` })
+    .max(0.8, { error: (iss) => `heldOutFraction must lie in [0.2, 0.8] (got ${iss.input})` })
+    .default(0.5),
+  followUpPairs: z
+    .number()
+    .int({ error: (iss) => followUpMessage(iss.input) })
+    .min(1, { error: (iss) => followUpMessage(iss.input) })
+    .max(50, { error: (iss) => followUpMessage(iss.input) })
+    .default(5),
+});
+
+/** As recorded on the run (every field has been recorded since the kind exists). */
+export const causalTestParams = causalTestSettings.extend({
+  conceptQueryId: z.string(),
+  encoderRunId: z.string(),
   /** The concept query's features from the encoder's model. */
-  featureSetId: string;
-  weightsArtifactId: string;
-  subjectId: string;
+  featureSetId: z.string(),
+  weightsArtifactId: z.string(),
+  subjectId: z.string(),
   /** The response set the encoder was fit on: its noise ceiling sizes the follow-ups. */
-  responseSetId: string | null;
-  unitNormFeatures: boolean;
-  fdrQ: number;
-  minEffect: number;
-  splitSeed: number;
-  heldOutFraction: number;
-  followUpPairs: number;
-  groundTruth: { causalVoxels: number[]; nonCausalVoxels: number[] } | null;
-}
+  responseSetId: z.string().nullable().default(null),
+  unitNormFeatures: z.boolean(),
+  /** Planted voxels (synthetic data): the run reports how well they were recovered. */
+  groundTruth: z
+    .object({ causalVoxels: z.array(z.number().int().min(0)), nonCausalVoxels: z.array(z.number().int().min(0)) })
+    .nullable()
+    .default(null),
+});
+export type CausalTestParams = z.output<typeof causalTestParams>;
 
 const all = (n: number) => ({ train: Int32Array.from({ length: n }, (_, i) => i), test: new Int32Array(0) });
 
-export const causalTest: JobHandler = async (ctx) => {
-  const p = ctx.params as unknown as CausalTestParams;
+export const causalTest = defineJob({
+  kind: 'CAUSAL_TEST',
+  params: causalTestParams,
+  handle: testCausalConcept,
+});
+
+async function testCausalConcept(ctx: JobContext<CausalTestParams>): Promise<JobResult> {
+  const p = ctx.params;
   const query = await ctx.db.conceptQuery.findUnique({ where: { id: p.conceptQueryId }, include: { distractorGroups: { orderBy: { cue: 'asc' } } } });
   const featureSet = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { artifact: true } });
   const weights = await ctx.db.artifact.findUnique({ where: { id: p.weightsArtifactId } });
@@ -122,10 +157,10 @@ export const causalTest: JobHandler = async (ctx) => {
   };
   ctx.recordProvenance({ nStimuli: stimuli.length, nVoxels: V, nPairs: design.positives.length, timings: outcome.timings, measuredResponseSet: measured?.responseSetId ?? null });
   return { outputs, scores: causalScores(ctx, rois, subject.rois, v.classification) };
-};
+}
 
 function causalScores(
-  ctx: JobContext,
+  ctx: JobContext<CausalTestParams>,
   rois: { name: string; voxels: number[] }[],
   roiRows: { id: string; name: string }[],
   classification: Parameters<typeof countClasses>[0],
@@ -145,7 +180,7 @@ function causalScores(
     scores.push({ ...common, metric: 'causal.n_activation_only', value: s.c.activationOnly });
     scores.push({ ...common, metric: 'causal.n_activation_positive', value: s.c.activationPositive });
   }
-  const truth = (ctx.params as unknown as CausalTestParams).groundTruth;
+  const truth = ctx.params.groundTruth;
   if (truth) {
     // Recall over the planted causal voxels, false-positive rate over the known non-causal ones,
     // for the whole brain and within each ROI that holds any.
@@ -171,7 +206,7 @@ function causalScores(
 }
 
 /** Single-trial noise SD per voxel from the encoder's response set (null without a ceiling). */
-async function loadNoiseSd(ctx: JobContext, responseSetId: string | null, nVoxels: number): Promise<Float64Array | null> {
+async function loadNoiseSd(ctx: JobContext<CausalTestParams>, responseSetId: string | null, nVoxels: number): Promise<Float64Array | null> {
   if (!responseSetId) return null;
   const set = await ctx.db.responseSet.findUnique({ where: { id: responseSetId } });
   if (!set?.noiseCeilingArtifactId || !set.sdArtifactId || !set.nRepeats) return null;
@@ -186,7 +221,7 @@ async function loadNoiseSd(ctx: JobContext, responseSetId: string | null, nVoxel
  * The subject's measured responses to the concept's stimuli: the READY response set whose
  * stimulus set shares the most externalIds with the query (its own set included).
  */
-async function loadMeasured(ctx: JobContext, subjectId: string, stimuli: { externalId: string }[], nVoxels: number) {
+async function loadMeasured(ctx: JobContext<CausalTestParams>, subjectId: string, stimuli: { externalId: string }[], nVoxels: number) {
   const ids = stimuli.map((s) => s.externalId);
   const sets = await ctx.db.responseSet.findMany({ where: { subjectId, status: 'READY', artifactId: { not: null } }, include: { artifact: true } });
   let best: { set: (typeof sets)[number]; matches: { externalId: string; position: number }[] } | null = null;

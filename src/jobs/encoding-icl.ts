@@ -4,7 +4,10 @@
 // compared with ridge fit on the same k images. Stores the curves (scores and a JSON artifact),
 // per-voxel explained variance at each k, and the predicted per-voxel weights.
 import { storeArtifact } from '../domain/artifacts';
-import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../runs/types';
+import { z } from 'zod';
+import { RunInputError, type JobResult, type ScoreRecord } from '../runs/types';
+import { defineJob, type JobContext } from './define';
+import { DEFAULT_ALPHAS } from './encoding-ridge';
 import { sharedEngine } from '../compute/engine-instance';
 import { ContractError } from '../compute/icl/contract';
 import { loadEncoder } from '../compute/icl/encoder';
@@ -16,25 +19,54 @@ import { ceilingNormalize } from '../compute/stats';
 import { loadSplit, loadVector, type Split } from './io/load-arrays';
 import { saveArray } from './io/outputs';
 
-export interface EncodingIclParams {
-  featureSetId: string;
-  responseSetId: string;
-  modelId: string;
-  testStimulusIds: string[];
-  ks: number[];
-  repeats: number;
-  seed: number;
-  batchVoxels: number;
-  compareRidge: boolean;
-  alphas: number[];
-  featureNormalization: 'unit-norm';
-}
+export const MAX_REPEATS = 100;
+export const MAX_BATCH_VOXELS = 65_536;
+const repeatsMessage = (got: unknown) => `repeats must be an integer from 1 to ${MAX_REPEATS} (got ${got})`;
+const batchMessage = (got: unknown) => `batchVoxels must be an integer from 1 to ${MAX_BATCH_VOXELS} (got ${got})`;
+
+/**
+ * As recorded on the run (every field has been recorded since the kind exists; the defaults are
+ * the submission's). The context sizes are checked against the data and the model by the domain.
+ */
+export const encodingIclParams = z.object({
+  featureSetId: z.string(),
+  responseSetId: z.string(),
+  /** The IN_CONTEXT_ENCODER model. */
+  modelId: z.string(),
+  testStimulusIds: z.array(z.string()),
+  ks: z.array(z.number().int().positive()).min(1),
+  repeats: z
+    .number()
+    .int({ error: (iss) => repeatsMessage(iss.input) })
+    .min(1, { error: (iss) => repeatsMessage(iss.input) })
+    .max(MAX_REPEATS, { error: (iss) => repeatsMessage(iss.input) })
+    .default(5),
+  seed: z.number().int({ error: (iss) => `seed must be an integer (got ${iss.input})` }).default(0),
+  batchVoxels: z
+    .number()
+    .int({ error: (iss) => batchMessage(iss.input) })
+    .min(1, { error: (iss) => batchMessage(iss.input) })
+    .max(MAX_BATCH_VOXELS, { error: (iss) => batchMessage(iss.input) })
+    .default(1024),
+  /** Ridge fit on the same k context images, for the comparison curve. */
+  compareRidge: z.boolean().default(true),
+  alphas: z.array(z.number().positive()).min(1).default(DEFAULT_ALPHAS),
+  /** Consumers of the stored weights must L2-normalise feature rows first. */
+  featureNormalization: z.literal('unit-norm').default('unit-norm'),
+});
+export type EncodingIclParams = z.output<typeof encodingIclParams>;
 
 /** Metric name a curve point is stored under, e.g. in_context.explained_variance.mean@k100. */
 export const sweepMetricName = (method: SweepMethod, metric: SweepMetric, k: number) => `${method}.${metric}.mean@k${k}`;
 
-export const encodingIcl: JobHandler = async (ctx) => {
-  const p = ctx.params as unknown as EncodingIclParams;
+export const encodingIcl = defineJob({
+  kind: 'ENCODING_ICL',
+  params: encodingIclParams,
+  handle: inContextEncoding,
+});
+
+async function inContextEncoding(ctx: JobContext<EncodingIclParams>): Promise<JobResult> {
+  const p = ctx.params;
   const featureSet = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { artifact: true, model: true } });
   const responseSet = await ctx.db.responseSet.findUnique({
     where: { id: p.responseSetId },
@@ -168,9 +200,9 @@ export const encodingIcl: JobHandler = async (ctx) => {
     }
   }
   return { outputs, scores };
-};
+}
 
-async function resolveSplit(ctx: JobContext, stimulusSetId: string, testIds: string[]): Promise<Split & { trainIds: string[] }> {
+async function resolveSplit(ctx: Pick<JobContext<unknown>, 'db'>, stimulusSetId: string, testIds: string[]): Promise<Split & { trainIds: string[] }> {
   const stimuli = await ctx.db.stimulus.findMany({ where: { stimulusSetId }, select: { externalId: true, position: true }, orderBy: { position: 'asc' } });
   const test = new Set(testIds);
   const found = stimuli.filter((s) => test.has(s.externalId));

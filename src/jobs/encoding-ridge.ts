@@ -1,7 +1,9 @@
 // ENCODING_RIDGE: fit a voxelwise ridge encoder from a model's features to one subject's responses
 // on the training stimuli (per-voxel alpha by K-fold CV, as himalaya's solve_ridge_cv_svd), score
 // it on the held-out stimuli, and store per-voxel maps, weights and per-ROI scores.
-import { RunInputError, type JobContext, type JobHandler, type ScoreRecord } from '../runs/types';
+import { z } from 'zod';
+import { RunInputError, type JobResult, type ScoreRecord } from '../runs/types';
+import { defineJob, type JobContext } from './define';
 import { sharedEngine } from '../compute/engine-instance';
 import { explainedVariance, nanMean, nanMedian, pearsonR, r2Score } from '../compute/metrics';
 import { affine, matrix } from '../compute/onnx';
@@ -21,19 +23,66 @@ const ALL = 'all voxels';
 export const CV_SCORE = 'r2';
 export const CV_METRIC = `cv.${CV_SCORE}.mean`;
 
-export const encodingRidge: JobHandler = async (ctx) => {
-  const p = ctx.params as {
-    featureSetId: string;
-    responseSetId: string;
-    testStimulusIds: string[];
-    alphas: number[];
-    folds: number;
-    selectionScore?: RidgeScore;
-    bootstrapSamples: number;
-    seed: number;
-    ceiling?: 'ncsnr' | 'splitHalf';
-    voxelBatch?: number;
-  };
+/** 10^-3 ... 10^5, one per decade (BraInCoRL's baseline range). */
+export const DEFAULT_ALPHAS = Array.from({ length: 9 }, (_, i) => 10 ** (i - 3));
+const MAX_ALPHAS = 100;
+/** Largest voxel batch a run may ask for (memory is O(n_stimuli x voxelBatch) per fold). */
+export const MAX_VOXEL_BATCH = 65536;
+/** Validation scores a voxel's alpha may be chosen by; the first is himalaya RidgeCV's default. */
+export const RIDGE_SELECTION_SCORES = ['l2_neg_loss', 'r2', 'correlation'] as const satisfies readonly RidgeScore[];
+export type RidgeSelectionScore = (typeof RIDGE_SELECTION_SCORES)[number];
+/** What a new submission selects by when it names no score (stored runs without one used r2). */
+export const DEFAULT_SELECTION_SCORE: RidgeSelectionScore = 'l2_neg_loss';
+
+const foldsMessage = (got: unknown) => `folds must be an integer from 2 to 50 (got ${got})`;
+const bootstrapMessage = 'bootstrapSamples must be an integer from 0 to 100000';
+const voxelBatchMessage = (got: unknown) => `voxelBatch must be an integer from 1 to ${MAX_VOXEL_BATCH} (got ${got})`;
+
+/**
+ * As recorded on the run. Fields added later are optional with the meaning runs recorded before
+ * them had, so every stored run still parses to what it did: no selectionScore chose by r2, no
+ * ceiling used ncsnr, no voxelBatch let the shapes choose.
+ */
+export const encodingRidgeParams = z.object({
+  featureSetId: z.string(),
+  responseSetId: z.string(),
+  /** External ids of the held-out stimuli; the rest of the stimulus set trains. */
+  testStimulusIds: z.array(z.string()),
+  alphas: z
+    .array(z.number().positive({ error: (iss) => `ridge penalties must be finite and > 0 (got ${iss.input})` }))
+    .min(1, { error: `Give between 1 and ${MAX_ALPHAS} alphas` })
+    .max(MAX_ALPHAS, { error: `Give between 1 and ${MAX_ALPHAS} alphas` })
+    .default(DEFAULT_ALPHAS),
+  folds: z
+    .number()
+    .int({ error: (iss) => foldsMessage(iss.input) })
+    .min(2, { error: (iss) => foldsMessage(iss.input) })
+    .max(50, { error: (iss) => foldsMessage(iss.input) })
+    .default(5),
+  selectionScore: z
+    .enum(RIDGE_SELECTION_SCORES, { error: (iss) => `selectionScore must be one of ${RIDGE_SELECTION_SCORES.join(', ')} (got ${iss.input})` })
+    .default('r2'),
+  bootstrapSamples: z.number().int({ error: bootstrapMessage }).min(0, { error: bootstrapMessage }).max(100_000, { error: bootstrapMessage }).default(1000),
+  seed: z.number().int().default(0),
+  /** Percent of explainable variance from NSD's ncsnr (when absent) or split-half reliability. */
+  ceiling: z.enum(['ncsnr', 'splitHalf']).optional(),
+  voxelBatch: z
+    .number()
+    .int({ error: (iss) => voxelBatchMessage(iss.input) })
+    .min(1, { error: (iss) => voxelBatchMessage(iss.input) })
+    .max(MAX_VOXEL_BATCH, { error: (iss) => voxelBatchMessage(iss.input) })
+    .optional(),
+});
+export type EncodingRidgeParams = z.output<typeof encodingRidgeParams>;
+
+export const encodingRidge = defineJob({
+  kind: 'ENCODING_RIDGE',
+  params: encodingRidgeParams,
+  handle: fitEncodingRidge,
+});
+
+async function fitEncodingRidge(ctx: JobContext<EncodingRidgeParams>): Promise<JobResult> {
+  const p = ctx.params;
   const featureSet = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { artifact: true, model: true } });
   const responseSet = await ctx.db.responseSet.findUnique({
     where: { id: p.responseSetId },
@@ -57,8 +106,7 @@ export const encodingRidge: JobHandler = async (ctx) => {
   const engine = await sharedEngine();
   ctx.recordProvenance({ engine: engine.provenance });
   await ctx.progress(0.15, `fitting ridge: ${p.folds} folds x ${p.alphas.length} alphas x ${nVoxels} voxels`);
-  // Runs queued before the parameter existed chose alphas by mean validation R^2.
-  const selectionScore = p.selectionScore ?? 'r2';
+  const selectionScore = p.selectionScore;
   const fit = await ridgeCv(engine, X.train, Y.train, {
     alphas: p.alphas,
     folds: p.folds,
@@ -163,9 +211,9 @@ export const encodingRidge: JobHandler = async (ctx) => {
   const undefinedVoxels = Array.from(r).filter((x) => Number.isNaN(x)).length;
   ctx.recordProvenance({ nTrain: split.train.length, nTest: split.test.length, nVoxels, nFeatures: fit.nFeatures, undefinedVoxels });
   return { outputs, scores: scores.filter((s) => Number.isFinite(s.value)) };
-};
+}
 
-async function resolveSplit(ctx: JobContext, stimulusSetId: string, testIds: string[]): Promise<Split> {
+async function resolveSplit(ctx: Pick<JobContext<unknown>, 'db'>, stimulusSetId: string, testIds: string[]): Promise<Split> {
   const stimuli = await ctx.db.stimulus.findMany({ where: { stimulusSetId }, select: { externalId: true, position: true }, orderBy: { position: 'asc' } });
   const test = new Set(testIds);
   const found = stimuli.filter((s) => test.has(s.externalId));

@@ -13,7 +13,7 @@
 // (`cv.r2.mean` of the child runs); the score reported for the ROI is that layer's test score,
 // with its bootstrap CI. Choosing on the test scores would inflate them.
 import { z } from 'zod';
-import { CV_METRIC, CV_SCORE } from './encoding-ridge';
+import { CV_METRIC, CV_SCORE, DEFAULT_ALPHAS, encodingRidge } from './encoding-ridge';
 import { loadVector } from './io/load-arrays';
 import { saveArray } from './io/outputs';
 import { bestLayerPerScope, bestLayerPerVoxel, valuesAtChosenLayer } from '../compute/sweep/best-layer';
@@ -22,8 +22,6 @@ import { OPEN_STATUSES } from '../runs/transitions';
 import { RunInputError, RunWaitingError, type JobContext as RunJobContext, type ScoreRecord } from '../runs/types';
 import { defineJob, type JobContext } from './define';
 
-/** 10^-3 ... 10^5, one per decade, as ENCODING_RIDGE. */
-const DEFAULT_ALPHAS = Array.from({ length: 9 }, (_, i) => 10 ** (i - 3));
 export const MAX_SWEEP_LAYERS = 200;
 /** How often a waiting sweep looks at its children again (a few cheap queries). */
 const RECHECK_MS = 2000;
@@ -111,7 +109,7 @@ export const layerSweep = defineJob({
 
 async function childRuns(ctx: JobContext<LayerSweepParams>): Promise<LayerRun[]> {
   const children = await ctx.db.run.findMany({ where: { parentRunId: ctx.run.id } });
-  const byFeatureSet = new Map(children.map((c) => [(c.params as { featureSetId?: string }).featureSetId, c]));
+  const byFeatureSet = new Map(children.map((c) => [encodingRidge.params.safeParse(c.params).data?.featureSetId, c]));
   return ctx.params.layers.map((l) => {
     const run = byFeatureSet.get(l.featureSetId);
     if (!run) throw new RunInputError(`The child run of layer ${JSON.stringify(l.layer)} is missing; submit the sweep again`, { layer: l.layer });

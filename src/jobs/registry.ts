@@ -1,6 +1,10 @@
-// The job handlers the worker (and the embedded profile) execute, one per RunKind. A kind without
-// a handler is simply not consumed by a worker.
-import type { HandlerRegistry } from '../runs/types';
+// Every run kind's job module: its parameter schema and its handler. The Record type makes a kind
+// added to the schema without a module a compile error; checkJobRegistry makes it a start-up
+// error too (for a database enum ahead of the code), so no run of it is accepted and then failed
+// at execution.
+import type { HandlerRegistry, RunKind } from '../runs/types';
+import { RunKind as RunKinds } from '../generated/prisma/enums';
+import { jobHandler, type JobModule } from './define';
 import { causalTest } from './causal-test';
 import { encodingRidge } from './encoding-ridge';
 import { encodingIcl } from './encoding-icl';
@@ -11,15 +15,29 @@ import { layerSweep } from './layer-sweep';
 import { importSessions } from './import-sessions';
 import { representationalSimilarityJob } from './representational-similarity';
 
-export const handlers: HandlerRegistry = {
+export const jobs: Record<RunKind, JobModule> = {
   IMPORT_RESPONSES: importResponses,
   IMPORT_FEATURES: importFeatures,
   ENCODING_RIDGE: encodingRidge,
   ENCODING_ICL: encodingIcl,
   CAUSAL_TEST: causalTest,
   VQA_EVAL: vqaEval,
-  FEATURE_EXTRACTION: (ctx) => featureExtraction.handle({ ...ctx, params: featureExtraction.params.parse(ctx.params) }),
-  LAYER_SWEEP: (ctx) => layerSweep.handle({ ...ctx, params: layerSweep.params.parse(ctx.params) }),
-  IMPORT_SESSIONS: (ctx) => importSessions.handle({ ...ctx, params: importSessions.params.parse(ctx.params) }),
-  REPRESENTATIONAL_SIMILARITY: (ctx) => representationalSimilarityJob.handle({ ...ctx, params: representationalSimilarityJob.params.parse(ctx.params) }),
+  FEATURE_EXTRACTION: featureExtraction,
+  LAYER_SWEEP: layerSweep,
+  IMPORT_SESSIONS: importSessions,
+  REPRESENTATIONAL_SIMILARITY: representationalSimilarityJob,
 };
+
+/** Throws, naming them, when a run kind has no job module or one registered under another kind. */
+export function checkJobRegistry(registry: Partial<Record<string, JobModule>> = jobs, kinds: readonly string[] = Object.values(RunKinds)): void {
+  const missing = kinds.filter((k) => !registry[k]);
+  const misfiled = Object.entries(registry).filter(([k, job]) => job && job.kind !== k).map(([k, job]) => `${k} (holds ${job!.kind})`);
+  if (missing.length || misfiled.length)
+    throw new Error(
+      'The job registry (src/jobs/registry.ts) is incomplete: ' +
+        [missing.length ? `no job module for ${missing.join(', ')}` : '', misfiled.length ? `modules under the wrong kind: ${misfiled.join(', ')}` : ''].filter(Boolean).join('; '),
+    );
+}
+
+/** What the executor calls: each kind's handler behind the parse of its recorded parameters. */
+export const handlers: HandlerRegistry = Object.fromEntries(Object.values(jobs).map((job) => [job.kind, jobHandler(job)]));

@@ -3,7 +3,9 @@
 // numbers), scored with the official VQA normalisation, and summarised per category, overall and
 // per ROI with bootstrap CIs over images and chance/prior baselines (src/compute/vqa).
 import { storeArtifact } from '../domain/artifacts';
-import { RunInputError, type JobHandler, type ScoreRecord } from '../runs/types';
+import { z } from 'zod';
+import { RunInputError, type JobResult, type ScoreRecord } from '../runs/types';
+import { defineJob, type JobContext } from './define';
 import { readPrefix } from '../storage';
 import { checkAnswersFile, describeErrors, detectFormat, scorable, VqaScorer, type AnswerSetScore, type Summary, type TextFormat } from '../compute/vqa';
 
@@ -12,10 +14,34 @@ const METRIC = 'vqa_accuracy';
 /** Missing questions listed in provenance; the perQuestion output lists all of them. */
 const MISSING_IN_PROVENANCE = 50;
 
-export const vqaEval: JobHandler = async (ctx) => {
-  const p = ctx.params as { benchmarkId: string; artifactId: string; format: TextFormat | null; bootstrapSamples: number; seed: number; scoringMode?: 'official' | 'normalized' };
+const bootstrapMessage = 'bootstrapSamples must be an integer from 0 to 100000';
+export const VQA_SCORING_MODES = ['official', 'normalized'] as const;
+/** What a new submission scores by when it names no mode (stored runs without one were normalized). */
+export const DEFAULT_SCORING_MODE: (typeof VQA_SCORING_MODES)[number] = 'official';
+
+/** As recorded on the run. */
+export const vqaEvalParams = z.object({
+  benchmarkId: z.string(),
+  /** The decoder's answers file. */
+  artifactId: z.string(),
+  /** null: told from the file's name and first bytes. */
+  format: z.enum(['jsonl', 'csv'] satisfies TextFormat[]).nullable().default(null),
+  bootstrapSamples: z.number().int({ error: bootstrapMessage }).min(0, { error: bootstrapMessage }).max(100_000, { error: bootstrapMessage }).default(1000),
+  seed: z.number().int().default(0),
   // Runs queued before the parameter existed were scored with every answer normalised.
-  const scoringMode = p.scoringMode ?? 'normalized';
+  scoringMode: z.enum(VQA_SCORING_MODES, { error: (iss) => `scoringMode must be official or normalized (got ${iss.input})` }).default('normalized'),
+});
+export type VqaEvalParams = z.output<typeof vqaEvalParams>;
+
+export const vqaEval = defineJob({
+  kind: 'VQA_EVAL',
+  params: vqaEvalParams,
+  handle: scoreVqaAnswers,
+});
+
+async function scoreVqaAnswers(ctx: JobContext<VqaEvalParams>): Promise<JobResult> {
+  const p = ctx.params;
+  const scoringMode = p.scoringMode;
   const [source, artifact, subject, model] = await Promise.all([
     ctx.db.vqaSource.findUnique({ where: { benchmarkId: p.benchmarkId } }),
     ctx.db.artifact.findUnique({ where: { id: p.artifactId } }),
@@ -102,7 +128,7 @@ export const vqaEval: JobHandler = async (ctx) => {
   });
   await ctx.progress(1, 'scored');
   return { outputs: { perQuestion: out.id }, scores };
-};
+}
 
 function summaryScore(s: Summary, nBootstrap: number, scoringMode: string): Omit<ScoreRecord, 'metric'> {
   return {

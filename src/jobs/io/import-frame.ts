@@ -2,7 +2,9 @@
 // stimuli of the set, columns = the subject's voxels, numeric dtype, finite values), compute
 // per-voxel summaries in one streaming pass, and mark the set READY.
 import type { Artifact, SetStatus } from '../../generated/prisma/client';
-import { RunInputError, type JobContext, type JobHandler, type JobResult } from '../../runs/types';
+import { z } from 'zod';
+import { RunInputError, type JobContext, type JobResult } from '../../runs/types';
+import { defineJob, type JobContext as ParsedJobContext } from '../define';
 import { formatShape, NpyFormatError, NpzFormatError } from '../../storage';
 import { nanMedian } from '../../compute/metrics';
 import { firstNonFinite, RepeatVariance } from '../../compute/response-stats';
@@ -17,8 +19,8 @@ export const SPLIT_HALF_DEFAULTS = { splits: 100, seed: 0 };
 /** Rows per chunk are chosen so one chunk of every repeat stays near this many bytes. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
 
-async function loadArtifact(ctx: JobContext, id: unknown): Promise<Artifact> {
-  const artifact = await ctx.db.artifact.findUnique({ where: { id: String(id) } });
+async function loadArtifact(ctx: JobContext, id: string): Promise<Artifact> {
+  const artifact = await ctx.db.artifact.findUnique({ where: { id } });
   if (!artifact) throw new RunInputError(`Artifact ${id} no longer exists`);
   ctx.recordProvenance({ inputs: { [artifact.filename || 'array']: artifact.sha256 } });
   return artifact;
@@ -40,21 +42,63 @@ function rejectNonFinite(data: Float32Array, firstRow: number, rowLength: number
   });
 }
 
-export const importResponses: JobHandler = async (ctx) => {
-  const set = await ctx.db.responseSet.findUnique({ where: { id: String(ctx.params.responseSetId) }, include: { subject: true } });
-  if (!set) throw new RunInputError(`Response set ${ctx.params.responseSetId} no longer exists`);
-  const mark = (data: { status: SetStatus; error: string | null }) => ctx.db.responseSet.update({ where: { id: set.id }, data });
-  return importing(ctx, set.stimulusSetId, mark, (source, artifact, nStimuli) =>
-    summariseResponses(ctx, source, {
-      setId: set.id,
-      nStimuli,
-      nVoxels: set.subject.nVoxels,
-      name: artifact.filename,
-      splitHalfSplits: Number(ctx.params.splitHalfSplits ?? SPLIT_HALF_DEFAULTS.splits),
-      splitHalfSeed: Number(ctx.params.splitHalfSeed ?? SPLIT_HALF_DEFAULTS.seed),
-    }),
-  );
-};
+/** The uploaded array, and the member of an .npz that holds it. */
+const uploaded = { artifactId: z.string(), npzMember: z.string().nullable().default(null) };
+
+/**
+ * As recorded on the run; the catalog fields (subject, stimulus set, name) are recorded for the
+ * reader, the handler reads the set it fills.
+ */
+export const importResponsesParams = z.object({
+  ...uploaded,
+  /** Created with the run, in the same transaction. */
+  responseSetId: z.string(),
+  subjectId: z.string().optional(),
+  stimulusSetId: z.string().optional(),
+  name: z.string().optional(),
+  // Runs recorded before split-half reliability existed parse with the defaults they ran with.
+  splitHalfSplits: z
+    .number()
+    .int({ error: (iss) => `splitHalfSplits must be an integer from 0 to 1000; got ${iss.input}` })
+    .min(0, { error: (iss) => `splitHalfSplits must be an integer from 0 to 1000; got ${iss.input}` })
+    .max(1000, { error: (iss) => `splitHalfSplits must be an integer from 0 to 1000; got ${iss.input}` })
+    .default(SPLIT_HALF_DEFAULTS.splits),
+  splitHalfSeed: z
+    .number()
+    .int({ error: (iss) => `splitHalfSeed must be a non-negative integer; got ${iss.input}` })
+    .min(0, { error: (iss) => `splitHalfSeed must be a non-negative integer; got ${iss.input}` })
+    .default(SPLIT_HALF_DEFAULTS.seed),
+});
+
+export const importFeaturesParams = z.object({
+  ...uploaded,
+  /** Created with the run, in the same transaction. */
+  featureSetId: z.string(),
+  modelId: z.string().optional(),
+  stimulusSetId: z.string().optional(),
+  layer: z.string().optional(),
+});
+
+export const importResponses = defineJob({
+  kind: 'IMPORT_RESPONSES',
+  params: importResponsesParams,
+  async handle(ctx) {
+    const p = ctx.params;
+    const set = await ctx.db.responseSet.findUnique({ where: { id: p.responseSetId }, include: { subject: true } });
+    if (!set) throw new RunInputError(`Response set ${p.responseSetId} no longer exists`);
+    const mark = (data: { status: SetStatus; error: string | null }) => ctx.db.responseSet.update({ where: { id: set.id }, data });
+    return importing(ctx, p, set.stimulusSetId, mark, (source, artifact, nStimuli) =>
+      summariseResponses(ctx, source, {
+        setId: set.id,
+        nStimuli,
+        nVoxels: set.subject.nVoxels,
+        name: artifact.filename,
+        splitHalfSplits: p.splitHalfSplits,
+        splitHalfSeed: p.splitHalfSeed,
+      }),
+    );
+  },
+});
 
 /**
  * The frame both imports share: the set is IMPORTING while the array is read, FAILED with the
@@ -62,15 +106,16 @@ export const importResponses: JobHandler = async (ctx) => {
  */
 async function importing(
   ctx: JobContext,
+  array: { artifactId: string; npzMember: string | null },
   stimulusSetId: string,
   mark: (data: { status: SetStatus; error: string | null }) => Promise<unknown>,
   work: (source: ArraySource, artifact: Artifact, nStimuli: number) => Promise<JobResult>,
 ): Promise<JobResult> {
   const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId } });
-  const artifact = await loadArtifact(ctx, ctx.params.artifactId);
+  const artifact = await loadArtifact(ctx, array.artifactId);
   await mark({ status: 'IMPORTING', error: null });
   try {
-    const source = await openArraySource(ctx.store, artifact, ctx.params.npzMember as string | null);
+    const source = await openArraySource(ctx.store, artifact, array.npzMember);
     try {
       return await work(source, artifact, nStimuli);
     } finally {
@@ -179,11 +224,18 @@ export async function summariseResponses(
   };
 }
 
-export const importFeatures: JobHandler = async (ctx) => {
-  const set = await ctx.db.featureSet.findUnique({ where: { id: String(ctx.params.featureSetId) }, include: { model: true } });
-  if (!set) throw new RunInputError(`Feature set ${ctx.params.featureSetId} no longer exists`);
+export const importFeatures = defineJob({
+  kind: 'IMPORT_FEATURES',
+  params: importFeaturesParams,
+  handle: checkFeatureArray,
+});
+
+async function checkFeatureArray(ctx: ParsedJobContext<z.output<typeof importFeaturesParams>>): Promise<JobResult> {
+  const p = ctx.params;
+  const set = await ctx.db.featureSet.findUnique({ where: { id: p.featureSetId }, include: { model: true } });
+  if (!set) throw new RunInputError(`Feature set ${p.featureSetId} no longer exists`);
   const mark = (data: { status: SetStatus; error: string | null }) => ctx.db.featureSet.update({ where: { id: set.id }, data });
-  return importing(ctx, set.stimulusSetId, mark, async (source, artifact, nStimuli) => {
+  return importing(ctx, p, set.stimulusSetId, mark, async (source, artifact, nStimuli) => {
     const name = artifact.filename;
     checkNumeric(source, name);
     const shape = source.header.shape;
@@ -207,4 +259,4 @@ export const importFeatures: JobHandler = async (ctx) => {
       },
     };
   });
-};
+}
