@@ -37,12 +37,14 @@ it('a clean run on short lock intervals never loses its lock', async () => {
   expect(await worker.exited).toBe(0);
 });
 
-it('survives SIGKILLs at 25%, 40% and 55% of the fit (production intervals, then short ones) and ends with the same scores', async () => {
+it('survives SIGKILLs while loading, as the fit starts and inside it (production intervals, then short ones) and ends with the same scores', async () => {
   const kills = [
-    // Inside the ridge fit (progress 0.15 to 0.70), the longest phase whatever the machine's speed.
-    { at: 0.25, intervals: 'production' },
-    { at: 0.4, intervals: 'short' },
-    { at: 0.55, intervals: 'short' },
+    // Points each followed by the whole ridge fit (progress 0.15 to 0.70), so however fast the
+    // machine the run is still running when the point is seen: responses loading, the fit's
+    // start, and after its first decomposition.
+    { at: 0.08, intervals: 'production' },
+    { at: 0.15, intervals: 'short' },
+    { at: 0.2, intervals: 'short' },
   ] as const;
   const { run, id, finisher } = await runThroughKills(rig, [...kills], 'short', 'kills');
   // Each kill was one crash, none used up a RUN_ATTEMPTS attempt, the last worker finished it.
