@@ -60,6 +60,7 @@ export async function main(args: string[]): Promise<void> {
     REDIS_URL: 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: dbName,
     UPLOAD_SECRET: 'bench-upload-secret-0123456789',
+    SITE_KEY_SECRET: 'bench-site-key-secret-0123456789abcdef',
     BRAINALIGN_ADMIN_TOKEN: token,
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -85,6 +85,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       QUEUE_PREFIX: dbName,
       ...s3Env(s3),
       UPLOAD_SECRET: 'bench-upload-secret-0123456789',
+      SITE_KEY_SECRET: 'bench-site-key-secret-0123456789abcdef',
       BRAINALIGN_ADMIN_TOKEN: operatorToken,
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -30,8 +30,6 @@ beforeAll(async () => {
       REDIS_URL: process.env.TEST_REDIS_URL,
       QUEUE_PREFIX: prefix,
       UPLOAD_SECRET: 'e2e-upload-secret-0123456789',
-      // The S3 emulator only knows its fixed S3RVER keys.
-      ALLOW_WEAK_CREDENTIALS: 'true',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

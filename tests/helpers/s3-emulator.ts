@@ -104,9 +104,13 @@ export async function startS3Emulator(options: { bucket?: string } = {}): Promis
   };
 }
 
-/** The environment variables that point a BrainAlign process at this emulator. */
+/**
+ * The environment variables that point a BrainAlign process at this emulator. The emulator knows
+ * only its fixed S3RVER keys, which production refuses as weak, so they are accepted explicitly.
+ */
 export function s3Env(s3: Pick<S3Emulator, 'endPoint' | 'port' | 'accessKey' | 'secretKey' | 'bucket'>): Record<string, string> {
   return {
+    ALLOW_WEAK_CREDENTIALS: 'true',
     ARTIFACT_STORE: 's3',
     S3_ENDPOINT: s3.endPoint,
     S3_PORT: String(s3.port),
