@@ -39,8 +39,9 @@ function BrainMapSection({ runId, outputs }: { runId: string; outputs: Output[] 
   const [row, setRow] = useState(0);
   const nRows = outputs.find((o) => o.name === output)?.nRows ?? 1;
   const shownRow = Math.min(row, nRows - 1);
-  const { data, error } = useQuery<BrainMapQuery, { id: string; output: string; row: number }>(BrainMapDoc, { id: runId, output, row: shownRow });
-  const map = data?.run?.brainMap;
+  const { data, error, stale } = useQuery<BrainMapQuery, { id: string; output: string; row: number }>(BrainMapDoc, { id: runId, output, row: shownRow });
+  // A map drawn for the previous output must never appear under the new output's name.
+  const map = stale ? undefined : data?.run?.brainMap;
   return (
     <section aria-labelledby="brain-map-title" className="brain-map" data-testid="brain-map">
       <h3 id="brain-map-title">Brain map</h3>

@@ -6,6 +6,8 @@ export interface QueryState<T> {
   data: T | undefined;
   error: ApiError | Error | undefined;
   loading: boolean;
+  // True while `data` answers earlier variables (kept so lists do not blink while a filter changes).
+  stale: boolean;
   reload(): void;
 }
 
@@ -14,7 +16,7 @@ export function useQuery<TData, TVars extends object>(
   variables: TVars,
   options: { pollMs?: number; poll?: (data: TData) => boolean; skip?: boolean } = {},
 ): QueryState<TData> {
-  const [data, setData] = useState<TData>();
+  const [answer, setAnswer] = useState<{ data: TData; key: string }>();
   const [error, setError] = useState<Error>();
   const [loading, setLoading] = useState(!options.skip);
   const [tick, setTick] = useState(0);
@@ -31,7 +33,7 @@ export function useQuery<TData, TVars extends object>(
       request<TData, TVars>(query, JSON.parse(key) as TVars).then(
         (d) => {
           if (!live) return;
-          setData(d);
+          setAnswer({ data: d, key });
           setError(undefined);
           setLoading(false);
           polling = !!options.pollMs && !!pollRef.current?.(d);
@@ -55,5 +57,5 @@ export function useQuery<TData, TVars extends object>(
   }, [query, key, tick, options.pollMs, options.skip]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  return { data: answer?.data, error, loading, stale: !!answer && answer.key !== key, reload };
 }
