@@ -28,6 +28,7 @@ import {
   subTriangle,
   weightedPearson,
   weightedRanks,
+  tauPlan,
   weightedTauA,
 } from '../../src/compute/rsa';
 import { Rng } from '../../src/compute/random';
@@ -76,7 +77,7 @@ describe('RDM comparisons against scipy (Spearman, Pearson) and brute-force tau-
     // The weighted forms with unit weights are the same statistics.
     const w = new Float64Array(c.a.length).fill(1);
     expect(weightedPearson(weightedRanks(a, ascendingOrder(a), w), weightedRanks(b, ascendingOrder(b), w), w)).toBeCloseTo(c.spearman, 6);
-    expect(weightedTauA(a, ascendingOrder(a), b, rankKeys(b), w)).toBeCloseTo(c.kendall_tau_a, 10);
+    expect(weightedTauA(tauPlan(rankKeys(a), rankKeys(b)), w)).toBeCloseTo(c.kendall_tau_a, 10);
     // Keys computed once per RDM (as the analysis compares one RDM with many) give the same values.
     expect(spearmanFromKeys(rdmKeys(a), rdmKeys(b))).toBeCloseTo(c.spearman, 6);
     expect(kendallTauAFromKeys(rdmKeys(a), rdmKeys(b))).toBeCloseTo(c.kendall_tau_a, 10);
@@ -106,7 +107,7 @@ describe('bootstrap over stimuli against explicitly resampled data', () => {
     const rb = rankRdm((await patternRdm(engine, model, 'correlation')).values);
     const orderA = ascendingOrder(ra);
     const orderB = ascendingOrder(rb);
-    const keysB = rankKeys(rb);
+    const plan = tauPlan(rankKeys(ra), rankKeys(rb));
     const counts = new Float32Array(b.resamples.length * b.n);
     b.resamples.forEach((r: any, s: number) => r.draws.forEach((i: number) => (counts[s * b.n + i] += 1)));
     const boot = await ckaBootstrap(engine, [await centredGram(engine, model)], [await centredGram(engine, brain)], matrix(counts, b.resamples.length, b.n));
@@ -115,11 +116,29 @@ describe('bootstrap over stimuli against explicitly resampled data', () => {
       expect(w.reduce((x, y) => x + y, 0)).toBe(r.n_pairs_kept);
       expect(weightedPearson(weightedRanks(ra, orderA, w), weightedRanks(rb, orderB, w), w)).toBeCloseTo(r.spearman, 5);
       expect(weightedPearson(ra.values, rb.values, w)).toBeCloseTo(r.pearson, 5);
-      expect(weightedTauA(ra, orderA, rb, keysB, w)).toBeCloseTo(r.kendall_tau_a, 6);
+      expect(weightedTauA(plan, w)).toBeCloseTo(r.kendall_tau_a, 6);
       // CKA with the entries pairing a draw with a copy of its stimulus left out, like the RDM pairs.
       expect(boot[0][0].linear[s]).toBeCloseTo(r.cka_linear, 4);
       expect(boot[0][0].debiased[s]).toBeCloseTo(r.cka_debiased, 3);
     });
+  });
+});
+
+describe('weighted tau-a with heavy ties equals tau-a of the expanded copies (brute force)', () => {
+  test.each([0, 1, 2, 3])('seed %i', (seed) => {
+    const rng = new Rng(100 + seed);
+    const m = 60;
+    const a = new Float32Array(m).map(() => rng.int(5));
+    const b = new Float32Array(m).map(() => rng.int(4));
+    const w = new Float64Array(m).map(() => rng.int(4));
+    // Expand each pair into w copies and count over all pairs of copies: sign(da) * sign(db).
+    const ea: number[] = [];
+    const eb: number[] = [];
+    for (let i = 0; i < m; i++) for (let c = 0; c < w[i]; c++) (ea.push(a[i]), eb.push(b[i]));
+    let s = 0;
+    for (let i = 0; i < ea.length; i++) for (let j = i + 1; j < ea.length; j++) s += Math.sign(ea[i] - ea[j]) * Math.sign(eb[i] - eb[j]);
+    const expected = s / ((ea.length * (ea.length - 1)) / 2);
+    expect(weightedTauA(tauPlan(rankKeys(rankRdm(a)), rankKeys(rankRdm(b))), w)).toBeCloseTo(expected, 12);
   });
 });
 

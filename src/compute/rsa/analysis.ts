@@ -12,7 +12,7 @@
 // other subjects are loaded one at a time and reduced to their geometry at once.
 import { check, ComputeError } from '../errors';
 import { matrix, type Engine, type Matrix } from '../onnx';
-import { ascendingOrder, pairWeights, percentileInterval, resampleCounts, weightedPearson, weightedRanks, weightedTauA } from './bootstrap';
+import { ascendingOrder, pairWeights, percentileInterval, resampleCounts, tauPlan, tauScratch, weightedPearson, weightedRanks, weightedTauA } from './bootstrap';
 import { ckaCeilingAcrossSubjects, ckaCeilingSplitHalf, rdmCeilingAcrossSubjects, rdmCeilingSplitHalf, type Ceiling } from './ceiling';
 import { centredGram, cka, ckaBootstrap, type Gram } from './cka';
 import { kendallTauAFromKeys, pearsonR, rankRdm, rdmKeys, spearmanFromKeys, type RankedRdm, type RdmComparison, type RdmKeys } from './compare';
@@ -321,37 +321,45 @@ async function bootstrapChosen(
   const counts = resampleCounts(n, B, req.seed);
   const samples = chosen.map(() => new Float64Array(B));
 
-  const rdmChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => RDM_COMPARISON[c.measure]);
-  if (rdmChosen.length) {
-    const scopesUsed = [...new Set(rdmChosen.map((c) => c.scopeIndex))];
-    const layersUsed = [...new Set(rdmChosen.map((c) => c.layerIndex))];
+  // Spearman and Pearson: per resample the pair weights once, each scope's and layer's ranks once.
+  const rankChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => c.measure === 'spearman' || c.measure === 'pearson');
+  const tauChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => c.measure === 'kendall_tau_a');
+  const m = (n * (n - 1)) / 2;
+  const w = rankChosen.length || tauChosen.length ? new Float64Array(m) : new Float64Array(0);
+  const steps = (rankChosen.length ? B : 0) + tauChosen.length * B;
+  let step = 0;
+  const stepDone = async () => {
+    if (++step % 50 === 0 && req.progress) await req.progress(0.45 + (0.3 * step) / steps, `bootstrap: ${step} of ${steps} resampled comparisons`);
+  };
+  if (rankChosen.length) {
+    const spearman = rankChosen.filter((c) => c.measure === 'spearman');
+    const scopesUsed = [...new Set(spearman.map((c) => c.scopeIndex))];
+    const layersUsed = [...new Set(spearman.map((c) => c.layerIndex))];
     const brainOrder = new Map(scopesUsed.map((s) => [s, ascendingOrder(brains[s].rdm!)]));
     const modelOrder = new Map(layersUsed.map((l) => [l, ascendingOrder(models[l].rdm!)]));
-    const needTau = rdmChosen.some((c) => c.measure === 'kendall_tau_a');
-    const modelKeys = new Map(needTau ? layersUsed.map((l) => [l, models[l].keys!.keys]) : []);
-    const needRanks = rdmChosen.some((c) => c.measure === 'spearman');
-    const m = (n * (n - 1)) / 2;
-    const w = new Float64Array(m);
-    const brainRanks = new Map(needRanks ? scopesUsed.map((s) => [s, new Float64Array(m)]) : []);
-    const modelRanks = new Map(needRanks ? layersUsed.map((l) => [l, new Float64Array(m)]) : []);
-    const tree = new Float64Array(m + 1);
+    const brainRanks = new Map(scopesUsed.map((s) => [s, new Float64Array(m)]));
+    const modelRanks = new Map(layersUsed.map((l) => [l, new Float64Array(m)]));
     for (let b = 0; b < B; b++) {
       pairWeights(counts.subarray(b * n, (b + 1) * n), n, w);
-      if (needRanks) {
-        for (const s of scopesUsed) weightedRanks(brains[s].rdm!, brainOrder.get(s)!, w, brainRanks.get(s)!);
-        for (const l of layersUsed) weightedRanks(models[l].rdm!, modelOrder.get(l)!, w, modelRanks.get(l)!);
-      }
-      for (const c of rdmChosen) {
-        const brain = brains[c.scopeIndex].rdm!;
-        const model = models[c.layerIndex].rdm!;
+      for (const s of scopesUsed) weightedRanks(brains[s].rdm!, brainOrder.get(s)!, w, brainRanks.get(s)!);
+      for (const l of layersUsed) weightedRanks(models[l].rdm!, modelOrder.get(l)!, w, modelRanks.get(l)!);
+      for (const c of rankChosen)
         samples[c.k][b] =
           c.measure === 'spearman'
             ? weightedPearson(brainRanks.get(c.scopeIndex)!, modelRanks.get(c.layerIndex)!, w)
-            : c.measure === 'pearson'
-              ? weightedPearson(brain.values, model.values, w)
-              : weightedTauA(brain, brainOrder.get(c.scopeIndex)!, model, modelKeys.get(c.layerIndex)!, w, tree);
+            : weightedPearson(brains[c.scopeIndex].rdm!.values, models[c.layerIndex].rdm!.values, w);
+      await stepDone();
+    }
+  }
+  // Tau-a: one (scope, layer) plan at a time, so memory holds one plan whatever the number chosen.
+  if (tauChosen.length) {
+    const scratch = tauScratch(m);
+    for (const c of tauChosen) {
+      const plan = tauPlan(brains[c.scopeIndex].keys!.keys, models[c.layerIndex].keys!.keys);
+      for (let b = 0; b < B; b++) {
+        samples[c.k][b] = weightedTauA(plan, pairWeights(counts.subarray(b * n, (b + 1) * n), n, w), scratch);
+        await stepDone();
       }
-      if (b % 50 === 49 && req.progress) await req.progress(0.45 + (0.3 * b) / B, `bootstrap ${b + 1} of ${B}`);
     }
   }
 

@@ -84,38 +84,151 @@ export function weightedPearson(a: ArrayLike<number>, b: ArrayLike<number>, w: F
 }
 
 /**
- * Kendall's tau-a of the weighted triangles: pairs taken in ascending order of a, each compared
- * with the already-seen pairs of strictly smaller a through a Fenwick tree of weights over b's
- * rank keys (O(m log m)). Copies of one pair tie in both and add nothing but their count.
+ * What every resample's weighted tau-a of one pair of RDMs shares: the pairs ordered by (a, b)
+ * (two stable counting sorts over the integer rank keys, O(m)), b's key in that order, and for
+ * each position whether it ties the previous one in a (bit 1) or in both a and b (bit 2).
  */
-export function weightedTauA(a: RankedRdm, aOrder: Int32Array, b: RankedRdm, bKeys: Int32Array, w: Float64Array, tree = new Float64Array(bKeys.length + 1)): number {
-  const m = aOrder.length;
-  tree.fill(0);
-  let added = 0;
-  let cMinusD = 0;
-  let i = 0;
-  while (i < m) {
-    const v = a.values[aOrder[i]];
+export interface TauPlan {
+  order: Int32Array;
+  bKey: Int32Array;
+  ties: Uint8Array;
+}
+
+export function tauPlan(aKeys: Int32Array, bKeys: Int32Array): TauPlan {
+  const m = aKeys.length;
+  const byB = countingSort(bKeys, null, m);
+  const order = countingSort(aKeys, byB, m);
+  const bKey = new Int32Array(m);
+  const ties = new Uint8Array(m);
+  for (let k = 0; k < m; k++) {
+    const p = order[k];
+    bKey[k] = bKeys[p];
+    if (k > 0 && aKeys[p] === aKeys[order[k - 1]]) ties[k] = bKey[k] === bKey[k - 1] ? 3 : 1;
+  }
+  return { order, bKey, ties };
+}
+
+/** Indices 0..m-1 (or `input`'s order) stably sorted by keys in [0, m). */
+function countingSort(keys: Int32Array, input: Int32Array | null, m: number): Int32Array {
+  const start = new Int32Array(m + 1);
+  for (let i = 0; i < m; i++) start[keys[i] + 1]++;
+  for (let k = 0; k < m; k++) start[k + 1] += start[k];
+  const out = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const p = input ? input[i] : i;
+    out[start[keys[p]]++] = p;
+  }
+  return out;
+}
+
+/**
+ * Reusable buffers of weightedTauA (two of keys and weights for the merge sort). Weights are
+ * products of draw counts, integers far below 2^24, so float32 holds them exactly.
+ */
+export interface TauScratch {
+  keys: [Int32Array, Int32Array];
+  weights: [Float32Array, Float32Array];
+}
+
+export function tauScratch(m: number): TauScratch {
+  return { keys: [new Int32Array(m), new Int32Array(m)], weights: [new Float32Array(m), new Float32Array(m)] };
+}
+
+/**
+ * Kendall's tau-a of the weighted triangles (a pair of weight w stands for w copies; copies of one
+ * pair tie in both and add nothing but their count), by Knight's algorithm with weights: walk the
+ * pairs in (a, b) order, keeping those of nonzero weight; a weighted merge sort of b then counts
+ * the discordant weight Q exactly (integer weights, float64 sums); with T the weight of pairs tied
+ * in b and P_a the concordant weight of pairs tied in a (which the (a, b) order also puts first),
+ * C - D = (W^2 - sum w^2) / 2 - T - 2 Q - P_a, over W (W - 1) / 2 pairs of copies.
+ */
+export function weightedTauA(plan: TauPlan, w: Float64Array, scratch = tauScratch(plan.order.length)): number {
+  const { order, bKey, ties } = plan;
+  const m = order.length;
+  let [keys, other] = scratch.keys;
+  let [weights, otherW] = scratch.weights;
+  let n = 0;
+  let W = 0;
+  let sumSq = 0;
+  // Within one a-group (sorted by b), the concordant weight is (G^2 - sum of its b-runs' S^2) / 2.
+  let concordantTiedA = 0;
+  let group = 0;
+  let groupRunsSq = 0;
+  let run = 0;
+  for (let k = 0; k < m; k++) {
+    const wk = w[order[k]];
+    const t = ties[k];
+    if (t !== 3) {
+      groupRunsSq += run * run;
+      run = 0;
+      if (t === 0) {
+        concordantTiedA += (group * group - groupRunsSq) / 2;
+        group = 0;
+        groupRunsSq = 0;
+      }
+    }
+    if (wk === 0) continue;
+    run += wk;
+    group += wk;
+    keys[n] = bKey[k];
+    weights[n] = wk;
+    n++;
+    W += wk;
+    sumSq += wk * wk;
+  }
+  groupRunsSq += run * run;
+  concordantTiedA += (group * group - groupRunsSq) / 2;
+
+  // Bottom-up merge sort of b's keys carrying weights; Q = sum over inversions of w_i w_j.
+  let discordant = 0;
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let left = 0;
+      for (let i = lo; i < mid; i++) left += weights[i];
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        if (keys[i] <= keys[j]) {
+          left -= weights[i];
+          other[k] = keys[i];
+          otherW[k++] = weights[i++];
+        } else {
+          // Every pair still waiting on the left has a greater b than pair j.
+          discordant += weights[j] * left;
+          other[k] = keys[j];
+          otherW[k++] = weights[j++];
+        }
+      }
+      while (i < mid) {
+        other[k] = keys[i];
+        otherW[k++] = weights[i++];
+      }
+      while (j < hi) {
+        other[k] = keys[j];
+        otherW[k++] = weights[j++];
+      }
+    }
+    [keys, other] = [other, keys];
+    [weights, otherW] = [otherW, weights];
+  }
+  // Pairs tied in b, from the runs of equal keys of the sorted b.
+  let tiedB = 0;
+  for (let i = 0; i < n; ) {
+    let s = 0;
+    let sq = 0;
     let j = i;
-    while (j < m && a.values[aOrder[j]] === v) j++;
-    for (let k = i; k < j; k++) {
-      const p = aOrder[k];
-      const wp = w[p];
-      if (wp === 0) continue;
-      const key = bKeys[p];
-      const less = prefix(tree, key);
-      const notGreater = prefix(tree, key + 1);
-      cMinusD += wp * (less - (added - notGreater));
+    for (; j < n && keys[j] === keys[i]; j++) {
+      s += weights[j];
+      sq += weights[j] * weights[j];
     }
-    for (let k = i; k < j; k++) {
-      const p = aOrder[k];
-      if (w[p] === 0) continue;
-      add(tree, bKeys[p], w[p]);
-      added += w[p];
-    }
+    tiedB += (s * s - sq) / 2;
     i = j;
   }
-  return cMinusD / ((added * (added - 1)) / 2);
+  const distinctPairs = (W * W - sumSq) / 2;
+  return (distinctPairs - tiedB - 2 * discordant - concordantTiedA) / ((W * (W - 1)) / 2);
 }
 
 /** Rank keys of b for weightedTauA: each value's first position in the sorted copy. */
@@ -123,17 +236,6 @@ export function rankKeys(r: RankedRdm): Int32Array {
   const keys = new Int32Array(r.values.length);
   for (let i = 0; i < keys.length; i++) keys[i] = lowerBound(r.sorted, r.values[i]);
   return keys;
-}
-
-/** Sum of weights with key < k. */
-function prefix(tree: Float64Array, k: number): number {
-  let s = 0;
-  for (let i = k; i > 0; i -= i & -i) s += tree[i];
-  return s;
-}
-
-function add(tree: Float64Array, key: number, w: number): void {
-  for (let i = key + 1; i < tree.length; i += i & -i) tree[i] += w;
 }
 
 /** 95% percentile interval (numpy's linear interpolation); NaN resamples are left out. */
