@@ -2,7 +2,6 @@
 // and per ROI (activation, paired causal contrast, distractor contrasts; discovery and held-out
 // halves), checked on measured responses where the subject saw some of the stimuli, with
 // follow-up experiments for the validated candidates. See src/compute/causal.
-import { storeArtifact } from '../domain/artifacts';
 import { z } from 'zod';
 import { RunInputError, type JobResult, type ScoreRecord } from '../runs/types';
 import { defineJob, type JobContext } from './define';
@@ -14,7 +13,7 @@ import { noiseSdFromCeiling } from '../compute/causal/stats';
 import { summarise } from '../compute/causal/summary';
 import { sharedEngine } from '../compute/engine-instance';
 import { loadSplit, loadVector } from './io/load-arrays';
-import { saveArray } from './io/outputs';
+import { saveArray, storeOutput } from './io/outputs';
 
 const followUpMessage = (got: unknown) => `followUpPairs must be an integer from 1 to 50 (got ${got})`;
 
@@ -144,7 +143,7 @@ async function testCausalConcept(ctx: JobContext<CausalTestParams>): Promise<Job
   const V = subject.nVoxels;
   const v = outcome.voxels;
   const json = async (value: unknown, filename: string) =>
-    (await storeArtifact(ctx, Buffer.from(JSON.stringify(value, null, 1)), { filename, labId: ctx.run.labId, mediaType: 'application/json' })).id;
+    (await storeOutput(ctx, Buffer.from(JSON.stringify(value, null, 1)), { filename, mediaType: 'application/json' })).id;
   const outputs: Record<string, string> = {
     // 2 validated causal, 1 activation-only, 0 neither.
     causalClass: await saveArray(ctx, v.classification.classes, [V], 'causal-class.npy'),

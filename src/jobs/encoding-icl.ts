@@ -3,7 +3,6 @@
 // (same split, same repeat averaging, same metric functions), swept over k with repeats and
 // compared with ridge fit on the same k images. Stores the curves (scores and a JSON artifact),
 // per-voxel explained variance at each k, and the predicted per-voxel weights.
-import { storeArtifact } from '../domain/artifacts';
 import { z } from 'zod';
 import { RunInputError, type JobResult, type ScoreRecord } from '../runs/types';
 import { defineJob, type JobContext } from './define';
@@ -17,7 +16,7 @@ import { testTimeScaling, type CurvePoint, type SweepMethod, type SweepMetric } 
 import { nanMean } from '../compute/metrics';
 import { ceilingNormalize } from '../compute/stats';
 import { loadSplit, loadVector, type Split } from './io/load-arrays';
-import { saveArray } from './io/outputs';
+import { saveArray, storeOutput } from './io/outputs';
 
 export const MAX_REPEATS = 100;
 export const MAX_BATCH_VOXELS = 65_536;
@@ -161,7 +160,7 @@ async function inContextEncoding(ctx: JobContext<EncodingIclParams>): Promise<Jo
     contextStimuli: sweep.contexts.map((rows) => rows.map((i) => split.trainIds[i])),
     curves: sweep.curves,
   };
-  const curvesArtifact = await storeArtifact(ctx, Buffer.from(JSON.stringify(curvesDoc)), { filename: 'test-time-scaling.json', labId: ctx.run.labId, mediaType: 'application/json' });
+  const curvesArtifact = await storeOutput(ctx, Buffer.from(JSON.stringify(curvesDoc)), { filename: 'test-time-scaling.json', mediaType: 'application/json' });
   outputs.curves = curvesArtifact.id;
 
   // Explained variance as a fraction of the noise ceiling (NSD's NC), where the responses have one:

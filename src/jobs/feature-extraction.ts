@@ -14,12 +14,12 @@ import { readEncoderBytes } from './io/encoder-bytes';
 import { backboneGraph, readBackboneGraph, type BackboneLayer } from '../compute/vision/backbone';
 import { NonFiniteFeatureError } from '../compute/vision/extract';
 import { parseContract } from '../compute/vision/preprocess';
-import { storeArtifact } from '../domain/artifacts';
 import { ImageDecodeError } from '../images/decode';
 import { runExtraction, type ExtractionTimings } from '../images/pipeline';
 import { RunInputError } from '../runs/types';
 import { encodeNpyStream } from '../storage';
 import { defineJob } from './define';
+import { storeOutput } from './io/outputs';
 
 export const featureExtractionParams = z.object({
   modelId: z.string().uuid(),
@@ -112,9 +112,8 @@ export const featureExtraction = defineJob({
     // One .npy writer per layer, fed as batches finish; each becomes an artifact when complete.
     const channels = chosen.map(() => new ChunkChannel());
     const writes = chosen.map((layer, i) =>
-      storeArtifact(ctx, encodeNpyStream({ dtype: '<f4', shape: [n, layer.width] }, channels[i]), {
+      storeOutput(ctx, encodeNpyStream({ dtype: '<f4', shape: [n, layer.width] }, channels[i]), {
         filename: `${model.name}.${layer.name}.features.npy`,
-        labId: ctx.run.labId,
         dtype: '<f4',
         shape: [n, layer.width],
       }),

@@ -2,12 +2,12 @@
 // checked against the benchmark's question ids (unknown or duplicate ids fail the run with line
 // numbers), scored with the official VQA normalisation, and summarised per category, overall and
 // per ROI with bootstrap CIs over images and chance/prior baselines (src/compute/vqa).
-import { storeArtifact } from '../domain/artifacts';
 import { z } from 'zod';
 import { RunInputError, type JobResult, type ScoreRecord } from '../runs/types';
 import { defineJob, type JobContext } from './define';
 import { readPrefix } from '../storage';
 import { checkAnswersFile, describeErrors, detectFormat, scorable, VqaScorer, type AnswerSetScore, type Summary, type TextFormat } from '../compute/vqa';
+import { storeOutput } from './io/outputs';
 
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
 const METRIC = 'vqa_accuracy';
@@ -115,7 +115,7 @@ async function scoreVqaAnswers(ctx: JobContext<VqaEvalParams>): Promise<JobResul
       ),
     })),
   };
-  const out = await storeArtifact(ctx, Buffer.from(JSON.stringify(perQuestion)), { filename: 'vqa-per-question.json', labId: ctx.run.labId, mediaType: 'application/json' });
+  const out = await storeOutput(ctx, Buffer.from(JSON.stringify(perQuestion)), { filename: 'vqa-per-question.json', mediaType: 'application/json' });
   ctx.recordProvenance({
     nQuestions: questions.length,
     nImages: scorer.images.length,

@@ -67,7 +67,8 @@ async function seedCase(c: Case, i: number): Promise<Seeded> {
   const dataset = await db.dataset.create({ data: { labId: labs.A, name: uniqueName('mix-ds'), visibility: c.dataset.visibility, sharedWith: share(c.dataset.sharedWith) } });
   const subject = await db.subject.create({ data: { datasetId: dataset.id, name: 'subj01', nVoxels: 4 } });
   const model = await db.model.create({ data: { labId: labs.A, name: uniqueName('mix-m'), kind: 'BACKBONE', visibility: c.model.visibility, sharedWith: share(c.model.sharedWith) } });
-  const output = await storeArtifact(api.services, randomBytes(32), { filename: 'weights.npy', labId: labs.A });
+  // Stored as jobs store their outputs: owned by no lab, read through the run.
+  const output = await storeArtifact(api.services, randomBytes(32), { filename: 'weights.npy', labId: null });
   const provenance = { codeVersion: 'test', inputs: { responses: 'b'.repeat(64) } };
   const inputs = { inputDatasetIds: [dataset.id], inputModelIds: [model.id] };
   const runIds: string[] = [];
@@ -213,11 +214,18 @@ describe('when an input changes visibility, its runs follow', () => {
     const db = api.db;
     const dataset = await db.dataset.create({ data: { labId: labs.A, name: uniqueName('own-ds'), visibility: 'PRIVATE' } });
     const model = await db.model.create({ data: { labId: labs.B, name: uniqueName('b-model'), kind: 'BACKBONE', visibility: 'SHARED', sharedWith: [labs.A] } });
-    const run = await db.run.create({ data: { labId: labs.A, kind: 'ENCODING_RIDGE', params: {}, inputDatasetIds: [dataset.id], inputModelIds: [model.id] } });
+    const output = await storeArtifact(api.services, randomBytes(32), { filename: 'weights.npy', labId: null });
+    const run = await db.run.create({
+      data: { labId: labs.A, kind: 'ENCODING_RIDGE', params: {}, outputs: { weights: output.id }, inputDatasetIds: [dataset.id], inputModelIds: [model.id] },
+    });
     await refreshRunAccess(db, [run.id]);
+    const seesOutput = async (v: ViewerName) => (await client(v).ok(`query($id: ID!) { artifact(id: $id) { id } }`, { id: output.id })).artifact !== null;
     expect(await seesRun('A viewer', run.id)).toBe(true);
+    expect(await seesOutput('A viewer')).toBe(true);
     await api.ok(setVisibility, { i: { kind: 'MODEL', id: model.id, visibility: 'PRIVATE' } });
     expect(await seesRun('A viewer', run.id)).toBe(false);
+    // Its outputs go with it, although lab A submitted the run.
+    expect(await seesOutput('A viewer')).toBe(false);
     expect(await seesRun('B viewer', run.id)).toBe(false);
     expect(await seesRun('operator', run.id)).toBe(true);
   });
