@@ -2,18 +2,11 @@
 // a planted layer profile: every number the page prints must be the planted one, the chosen layer
 // of each ROI must be the one the profile marks (not the best test score), and the page's
 // operations must validate.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createDashboardHandler } from '../../src/server/dashboard';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, SHOTS, startPlantedDashboard, type PlantedDashboard } from './planted-service';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-artifacts/dashboard');
 const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 
@@ -79,51 +72,21 @@ const RUN = {
 };
 
 suite('dashboard layer-sweep view', () => {
-  let schema: GraphQLSchema;
-  let server: http.Server;
   let origin: string;
-  let browser: Browser;
   let page: Page;
-  const seen: string[] = [];
-  const failures: string[] = [];
+  let seen: string[];
+  let failures: string[];
+  let planted: PlantedDashboard;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    execFileSync(process.execPath, ['scripts/build-dashboard.js'], { cwd: ROOT, stdio: 'inherit' });
-    const dir = path.join(ROOT, 'src/schema');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort((a, b) => (a === 'common.graphql' ? -1 : b === 'common.graphql' ? 1 : a.localeCompare(b)));
-    schema = buildSchema(files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n'));
-    const rootValue = {
+    planted = await startPlantedDashboard({
       serviceInfo: () => ({ version: 'test', profile: 'test' }),
       run: ({ id }: { id: string }) => (id === RUN.id ? RUN : null),
-    };
-    const dashboard = createDashboardHandler();
-    server = http.createServer(async (req, res) => {
-      if (await dashboard(req, res)) return;
-      if (req.method !== 'POST' || req.url !== '/graphql') return void res.writeHead(404).end();
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      seen.push(query);
-      const result = await graphql({ schema, source: query, variableValues: variables, rootValue });
-      if (result.errors) failures.push(...result.errors.map((e) => e.message));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    ({ page, origin, seen, failures } = planted);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
-  });
+  afterAll(() => planted?.close());
 
   it('plots score against layer per ROI with CI whiskers, marks the CV-chosen layer, and tabulates the numbers', async () => {
     await page.goto(`${origin}/dashboard/runs/run-sweep`);

@@ -1,18 +1,11 @@
 // The result views of run kinds the demo catalog does not compute (in-context encoders, causal
 // tests, VQA) in headless Chromium, against the real GraphQL schema executed over planted results:
 // every number the page prints must be the planted one, and the page's operations must validate.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createDashboardHandler } from '../../src/server/dashboard';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, SHOTS, startPlantedDashboard, type PlantedDashboard } from './planted-service';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-artifacts/dashboard');
 const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -58,54 +51,25 @@ const RUNS: Record<string, object> = {
 };
 
 suite('dashboard result views', () => {
-  let schema: GraphQLSchema;
-  let server: http.Server;
   let origin: string;
-  let browser: Browser;
   let page: Page;
-  const seen: string[] = [];
-  const failures: string[] = [];
+  let seen: string[];
+  let failures: string[];
+  let planted: PlantedDashboard;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    execFileSync(process.execPath, ['scripts/build-dashboard.js'], { cwd: ROOT, stdio: 'inherit' });
-    // The SDL files as the server loads them: common.graphql first, then the areas that extend it.
-    const dir = path.join(ROOT, 'src/schema');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort((a, b) => (a === 'common.graphql' ? -1 : b === 'common.graphql' ? 1 : a.localeCompare(b)));
-    schema = buildSchema(files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n'));
-    const hasCausal = !!schema.getQueryType()!.getFields().causalTestResult;
-    const rootValue = {
-      serviceInfo: () => ({ version: 'test', profile: 'test' }),
-      run: ({ id }: { id: string }) => RUNS[id] ?? null,
-      ...(hasCausal ? { causalTestResult: ({ runId }: { runId: string }) => (runId === 'run-causal' ? { ...CAUSAL, run: RUNS['run-causal'] } : null) } : {}),
-    };
-    const dashboard = createDashboardHandler();
-    server = http.createServer(async (req, res) => {
-      if (await dashboard(req, res)) return;
-      if (req.method !== 'POST' || req.url !== '/graphql') return void res.writeHead(404).end();
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      seen.push(query);
-      const result = await graphql({ schema, source: query, variableValues: variables, rootValue });
-      if (result.errors) failures.push(...result.errors.map((e) => e.message));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    planted = await startPlantedDashboard(
+      {
+        serviceInfo: () => ({ version: 'test', profile: 'test' }),
+        run: ({ id }: { id: string }) => RUNS[id] ?? null,
+        causalTestResult: ({ runId }: { runId: string }) => (runId === 'run-causal' ? { ...CAUSAL, run: RUNS['run-causal'] } : null),
+      },
+      { width: 1280, height: 900 },
+    );
+    ({ page, origin, seen, failures } = planted);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
-  });
+  afterAll(() => planted?.close());
 
   it('plots in-context vs ridge test-time scaling with the planted numbers', async () => {
     await page.goto(`${origin}/dashboard/runs/run-icl`);
@@ -139,11 +103,6 @@ suite('dashboard result views', () => {
 
   it('shows the causal map per ROI, the false-positive accounting and the follow-ups, or says there are none', async () => {
     await page.goto(`${origin}/dashboard/runs/run-causal`);
-    const hasCausal = !!schema.getQueryType()!.getFields().causalTestResult;
-    if (!hasCausal) {
-      await page.getByText('No results of this kind yet.').waitFor();
-      return;
-    }
     await page.getByTestId('causal-rois').waitFor();
     const fp = await page.locator('[data-testid=causal-counts] [data-col=false-positive-fraction]').allInnerTexts();
     expect(fp).toEqual([pct(CAUSAL.falsePositiveFraction), pct(CAUSAL.roiFalsePositiveFraction)]);
