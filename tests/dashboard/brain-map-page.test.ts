@@ -1,12 +1,9 @@
 // The brain-map montages of a run page in headless Chromium, against the real GraphQL schema
 // executed over a planted map: slice pixels are checked voxel by voxel against colours computed
 // here from ColorBrewer's RdBu and matplotlib's viridis stops, the numbers against the planted values.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { CHROMIUM, SHOTS, startPlantedDashboard, type PlantedDashboard } from './planted-service';
+import { plantedDashboardSuite, SHOTS } from './planted-service';
 
-const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 
 // The planted subject: an ellipsoid mask in an 8 x 6 x 5 grid, voxels in C order over (i, j, k).
@@ -68,23 +65,10 @@ const OUTSIDE = [40, 40, 40];
 const NO_VALUE = [150, 150, 150];
 const V1_OUTLINE = [255, 127, 0];
 
-suite('dashboard brain maps', () => {
-  let origin: string;
-  let page: Page;
-  let seen: string[];
-  let failures: string[];
-  let planted: PlantedDashboard;
-
-  beforeAll(async () => {
-    planted = await startPlantedDashboard({ serviceInfo: () => ({ version: 'test', profile: 'test' }), run: ({ id }: { id: string }) => RUNS[id] ?? null }, { width: 1280, height: 1400 });
-    ({ page, origin, seen, failures } = planted);
-  }, 120_000);
-
-  afterAll(() => planted?.close());
-
+plantedDashboardSuite('dashboard brain maps', { run: ({ id }: { id: string }) => RUNS[id] ?? null }, { width: 1280, height: 1400 }, (ui) => {
   /** Every voxel of every drawn slice: its centre pixel, and the expected colour. */
   async function checkSlices(colourOf: (v: number) => number[]) {
-    const canvases = page.locator('[data-testid=brain-map] canvas');
+    const canvases = ui.page.locator('[data-testid=brain-map] canvas');
     const count = await canvases.count();
     const views: Record<string, number[]> = {};
     let checked = 0;
@@ -112,25 +96,25 @@ suite('dashboard brain maps', () => {
   }
 
   it('draws axial, coronal and sagittal slices of the map with a symmetric diverging scale, ROI outlines and its numbers', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-map`);
-    await page.getByTestId('brain-map-numbers').waitFor();
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-map`);
+    await ui.page.getByTestId('brain-map-numbers').waitFor();
     const values = finite(R_VALUES);
     const limit = Math.max(-Math.min(...values), Math.max(...values));
-    const numbers = page.getByTestId('brain-map-numbers');
+    const numbers = ui.page.getByTestId('brain-map-numbers');
     expect(await numbers.locator('[data-col=scale-low]').innerText()).toBe(fmt(-limit));
     expect(await numbers.locator('[data-col=scale-high]').innerText()).toBe(fmt(limit));
     expect(await numbers.locator('[data-col=min]').innerText()).toBe(fmt(Math.min(...values)));
     expect(await numbers.locator('[data-col=max]').innerText()).toBe(fmt(Math.max(...values)));
     expect(await numbers.locator('[data-col=voxels]').innerText()).toBe(String(N));
     expect(await numbers.locator('[data-col=finite]').innerText()).toBe(`${N - 1} with a value`);
-    expect(await page.locator('[data-testid=colour-bar] [data-col=low]').innerText()).toBe(fmt(-limit));
+    expect(await ui.page.locator('[data-testid=colour-bar] [data-col=low]').innerText()).toBe(fmt(-limit));
     for (const roi of ROIS) {
-      const row = page.locator(`[data-testid=brain-map-rois] tr[data-roi="${roi.name}"]`);
+      const row = ui.page.locator(`[data-testid=brain-map-rois] tr[data-roi="${roi.name}"]`);
       const xs = finite(roi.voxelIndices.map((v) => R_VALUES[v]));
       expect(await row.locator('[data-col=voxels]').innerText()).toBe(String(roi.voxelIndices.length));
       expect(await row.locator('[data-col=mean]').innerText()).toBe(fmt(xs.reduce((a, b) => a + b, 0) / xs.length));
     }
-    expect(await page.getByTestId('nifti-link').getAttribute('href')).toBe('/files/pearsonR.nii.gz');
+    expect(await ui.page.getByTestId('nifti-link').getAttribute('href')).toBe('/files/pearsonR.nii.gz');
 
     const { views, checked } = await checkSlices((v) => (R_VALUES[v] === null ? NO_VALUE : expectedColour(RDBU, -limit, limit, R_VALUES[v]!)));
     expect(Object.keys(views).sort()).toEqual(['axial', 'coronal', 'sagittal']);
@@ -140,33 +124,33 @@ suite('dashboard brain maps', () => {
     expect(checked).toBeGreaterThan(100);
 
     // V1's outline: the top edge of a V1 voxel (j = 1) whose neighbour above (j = 2) is not V1.
-    const axial = page.locator('[data-testid=brain-map] canvas[data-axis=axial][data-slice="2"]');
+    const axial = ui.page.locator('[data-testid=brain-map] canvas[data-axis=axial][data-slice="2"]');
     const px = Number(await axial.getAttribute('data-px'));
     const edge: number[] = await axial.evaluate((el: any, at: number[]) => Array.from<number>(el.getContext('2d')!.getImageData(at[0], at[1], 1, 1).data).slice(0, 3), [
       3 * px + px / 2,
       (SHAPE[1] - 1 - 1) * px,
     ]);
     expect(edge).toEqual(V1_OUTLINE);
-    await page.screenshot({ path: path.join(SHOTS, '20-run-brain-map.png'), fullPage: true });
+    await ui.page.screenshot({ path: path.join(SHOTS, '20-run-brain-map.png'), fullPage: true });
   });
 
   it('switches to a positive map with a sequential scale from its min to its max', async () => {
-    await page.getByTestId('brain-map').getByRole('combobox', { name: 'Output' }).selectOption('alpha');
-    await page.locator('[data-testid=brain-map-numbers] caption', { hasText: 'alpha' }).waitFor();
-    const numbers = page.getByTestId('brain-map-numbers');
+    await ui.page.getByTestId('brain-map').getByRole('combobox', { name: 'Output' }).selectOption('alpha');
+    await ui.page.locator('[data-testid=brain-map-numbers] caption', { hasText: 'alpha' }).waitFor();
+    const numbers = ui.page.getByTestId('brain-map-numbers');
     expect(await numbers.locator('[data-col=scale-low]').innerText()).toBe(fmt(1));
     expect(await numbers.locator('[data-col=scale-high]').innerText()).toBe(fmt(100));
     await checkSlices((v) => expectedColour(VIRIDIS, 1, 100, ALPHA_VALUES[v]));
   });
 
   it('shows no brain map for a run whose subject has no brain space', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-flat`);
-    await page.getByTestId('roi-scores').waitFor();
-    expect(await page.getByTestId('brain-map').count()).toBe(0);
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-flat`);
+    await ui.page.getByTestId('roi-scores').waitFor();
+    expect(await ui.page.getByTestId('brain-map').count()).toBe(0);
   });
 
   it('sends only operations that validate against the schema', () => {
-    expect(seen.some((q) => q.includes('brainMap('))).toBe(true);
-    expect(failures).toEqual([]);
+    expect(ui.seen.some((q) => q.includes('brainMap('))).toBe(true);
+    expect(ui.failures).toEqual([]);
   });
 });

@@ -1,12 +1,9 @@
 // The runs list and the compare view in headless Chromium, against the real GraphQL schema over
 // planted runs: runs are listed by title with their model, subject and dataset; two runs of one
 // kind open side by side with every planted score and CI, and the parameters that differ marked.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { CHROMIUM, SHOTS, startPlantedDashboard, type PlantedDashboard } from './planted-service';
+import { plantedDashboardSuite, SHOTS } from './planted-service';
 
-const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 
 
@@ -41,47 +38,35 @@ function ridgeRun(id: string, model: string, created: string, alphas: number[]) 
 // Newest first, as the API lists them with newestFirst.
 const RUNS = [ridgeRun('run-b', 'dino', '2026-01-02T00:00:00Z', [1, 10, 100]), ridgeRun('run-a', 'clip', '2026-01-01T00:00:00Z', [1, 10])];
 
-suite('dashboard runs list and compare view', () => {
-  let origin: string;
-  let page: Page;
-  let seen: string[];
-  let failures: string[];
-  let planted: PlantedDashboard;
+const ROOT_VALUE = {
+  run: ({ id }: { id: string }) => RUNS.find((r) => r.id === id) ?? null,
+  runs: () => ({ totalCount: RUNS.length, pageInfo: { hasNextPage: false, endCursor: null }, edges: RUNS.map((node) => ({ cursor: node.id, node })) }),
+};
 
-  beforeAll(async () => {
-    planted = await startPlantedDashboard({
-      serviceInfo: () => ({ version: 'test', profile: 'test' }),
-      run: ({ id }: { id: string }) => RUNS.find((r) => r.id === id) ?? null,
-      runs: () => ({ totalCount: RUNS.length, pageInfo: { hasNextPage: false, endCursor: null }, edges: RUNS.map((node) => ({ cursor: node.id, node })) }),
-    });
-    ({ page, origin, seen, failures } = planted);
-  }, 120_000);
-
-  afterAll(() => planted?.close());
-
+plantedDashboardSuite('dashboard runs list and compare view', ROOT_VALUE, (ui) => {
   it('lists runs by title with model, subject and dataset, newest first', async () => {
-    await page.goto(`${origin}/dashboard/runs`);
-    await page.getByTestId('runs').waitFor();
-    const rows = page.locator('[data-testid=runs] tbody tr');
+    await ui.page.goto(`${ui.origin}/dashboard/runs`);
+    await ui.page.getByTestId('runs').waitFor();
+    const rows = ui.page.locator('[data-testid=runs] tbody tr');
     expect(await rows.count()).toBe(2);
     expect(await rows.nth(0).locator('th a').innerText()).toBe(RUNS[0].title);
     expect(await rows.nth(1).locator('[data-col=model]').innerText()).toBe('clip layer4');
     expect(await rows.nth(1).locator('[data-col=subject]').innerText()).toBe('subj01');
     expect(await rows.nth(1).locator('[data-col=dataset]').innerText()).toBe('NSD demo');
-    expect(seen.some((q) => /newestFirst: true/.test(q))).toBe(true);
+    expect(ui.seen.some((q) => /newestFirst: true/.test(q))).toBe(true);
   });
 
   it('puts two runs side by side: per-ROI scores with CIs on one chart, differing parameters marked', async () => {
-    const compare = page.getByRole('button', { name: /Compare selected/ });
+    const compare = ui.page.getByRole('button', { name: /Compare selected/ });
     expect(await compare.isDisabled()).toBe(true);
-    await page.getByLabel(`Compare ${RUNS[0].title}`).check();
-    await page.getByLabel(`Compare ${RUNS[1].title}`).check();
+    await ui.page.getByLabel(`Compare ${RUNS[0].title}`).check();
+    await ui.page.getByLabel(`Compare ${RUNS[1].title}`).check();
     await compare.click();
-    await page.getByTestId('compare-scores').waitFor();
-    expect(page.url()).toMatch(/\/dashboard\/runs\/compare\/run-b,run-a$/);
-    expect(await page.getByTestId('compared-run').count()).toBe(2);
+    await ui.page.getByTestId('compare-scores').waitFor();
+    expect(ui.page.url()).toMatch(/\/dashboard\/runs\/compare\/run-b,run-a$/);
+    expect(await ui.page.getByTestId('compared-run').count()).toBe(2);
     for (const scope of SCOPES) {
-      const cells = page.locator(`[data-testid=compare-scores] tr[data-scope="${scope}"] td`);
+      const cells = ui.page.locator(`[data-testid=compare-scores] tr[data-scope="${scope}"] td`);
       const i = SCOPES.indexOf(scope);
       for (const [k, id] of ['run-b', 'run-a'].entries()) {
         const v = VALUES[id][i];
@@ -89,23 +74,23 @@ suite('dashboard runs list and compare view', () => {
       }
     }
     // One chart: a bar series per run, whiskers drawn.
-    expect(await page.locator('figure.chart .recharts-bar').count()).toBe(2);
-    expect(await page.locator('figure.chart .recharts-errorBar').count()).toBeGreaterThan(0);
-    expect(await page.locator('tr[data-param="alphas"]').getAttribute('data-differs')).toBe('true');
-    expect(await page.locator('tr[data-param="featureSetId"]').getAttribute('data-differs')).toBe('true');
-    expect(await page.locator('tr[data-param="folds"]').getAttribute('data-differs')).toBe('false');
-    expect(await page.locator('tr[data-param="responseSetId"]').getAttribute('data-differs')).toBe('false');
-    await page.screenshot({ path: path.join(SHOTS, '14-compare-runs.png'), fullPage: true });
+    expect(await ui.page.locator('figure.chart .recharts-bar').count()).toBe(2);
+    expect(await ui.page.locator('figure.chart .recharts-errorBar').count()).toBeGreaterThan(0);
+    expect(await ui.page.locator('tr[data-param="alphas"]').getAttribute('data-differs')).toBe('true');
+    expect(await ui.page.locator('tr[data-param="featureSetId"]').getAttribute('data-differs')).toBe('true');
+    expect(await ui.page.locator('tr[data-param="folds"]').getAttribute('data-differs')).toBe('false');
+    expect(await ui.page.locator('tr[data-param="responseSetId"]').getAttribute('data-differs')).toBe('false');
+    await ui.page.screenshot({ path: path.join(SHOTS, '14-compare-runs.png'), fullPage: true });
   });
 
-  it("titles the run page by what the run compares", async () => {
-    await page.goto(`${origin}/dashboard/runs/run-a`);
-    await page.getByRole('heading', { name: RUNS[1].title }).waitFor();
-    await page.waitForFunction(`document.title === ${JSON.stringify(`${RUNS[1].title} · BrainAlign`)}`);
+  it("titles the run ui.page by what the run compares", async () => {
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-a`);
+    await ui.page.getByRole('heading', { name: RUNS[1].title }).waitFor();
+    await ui.page.waitForFunction(`document.title === ${JSON.stringify(`${RUNS[1].title} · BrainAlign`)}`);
   });
 
   it('sends only operations that validate against the schema', () => {
-    expect(seen.length).toBeGreaterThan(1);
-    expect(failures).toEqual([]);
+    expect(ui.seen.length).toBeGreaterThan(1);
+    expect(ui.failures).toEqual([]);
   });
 });

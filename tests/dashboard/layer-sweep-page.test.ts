@@ -2,12 +2,9 @@
 // a planted layer profile: every number the page prints must be the planted one, the chosen layer
 // of each ROI must be the one the profile marks (not the best test score), and the page's
 // operations must validate.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { CHROMIUM, SHOTS, startPlantedDashboard, type PlantedDashboard } from './planted-service';
+import { plantedDashboardSuite, SHOTS } from './planted-service';
 
-const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 
 const LAYERS = ['stage1', 'stage2', 'stage3'];
@@ -71,29 +68,13 @@ const RUN = {
   layerProfile: ({ metric }: { metric: string }) => profile(metric),
 };
 
-suite('dashboard layer-sweep view', () => {
-  let origin: string;
-  let page: Page;
-  let seen: string[];
-  let failures: string[];
-  let planted: PlantedDashboard;
-
-  beforeAll(async () => {
-    planted = await startPlantedDashboard({
-      serviceInfo: () => ({ version: 'test', profile: 'test' }),
-      run: ({ id }: { id: string }) => (id === RUN.id ? RUN : null),
-    });
-    ({ page, origin, seen, failures } = planted);
-  }, 120_000);
-
-  afterAll(() => planted?.close());
-
+plantedDashboardSuite('dashboard layer-sweep view', { run: ({ id }: { id: string }) => (id === RUN.id ? RUN : null) }, (ui) => {
   it('plots score against layer per ROI with CI whiskers, marks the CV-chosen layer, and tabulates the numbers', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-sweep`);
-    await page.getByTestId('best-layers').waitFor();
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-sweep`);
+    await ui.page.getByTestId('best-layers').waitFor();
     const v = VALUES['pearson_r.mean'];
     for (const scope of SCOPES) {
-      const row = page.locator(`[data-testid=best-layers] tr[data-scope="${scope}"]`);
+      const row = ui.page.locator(`[data-testid=best-layers] tr[data-scope="${scope}"]`);
       const l = BEST[scope];
       expect(await row.locator('[data-col=layer]').innerText()).toBe(LAYERS[l]);
       expect(await row.locator('[data-col=value]').innerText()).toBe(fmt(v[scope][l]));
@@ -101,29 +82,29 @@ suite('dashboard layer-sweep view', () => {
       expect(await row.locator('[data-col=cv]').innerText()).toBe(fmt(CV[scope][l]));
       // The profile table: every layer's number, the chosen one (and only it) marked.
       for (let k = 0; k < LAYERS.length; k++) {
-        const cell = page.locator(`[data-testid=layer-profile] tr[data-layer="${LAYERS[k]}"] td[data-scope="${scope}"]`);
+        const cell = ui.page.locator(`[data-testid=layer-profile] tr[data-layer="${LAYERS[k]}"] td[data-scope="${scope}"]`);
         expect(await cell.innerText()).toContain(fmt(v[scope][k]));
         expect(await cell.innerText()).toContain(`CV ${fmt(CV[scope][k])}`);
         expect(await cell.getAttribute('data-best')).toBe(k === l ? 'true' : null);
       }
     }
     // FFA: stage2 has the best test score, but the marked layer is the CV choice, stage3.
-    expect(await page.locator('[data-testid=layer-profile] tr[data-layer="stage2"] td[data-scope="roi:FFA"]').getAttribute('data-best')).toBeNull();
+    expect(await ui.page.locator('[data-testid=layer-profile] tr[data-layer="stage2"] td[data-scope="roi:FFA"]').getAttribute('data-best')).toBeNull();
     // One line per scope, one ringed marker per scope at its chosen layer, CI whiskers drawn.
-    expect(await page.locator('[data-testid=layer-profile-chart] .recharts-line').count()).toBe(SCOPES.length);
-    const markers = await page.locator('[data-testid=layer-profile-chart] [data-best-layer]').evaluateAll((els) => els.map((e) => e.getAttribute('data-best-layer')).sort());
+    expect(await ui.page.locator('[data-testid=layer-profile-chart] .recharts-line').count()).toBe(SCOPES.length);
+    const markers = await ui.page.locator('[data-testid=layer-profile-chart] [data-best-layer]').evaluateAll((els) => els.map((e) => e.getAttribute('data-best-layer')).sort());
     expect(markers).toEqual(SCOPES.map((s) => `${s}=${LAYERS[BEST[s]]}`).sort());
-    expect(await page.locator('[data-testid=layer-profile-chart] .recharts-errorBar').count()).toBeGreaterThan(0);
+    expect(await ui.page.locator('[data-testid=layer-profile-chart] .recharts-errorBar').count()).toBeGreaterThan(0);
     // Layer names link to the child runs that fitted them.
-    expect(await page.locator('[data-testid=layer-profile] tr[data-layer="stage1"] th a').getAttribute('href')).toMatch(/runs\/run-layer-0$/);
-    await page.screenshot({ path: path.join(SHOTS, '13-run-layer-sweep.png'), fullPage: true });
+    expect(await ui.page.locator('[data-testid=layer-profile] tr[data-layer="stage1"] th a').getAttribute('href')).toMatch(/runs\/run-layer-0$/);
+    await ui.page.screenshot({ path: path.join(SHOTS, '13-run-layer-sweep.png'), fullPage: true });
 
-    await page.getByLabel('Metric').selectOption('explained_variance.mean');
-    await page.locator(`[data-testid=best-layers] tr[data-scope="roi:V1"] [data-col=value]`).filter({ hasText: fmt(VALUES['explained_variance.mean']['roi:V1'][0]) }).waitFor();
+    await ui.page.getByLabel('Metric').selectOption('explained_variance.mean');
+    await ui.page.locator(`[data-testid=best-layers] tr[data-scope="roi:V1"] [data-col=value]`).filter({ hasText: fmt(VALUES['explained_variance.mean']['roi:V1'][0]) }).waitFor();
   });
 
   it('sends only operations that validate against the schema', () => {
-    expect(seen.length).toBeGreaterThan(1);
-    expect(failures).toEqual([]);
+    expect(ui.seen.length).toBeGreaterThan(1);
+    expect(ui.failures).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // Chromium: result pages are checked against known numbers, and every operation the page sends is
 // recorded (`seen`) with its validation errors (`failures`), so a query the schema rejects fails.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -39,7 +39,7 @@ export async function startPlantedDashboard(rootValue: Record<string, unknown>, 
     for await (const c of req) chunks.push(c as Buffer);
     const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     seen.push(query);
-    const result = await graphql({ schema, source: query, variableValues: variables, rootValue });
+    const result = await graphql({ schema, source: query, variableValues: variables, rootValue: { serviceInfo: () => ({ version: 'test', profile: 'test' }), ...rootValue } });
     if (result.errors) failures.push(...result.errors.map((e) => e.message));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
   });
@@ -61,4 +61,21 @@ export async function startPlantedDashboard(rootValue: Record<string, unknown>, 
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/**
+ * A describe block over one planted dashboard (skipped where Chromium is absent): `ui` is filled
+ * in before the first test and closed after the last.
+ */
+export function plantedDashboardSuite(title: string, rootValue: Record<string, unknown>, viewport: { width: number; height: number } | undefined, body: (ui: PlantedDashboard) => void): void;
+export function plantedDashboardSuite(title: string, rootValue: Record<string, unknown>, body: (ui: PlantedDashboard) => void): void;
+export function plantedDashboardSuite(title: string, rootValue: Record<string, unknown>, ...rest: unknown[]): void {
+  const body = rest.pop() as (ui: PlantedDashboard) => void;
+  const viewport = rest[0] as { width: number; height: number } | undefined;
+  (existsSync(CHROMIUM) ? describe : describe.skip)(title, () => {
+    const ui = {} as PlantedDashboard;
+    beforeAll(async () => void Object.assign(ui, await startPlantedDashboard(rootValue, viewport)), 120_000);
+    afterAll(() => ui.close?.());
+    body(ui);
+  });
 }

@@ -1,12 +1,9 @@
 // The result views of run kinds the demo catalog does not compute (in-context encoders, causal
 // tests, VQA) in headless Chromium, against the real GraphQL schema executed over planted results:
 // every number the page prints must be the planted one, and the page's operations must validate.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { CHROMIUM, SHOTS, startPlantedDashboard, type PlantedDashboard } from './planted-service';
+import { plantedDashboardSuite, SHOTS } from './planted-service';
 
-const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
@@ -50,81 +47,66 @@ const RUNS: Record<string, object> = {
   'run-failed': { ...RUN_BASE, id: 'run-failed', kind: 'ENCODING_RIDGE', status: 'FAILED', scores: [], error: { code: 'BAD_INPUT', message: 'Feature rows (10) do not match the stimuli (12)', details: { rows: 10 } } },
 };
 
-suite('dashboard result views', () => {
-  let origin: string;
-  let page: Page;
-  let seen: string[];
-  let failures: string[];
-  let planted: PlantedDashboard;
+const ROOT_VALUE = {
+  run: ({ id }: { id: string }) => RUNS[id] ?? null,
+  causalTestResult: ({ runId }: { runId: string }) => (runId === 'run-causal' ? { ...CAUSAL, run: RUNS['run-causal'] } : null),
+};
 
-  beforeAll(async () => {
-    planted = await startPlantedDashboard(
-      {
-        serviceInfo: () => ({ version: 'test', profile: 'test' }),
-        run: ({ id }: { id: string }) => RUNS[id] ?? null,
-        causalTestResult: ({ runId }: { runId: string }) => (runId === 'run-causal' ? { ...CAUSAL, run: RUNS['run-causal'] } : null),
-      },
-      { width: 1280, height: 900 },
-    );
-    ({ page, origin, seen, failures } = planted);
-  }, 120_000);
-
-  afterAll(() => planted?.close());
-
+plantedDashboardSuite('dashboard result views', ROOT_VALUE, { width: 1280, height: 900 }, (ui) => {
   it('plots in-context vs ridge test-time scaling with the planted numbers', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-icl`);
-    await page.getByTestId('scaling-table').waitFor();
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-icl`);
+    await ui.page.getByTestId('scaling-table').waitFor();
     for (const k of [10, 50, 200]) {
-      const row = page.locator(`[data-testid=scaling-table] tr[data-k="${k}"]`);
+      const row = ui.page.locator(`[data-testid=scaling-table] tr[data-k="${k}"]`);
       const at = (m: string) => ICL_SCORES.find((s) => s.scope === 'all' && s.metric === `${m}.explained_variance.mean@k${k}`)!;
       expect(await row.locator('[data-col=in_context]').innerText()).toBe(fmt(at('in_context').value));
       expect(await row.locator('[data-col=ridge]').innerText()).toBe(fmt(at('ridge').value));
     }
-    expect(await page.locator('.recharts-line').count()).toBe(2);
-    await page.getByLabel('Scope').selectOption('roi:FFA');
+    expect(await ui.page.locator('.recharts-line').count()).toBe(2);
+    await ui.page.getByLabel('Scope').selectOption('roi:FFA');
     const ffa = ICL_SCORES.find((s) => s.scope === 'roi:FFA' && s.metric === 'in_context.explained_variance.mean@k50')!;
-    expect(await page.locator('[data-testid=scaling-table] tr[data-k="50"] [data-col=in_context]').innerText()).toBe(fmt(ffa.value));
-    await page.screenshot({ path: path.join(SHOTS, '10-run-in-context.png'), fullPage: true });
+    expect(await ui.page.locator('[data-testid=scaling-table] tr[data-k="50"] [data-col=in_context]').innerText()).toBe(fmt(ffa.value));
+    await ui.page.screenshot({ path: path.join(SHOTS, '10-run-in-context.png'), fullPage: true });
   });
 
   it('shows VQA accuracy per category beside the chance and prior baselines', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-vqa`);
-    await page.getByTestId('vqa-categories').waitFor();
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-vqa`);
+    await ui.page.getByTestId('vqa-categories').waitFor();
     for (const s of VQA_SCORES.filter((x) => x.scope.startsWith('category:'))) {
-      const row = page.locator(`[data-testid=vqa-categories] tr[data-scope="${s.scope}"]`);
+      const row = ui.page.locator(`[data-testid=vqa-categories] tr[data-scope="${s.scope}"]`);
       expect(await row.locator('[data-col=value]').innerText()).toBe(fmt(s.value));
       expect(await row.locator('[data-col=chance]').innerText()).toBe(fmt((s.extra as any).chance));
       expect(await row.locator('[data-col=prior]').innerText()).toBe(fmt((s.extra as any).prior));
     }
-    expect(await page.getByTestId('overall-score').innerText()).toContain(fmt(0.55));
-    expect(await page.locator('.recharts-bar-rectangle').count()).toBe(6);
-    await page.screenshot({ path: path.join(SHOTS, '11-run-vqa.png'), fullPage: true });
+    expect(await ui.page.getByTestId('overall-score').innerText()).toContain(fmt(0.55));
+    expect(await ui.page.locator('.recharts-bar-rectangle').count()).toBe(6);
+    await ui.page.screenshot({ path: path.join(SHOTS, '11-run-vqa.png'), fullPage: true });
   });
 
   it('shows the causal map per ROI, the false-positive accounting and the follow-ups, or says there are none', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-causal`);
-    await page.getByTestId('causal-rois').waitFor();
-    const fp = await page.locator('[data-testid=causal-counts] [data-col=false-positive-fraction]').allInnerTexts();
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-causal`);
+    await ui.page.getByTestId('causal-rois').waitFor();
+    const fp = await ui.page.locator('[data-testid=causal-counts] [data-col=false-positive-fraction]').allInnerTexts();
     expect(fp).toEqual([pct(CAUSAL.falsePositiveFraction), pct(CAUSAL.roiFalsePositiveFraction)]);
-    const rois = await page.getByTestId('causal-rois').innerText();
+    const rois = await ui.page.getByTestId('causal-rois').innerText();
     for (const r of CAUSAL.rois) expect(rois).toContain(`${r.roi}\t${r.class}\t${r.nVoxels} (${r.nValidatedVoxels} / ${r.nActivationOnlyVoxels})\t${fmt(r.activationEffect)}\t${fmt(r.causalEffect)}`);
-    const followUps = await page.getByTestId('causal-followups').innerText();
+    const followUps = await ui.page.getByTestId('causal-followups').innerText();
     expect(followUps).toContain('img-1 → img-1-edit');
     expect(followUps).toContain('roi:FFA');
     expect(followUps).toMatch(/\b7\b/);
-    await page.screenshot({ path: path.join(SHOTS, '12-run-causal.png'), fullPage: true });
+    await ui.page.screenshot({ path: path.join(SHOTS, '12-run-causal.png'), fullPage: true });
   });
 
   it('shows a failed run’s error code, message and details', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-failed`);
-    const error = await page.getByTestId('run-error').innerText();
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-failed`);
+    const error = await ui.page.getByTestId('run-error').innerText();
     expect(error).toContain('BAD_INPUT');
     expect(error).toContain('Feature rows (10) do not match the stimuli (12)');
-    expect(await page.getByRole('button', { name: 'Resubmit with the same parameters' }).count()).toBe(1);
+    expect(await ui.page.getByRole('button', { name: 'Resubmit with the same parameters' }).count()).toBe(1);
   });
 
   it('sends only operations that validate against the schema', () => {
-    expect(seen.length).toBeGreaterThan(4);
-    expect(failures).toEqual([]);
+    expect(ui.seen.length).toBeGreaterThan(4);
+    expect(ui.failures).toEqual([]);
   });
 });

@@ -2,12 +2,9 @@
 // schema executed over a planted result: the chosen layer per ROI (not the best value on the scored
 // stimuli), every printed number, the ceilings, and the RDM heatmaps with stimuli ordered by the
 // chosen concept; the page's operations must validate.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { CHROMIUM, SHOTS, startPlantedDashboard, type PlantedDashboard } from './planted-service';
+import { plantedDashboardSuite, SHOTS } from './planted-service';
 
-const suite = existsSync(CHROMIUM) ? describe : describe.skip;
 const fmt = (v: number) => v.toFixed(3);
 
 const LAYERS = ['stage1', 'stage2', 'stage3'];
@@ -112,29 +109,13 @@ const RUN = {
   representationalSimilarity: RESULT,
 };
 
-suite('dashboard representational-similarity view', () => {
-  let origin: string;
-  let page: Page;
-  let seen: string[];
-  let failures: string[];
-  let planted: PlantedDashboard;
-
-  beforeAll(async () => {
-    planted = await startPlantedDashboard({
-      serviceInfo: () => ({ version: 'test', profile: 'test' }),
-      run: ({ id }: { id: string }) => (id === RUN.id ? RUN : null),
-    });
-    ({ page, origin, seen, failures } = planted);
-  }, 120_000);
-
-  afterAll(() => planted?.close());
-
+plantedDashboardSuite('dashboard representational-similarity view', { run: ({ id }: { id: string }) => (id === RUN.id ? RUN : null) }, (ui) => {
   it('shows each ROI at its chosen layer with CI and ceiling, the layer x ROI matrix, and RDM heatmaps ordered by concept', async () => {
-    await page.goto(`${origin}/dashboard/runs/run-rsa`);
-    await page.getByTestId('rsa-best-layers').waitFor();
+    await ui.page.goto(`${ui.origin}/dashboard/runs/run-rsa`);
+    await ui.page.getByTestId('rsa-best-layers').waitFor();
     const v = VALUES.spearman;
     for (const scope of SCOPES) {
-      const row = page.locator(`[data-testid=rsa-best-layers] tr[data-scope="${scope}"]`);
+      const row = ui.page.locator(`[data-testid=rsa-best-layers] tr[data-scope="${scope}"]`);
       const l = BEST[scope];
       expect(await row.locator('[data-col=layer]').innerText()).toBe(LAYERS[l]);
       expect(await row.locator('[data-col=value]').innerText()).toBe(fmt(v[scope][l]));
@@ -142,41 +123,41 @@ suite('dashboard representational-similarity view', () => {
       expect(await row.locator('[data-col=normalized]').innerText()).toBe(fmt(v[scope][l] / CEILING.upper));
       expect(await row.locator('[data-col=ceiling]').innerText()).toBe(`[${fmt(CEILING.lower)}, ${fmt(CEILING.upper)}] (2 subjects)`);
       for (let k = 0; k < LAYERS.length; k++) {
-        const cell = page.locator(`[data-testid=rsa-matrix] tr[data-layer="${LAYERS[k]}"] td[data-scope="${scope}"]`);
+        const cell = ui.page.locator(`[data-testid=rsa-matrix] tr[data-layer="${LAYERS[k]}"] td[data-scope="${scope}"]`);
         expect(await cell.innerText()).toContain(fmt(v[scope][k]));
         expect(await cell.innerText()).toContain(`sel. ${fmt(SELECTION[scope][k])}`);
         expect(await cell.getAttribute('data-best')).toBe(k === l ? 'true' : null);
       }
     }
     // FFA: stage2 scores highest on the scored stimuli, but the marked layer is the selection's choice.
-    expect(await page.locator('[data-testid=rsa-matrix] tr[data-layer="stage2"] td[data-scope="roi:FFA"]').getAttribute('data-best')).toBeNull();
+    expect(await ui.page.locator('[data-testid=rsa-matrix] tr[data-layer="stage2"] td[data-scope="roi:FFA"]').getAttribute('data-best')).toBeNull();
     // Bars with CI whiskers.
-    expect(await page.locator('.recharts-bar-rectangle').count()).toBe(SCOPES.length);
-    expect(await page.locator('.recharts-errorBar').count()).toBeGreaterThan(0);
+    expect(await ui.page.locator('.recharts-bar-rectangle').count()).toBe(SCOPES.length);
+    expect(await ui.page.locator('.recharts-errorBar').count()).toBeGreaterThan(0);
 
     // Heatmaps: brain (first ROI) beside its chosen layer, every cell drawn, stimuli with the
     // chosen concept first, then by concept.
-    const maps = page.getByTestId('rdm-heatmap');
+    const maps = ui.page.getByTestId('rdm-heatmap');
     expect(await maps.count()).toBe(2);
     expect(await maps.nth(0).locator('rect').count()).toBe(K * K);
-    expect(await page.getByTestId('rdm-comparison').innerText()).toContain(`FFA against stage3: Spearman's rho ${fmt(v['roi:FFA'][2])}`);
-    const order = async () => page.locator('[data-testid=rdm-stimuli] tbody tr td:nth-child(2)').allInnerTexts();
+    expect(await ui.page.getByTestId('rdm-comparison').innerText()).toContain(`FFA against stage3: Spearman's rho ${fmt(v['roi:FFA'][2])}`);
+    const order = async () => ui.page.locator('[data-testid=rdm-stimuli] tbody tr td:nth-child(2)').allInnerTexts();
     expect(await order()).toEqual(['img-b', 'img-d', 'img-f', 'img-a', 'img-c', 'img-e']);
-    await page.getByTestId('rdm-concept').selectOption('house');
+    await ui.page.getByTestId('rdm-concept').selectOption('house');
     expect(await order()).toEqual(['img-a', 'img-c', 'img-b', 'img-d', 'img-f', 'img-e']);
     // The maps follow the order: brain FFA's first row is img-a against img-c (|0 - 2| / 10 + 0.2).
     expect(await maps.nth(0).getAttribute('aria-label')).toContain(`dissimilarities from ${fmt(0.3)} to ${fmt(0.7)}`);
-    await page.getByTestId('rdm-layer').selectOption('stage1');
-    expect(await page.getByTestId('rdm-comparison').innerText()).toContain(`FFA against stage1: Spearman's rho ${fmt(v['roi:FFA'][0])}`);
-    await page.screenshot({ path: path.join(SHOTS, '14-run-rsa.png'), fullPage: true });
+    await ui.page.getByTestId('rdm-layer').selectOption('stage1');
+    expect(await ui.page.getByTestId('rdm-comparison').innerText()).toContain(`FFA against stage1: Spearman's rho ${fmt(v['roi:FFA'][0])}`);
+    await ui.page.screenshot({ path: path.join(SHOTS, '14-run-rsa.png'), fullPage: true });
 
     // Another measure: the tables follow.
-    await page.getByTestId('rsa-measure').selectOption('cka_linear');
-    await page.locator('[data-testid=rsa-best-layers] tr[data-scope="roi:V1"] [data-col=value]').filter({ hasText: fmt(VALUES.cka_linear['roi:V1'][0]) }).waitFor();
+    await ui.page.getByTestId('rsa-measure').selectOption('cka_linear');
+    await ui.page.locator('[data-testid=rsa-best-layers] tr[data-scope="roi:V1"] [data-col=value]').filter({ hasText: fmt(VALUES.cka_linear['roi:V1'][0]) }).waitFor();
   });
 
   it('sends only operations that validate against the schema', () => {
-    expect(seen.length).toBeGreaterThan(1);
-    expect(failures).toEqual([]);
+    expect(ui.seen.length).toBeGreaterThan(1);
+    expect(ui.failures).toEqual([]);
   });
 });
