@@ -6,7 +6,7 @@
 // is computed on that weighted triangle, exactly equal to expanding it, without forming it.
 import { percentile } from '../stats';
 import { Rng } from '../random';
-import { lowerBound, type RankedRdm } from './compare';
+import { lowerBound, rdmKeys, type RankedRdm } from './compare';
 
 /** Draw counts (n_boot, n) of seeded resamples of n stimuli with replacement. */
 export function resampleCounts(n: number, nBoot: number, seed: number): Float32Array {
@@ -231,11 +231,9 @@ export function weightedTauA(plan: TauPlan, w: Float64Array, scratch = tauScratc
   return (distinctPairs - tiedB - 2 * discordant - concordantTiedA) / ((W * (W - 1)) / 2);
 }
 
-/** Rank keys of b for weightedTauA: each value's first position in the sorted copy. */
+/** Rank keys of an RDM for tauPlan: each value's first position in the sorted copy. */
 export function rankKeys(r: RankedRdm): Int32Array {
-  const keys = new Int32Array(r.values.length);
-  for (let i = 0; i < keys.length; i++) keys[i] = lowerBound(r.sorted, r.values[i]);
-  return keys;
+  return rdmKeys(r).keys;
 }
 
 /** 95% percentile interval (numpy's linear interpolation); NaN resamples are left out. */

@@ -75,21 +75,7 @@ export function pearsonR(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Spearman's rho: Pearson r of the two RDMs' mid-ranks. */
 export function spearmanRho(a: RankedRdm, b: RankedRdm): number {
-  const m = a.values.length;
-  check(b.values.length === m && m >= 2, 'SHAPE_MISMATCH', 'RDMs to compare must have the same stimuli');
-  // The mean mid-rank is (m + 1) / 2 whatever the ties.
-  const mean = (m + 1) / 2;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < m; i++) {
-    const ra = midRank(a.sorted, a.values[i]) - mean;
-    const rb = midRank(b.sorted, b.values[i]) - mean;
-    sab += ra * rb;
-    saa += ra * ra;
-    sbb += rb * rb;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+  return spearmanFromKeys(rdmKeys(a), rdmKeys(b));
 }
 
 /**
@@ -98,39 +84,7 @@ export function spearmanRho(a: RankedRdm, b: RankedRdm): number {
  * makes. (C - D) = n0 - n1 - n2 + n3 - 2 swaps, tau-a = (C - D) / n0 with n0 = m (m - 1) / 2.
  */
 export function kendallTauA(a: RankedRdm, b: RankedRdm): number {
-  const m = a.values.length;
-  check(b.values.length === m && m >= 2, 'SHAPE_MISMATCH', 'RDMs to compare must have the same stimuli');
-  // Integer keys that keep order and ties exactly: each value's first position in its sorted copy.
-  // Sorting key_a * m + key_b (exact in float64 for m < 2^26) orders the pairs by (a, b).
-  const combined = new Float64Array(m);
-  for (let i = 0; i < m; i++) combined[i] = lowerBound(a.sorted, a.values[i]) * m + lowerBound(b.sorted, b.values[i]);
-  combined.sort();
-  let tiesA = 0;
-  let tiesAB = 0;
-  let runA = 1;
-  let runAB = 1;
-  const y = new Int32Array(m);
-  y[0] = combined[0] % m;
-  for (let i = 1; i < m; i++) {
-    y[i] = combined[i] % m;
-    const sameA = Math.floor(combined[i] / m) === Math.floor(combined[i - 1] / m);
-    if (sameA) runA++;
-    else {
-      tiesA += (runA * (runA - 1)) / 2;
-      runA = 1;
-    }
-    if (combined[i] === combined[i - 1]) runAB++;
-    else {
-      tiesAB += (runAB * (runAB - 1)) / 2;
-      runAB = 1;
-    }
-  }
-  tiesA += (runA * (runA - 1)) / 2;
-  tiesAB += (runAB * (runAB - 1)) / 2;
-  const tiesB = tiedPairs(b.sorted);
-  const swaps = mergeSortSwaps(y);
-  const n0 = (m * (m - 1)) / 2;
-  return (n0 - tiesA - tiesB + tiesAB - 2 * swaps) / n0;
+  return kendallTauAFromKeys(rdmKeys(a), rdmKeys(b));
 }
 
 /** Sum over runs of equal values of t (t - 1) / 2. */
@@ -211,7 +165,7 @@ function midRankAt(k: RdmKeys, i: number): number {
   return (key + end + 1) / 2;
 }
 
-/** spearmanRho from precomputed keys (same value). */
+/** spearmanRho from precomputed keys (the mean mid-rank is (m + 1) / 2 whatever the ties). */
 export function spearmanFromKeys(a: RdmKeys, b: RdmKeys): number {
   const m = a.keys.length;
   check(b.keys.length === m && m >= 2, 'SHAPE_MISMATCH', 'RDMs to compare must have the same stimuli');
@@ -229,7 +183,10 @@ export function spearmanFromKeys(a: RdmKeys, b: RdmKeys): number {
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
 }
 
-/** kendallTauA from precomputed keys (same value, same algorithm). */
+/**
+ * kendallTauA from precomputed keys. Sorting key_a * m + key_b (exact in float64 for m < 2^26)
+ * orders the pairs by (a, b).
+ */
 export function kendallTauAFromKeys(a: RdmKeys, b: RdmKeys): number {
   const m = a.keys.length;
   check(b.keys.length === m && m >= 2, 'SHAPE_MISMATCH', 'RDMs to compare must have the same stimuli');
