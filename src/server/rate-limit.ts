@@ -1,6 +1,8 @@
 // Per-client request rate limits as token buckets: a client may burst up to its per-minute
 // allowance, then gets one request per (60 / allowance) seconds. In memory for a single API
-// process (the embedded profile); in Redis when API replicas share the allowance (production).
+// process (the embedded profile); in Redis when API replicas share the allowance (production),
+// falling back to each process's own buckets while Redis is unreachable, so an outage never
+// lifts the limits (at most one allowance per replica until Redis is back).
 import Redis from 'ioredis';
 
 export interface RateDecision {
@@ -61,24 +63,26 @@ return { ok, tostring(tokens) }`;
 
 export class RedisRateLimiter implements RateLimiter {
   private readonly redis: Redis;
+  private readonly local = new MemoryRateLimiter();
   constructor(
     url: string,
     private readonly prefix: string,
   ) {
-    // A request waits at most a second for Redis; then it is let through (see take).
+    // A request waits at most a second for Redis; then the local buckets decide (see take).
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('takeToken', { numberOfKeys: 1, lua: TAKE });
   }
 
   async take(key: string, perMinute: number): Promise<RateDecision> {
+    // Known to be down (it was up, or a first connection failed): no wait for a timeout.
+    if (this.redis.status === 'reconnecting' || this.redis.status === 'end') return this.local.take(key, perMinute);
     let ok: number;
     let left: string;
     try {
       [ok, left] = (await (this.redis as any).takeToken(`${this.prefix}:rate:${key}`, perMinute)) as [number, string];
     } catch {
-      // Without Redis the API keeps serving (unlimited) rather than refusing everyone.
-      return { allowed: true, retryAfterSeconds: 0 };
+      return this.local.take(key, perMinute);
     }
     if (ok === 1) return { allowed: true, retryAfterSeconds: 0 };
     return { allowed: false, retryAfterSeconds: retryAfter(1 - Number(left), perMinute / 60_000) };

@@ -231,4 +231,18 @@ describe('token buckets', () => {
       await b.close();
     }
   });
+
+  it('with Redis unreachable: each process keeps limiting on its own buckets instead of letting everything through', async () => {
+    const limiter = new RedisRateLimiter('redis://127.0.0.1:1', 'unreachable');
+    try {
+      expect((await limiter.take('k', 2)).allowed).toBe(true);
+      expect((await limiter.take('k', 2)).allowed).toBe(true);
+      const refused = await limiter.take('k', 2);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(29);
+      expect((await limiter.take('other', 2)).allowed).toBe(true);
+    } finally {
+      await limiter.close();
+    }
+  });
 });
