@@ -5,7 +5,7 @@
 import type { Benchmark, BenchmarkKind } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import { readableSql } from './access';
+import { readableSql } from '../access/readability';
 import { requireUuid } from './validate';
 
 function readable(ctx: Context): Prisma.Sql {

@@ -6,7 +6,7 @@ import { Prisma, type Artifact, type BrainMapRender, type Run, type Subject } fr
 import { badInput } from '../errors';
 import type { Context } from '../resolvers/context';
 import { bytesToTypedArray, decodeNpy, parseNpyHeader, toFloat32, typedArrayToFloat32 } from '../storage';
-import { readableSql } from './access';
+import { readableSql } from '../access/readability';
 import { inputArtifact, storeArtifact } from './artifacts';
 import { brainMapNifti, finiteRange } from './brain-map-volume';
 import { visibleSubject } from './catalog';

@@ -3,7 +3,8 @@
 import type { Context } from '../resolvers/context';
 import { badInput, conflict, fromPrismaError } from '../errors';
 import type { ModelKind, Visibility } from '../generated/prisma/client';
-import { assertCanWrite, readableWhere, targetLab, visibleOrThrow } from './access';
+import { readableWhere } from '../access/readability';
+import { assertCanWrite, targetLab, visibleOrThrow } from './access';
 import { inputArtifact } from './artifacts';
 import { checkBackbone } from './backbones';
 import { checkInContextEncoder } from './in-context';

@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { badInput, conflict, DomainError, forbidden, notFound } from '../errors';
 import type { LabRole } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import { assertCanWrite, requireOperator, type Viewer } from './access';
+import type { Viewer } from '../access/viewer';
+import { assertCanWrite, requireOperator } from './access';
 import { writing } from './catalog';
 import { requireName, requireUuid } from './validate';
 

@@ -3,7 +3,8 @@
 import { badInput, notFound } from '../errors';
 import { Prisma, type BenchmarkKind, type Run } from '../generated/prisma/client';
 import type { Context } from '../resolvers/context';
-import { runReadableSql, targetLab } from './access';
+import { runReadableSql } from '../access/readability';
+import { targetLab } from './access';
 import { visibleBenchmark } from './benchmarks';
 import { writing } from './catalog';
 import { rankRows, TIE_RULE, type Ranked } from './ranking';

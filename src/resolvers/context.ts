@@ -1,6 +1,6 @@
 import type { ChangeFeed } from '../db/change-feed';
 import type { Db } from '../db/client';
-import { superuser, type Viewer } from '../domain/access';
+import { superuser, type Viewer } from '../access/viewer';
 import type { Services } from '../services';
 import { createLoaders, type Loaders } from './loaders';
 

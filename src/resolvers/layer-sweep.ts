@@ -1,5 +1,5 @@
 import type { Resolvers } from '../generated/graphql';
-import { runReadableWhere } from '../domain/access';
+import { runReadableWhere } from '../access/readability';
 import { layerProfile, submitLayerSweep } from '../domain/layer-sweep';
 
 export const layerSweepResolvers: Resolvers = {

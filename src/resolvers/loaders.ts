@@ -1,7 +1,8 @@
 // Per-request DataLoaders: nested fields batch into one query per level instead of one per row.
 import DataLoader from 'dataloader';
 import type { Db } from '../db/client';
-import { readableViaDataset, readableWhere, superuser, type Viewer } from '../domain/access';
+import { superuser, type Viewer } from '../access/viewer';
+import { readableViaDataset, readableWhere } from '../access/readability';
 
 function byId<T extends { id: string }>(fetch: (ids: string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
