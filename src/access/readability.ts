@@ -61,3 +61,8 @@ export function runReadableSql(viewer: Viewer, alias: string): Prisma.Sql {
 export function readableViaDataset(viewer: Viewer): Record<string, unknown> {
   return viewer.superuser ? {} : { dataset: readableWhere(viewer) };
 }
+
+/** Prisma `where` for rows whose access follows their subject's dataset (ROIs). */
+export function readableViaSubject(viewer: Viewer): Record<string, unknown> {
+  return viewer.superuser ? {} : { subject: readableViaDataset(viewer) };
+}

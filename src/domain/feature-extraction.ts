@@ -3,7 +3,7 @@
 import { badInput } from '../errors';
 import type { BackboneLayer } from '../compute/vision/backbone';
 import { featureExtraction } from '../jobs/feature-extraction';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { assertCanWrite } from './access';
 import { visibleModel, visibleStimulusSet } from './catalog';
 import { checkBatchBudget } from './run-budget';
@@ -19,7 +19,7 @@ export interface FeatureExtractionRequest {
 
 const FIRST = 10;
 
-export async function submitFeatureExtraction(ctx: Context, input: FeatureExtractionRequest) {
+export async function submitFeatureExtraction(ctx: DomainContext, input: FeatureExtractionRequest) {
   const model = await visibleModel(ctx, input.modelId);
   const { stimulusSet, dataset } = await visibleStimulusSet(ctx, input.stimulusSetId);
   assertCanWrite(ctx.viewer, dataset.labId);

@@ -5,7 +5,7 @@ import { badInput } from '../errors';
 import type { FeatureSet, Run } from '../generated/prisma/client';
 import { encodingRidge } from '../jobs/encoding-ridge';
 import { childParams, layerSweep, sweepMetric, SWEEP_SELECTION_METRIC } from '../jobs/layer-sweep';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { runReadableWhere } from '../access/readability';
 import { visibleOrThrow } from './access';
 import { encodingInputs } from './encoding';
@@ -27,7 +27,7 @@ export interface LayerSweepRequest {
 
 const quoteList = (xs: string[], max = 5) => `${xs.slice(0, max).map((x) => JSON.stringify(x)).join(', ')}${xs.length > max ? `, ... (${xs.length} in all)` : ''}`;
 
-export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
+export async function submitLayerSweep(ctx: DomainContext, input: LayerSweepRequest) {
   const model = visibleOrThrow(ctx.viewer, 'Model', input.modelId, await ctx.db.model.findUnique({ where: { id: requireUuid(input.modelId, 'modelId') } }));
   const responseSet = await ctx.db.responseSet.findUnique({
     where: { id: requireUuid(input.responseSetId, 'responseSetId') },
@@ -169,7 +169,7 @@ const roiOf = (scope: string) => (scope.startsWith('roi:') ? scope.slice(4) : nu
  * scores (so they fill in while the sweep runs), the best layers the sweep's layer_sweep.* scores.
  * Children the viewer may not read show no values.
  */
-export async function layerProfile(ctx: Context, sweep: Run, metric: string): Promise<LayerProfileModel | null> {
+export async function layerProfile(ctx: DomainContext, sweep: Run, metric: string): Promise<LayerProfileModel | null> {
   if (sweep.kind !== 'LAYER_SWEEP') return null;
   const params = layerSweep.params.safeParse(sweep.params);
   if (!params.success) return null;

@@ -5,7 +5,7 @@ import type { Tx } from '../db/client';
 import { badInput, conflict, unavailable } from '../errors';
 import { QueueUnavailableError } from '../queue/job-queue';
 import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { runReadableWhere } from '../access/readability';
 import { assertCanWrite, visibleOrThrow } from './access';
 import { benchmarkDatasetIds, deriveRunAccess, unique, type RunInputs } from './run-access';
@@ -63,7 +63,7 @@ export type JobRunRequest = Omit<RunRequest, 'kind'>;
  * first, with parseParams, and passes the parsed value).
  */
 export function submitRun<S extends z.ZodType>(
-  ctx: Context,
+  ctx: DomainContext,
   job: JobModule<S>,
   request: JobRunRequest,
   prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,
@@ -80,7 +80,7 @@ export function submitRun<S extends z.ZodType>(
  * The same idempotency key returns the same run; reusing it for different work is a CONFLICT.
  */
 export async function submitRunOfKind(
-  ctx: Context,
+  ctx: DomainContext,
   request: RunRequest,
   prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,
 ): Promise<{ run: Run; created: boolean }> {
@@ -159,7 +159,7 @@ export async function submitRunOfKind(
   return { run, created: true };
 }
 
-function findByKey(ctx: Context, labId: string, key: string) {
+function findByKey(ctx: DomainContext, labId: string, key: string) {
   return ctx.db.run.findUnique({ where: { labId_idempotencyKey: { labId, idempotencyKey: key } } });
 }
 
@@ -173,13 +173,13 @@ function sameRequestOrConflict(existing: Run, request: RunRequest): Run {
   return existing;
 }
 
-export async function visibleRun(ctx: Context, id: string): Promise<Run> {
+export async function visibleRun(ctx: DomainContext, id: string): Promise<Run> {
   const run = await ctx.db.run.findUnique({ where: { id: requireUuid(id, 'id') } });
   return visibleOrThrow(ctx.viewer, 'Run', id, run);
 }
 
 export function runsWhere(
-  ctx: Context,
+  ctx: DomainContext,
   filter?: { kind?: RunKind | null; status?: Run['status'] | null; labId?: string | null; modelId?: string | null; subjectId?: string | null; datasetId?: string | null } | null,
 ) {
   return {
@@ -198,7 +198,7 @@ export function runsWhere(
 }
 
 /** Queued runs end at once; running ones are flagged and their worker is told to abort. */
-export async function cancelRun(ctx: Context, id: string): Promise<Run> {
+export async function cancelRun(ctx: DomainContext, id: string): Promise<Run> {
   const run = await visibleRun(ctx, id);
   assertCanWrite(ctx.viewer, run.labId);
   if (run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED')
