@@ -8,6 +8,7 @@ import type { DomainContext } from './context';
 import { plainLookups, type Lookups } from './lookups';
 import { bytesToTypedArray, decodeNpy, parseNpyHeader, toFloat32, typedArrayToFloat32 } from '../storage';
 import { readableSql } from '../access/readability';
+import { readParams } from '../jobs/registry';
 import { inputArtifact, storeArtifact } from './artifacts';
 import { brainMapNifti, finiteRange } from './brain-map-volume';
 import { visibleSubject } from './catalog';
@@ -128,10 +129,15 @@ export async function renderBrainMap(ctx: DomainContext, input: { artifactId: st
   return brainMapOf(ctx, source, subject, input.row ?? 0);
 }
 
+/** The subject named in a run's parameters (imports record it there), read through its kind's schema. */
+function paramSubject(run: Run): string | null {
+  const params = readParams(run.kind, run.params);
+  return params && 'subjectId' in params && typeof params.subjectId === 'string' ? params.subjectId : null;
+}
+
 /** A readable run's subject (an import's from its parameters), when it has a brain space. */
 async function runSubject(run: Run, lookups: Lookups): Promise<Subject | null> {
-  const param = (run.params as { subjectId?: unknown } | null)?.subjectId;
-  const id = run.subjectId ?? (typeof param === 'string' ? param : null);
+  const id = run.subjectId ?? paramSubject(run);
   if (!id) return null;
   const subject = await lookups.subject.load(id);
   return subject && hasSpace(subject) ? subject : null;

@@ -163,9 +163,18 @@ function findByKey(ctx: DomainContext, labId: string, key: string) {
   return ctx.db.run.findUnique({ where: { labId_idempotencyKey: { labId, idempotencyKey: key } } });
 }
 
+/**
+ * The recorded parameters key by key, as written. The idempotency check compares them with the new
+ * request as given, not as a schema would read them: defaults it fills in were never recorded.
+ */
+function jsonFields(json: Prisma.JsonValue): Record<string, unknown> {
+  return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {};
+}
+
 function sameRequestOrConflict(existing: Run, request: RunRequest): Run {
   const sameKind = existing.kind === request.kind;
-  const sameInputs = Object.entries(request.params).every(([k, v]) => isDeepStrictEqual((existing.params as any)?.[k], v));
+  const recorded = jsonFields(existing.params);
+  const sameInputs = Object.entries(request.params).every(([k, v]) => isDeepStrictEqual(recorded[k], v));
   if (!sameKind || !sameInputs)
     throw conflict(`idempotencyKey ${JSON.stringify(existing.idempotencyKey)} was already used for a different ${existing.kind} run (${existing.id})`, {
       runId: existing.id,
