@@ -10,7 +10,7 @@ import { runReadableWhere } from '../access/readability';
 import { visibleOrThrow } from './access';
 import { encodingInputs } from './encoding';
 import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
-import { submitRun } from './runs';
+import { parseParams, submitRun } from './runs';
 import { requireUuid } from './validate';
 
 export interface LayerSweepRequest {
@@ -84,7 +84,7 @@ export async function submitLayerSweep(ctx: DomainContext, input: LayerSweepRequ
     testStimulusIds: input.testStimulusIds,
     benchmarkId: input.benchmarkId,
   });
-  const parsed = layerSweep.params.safeParse({
+  const params = parseParams(layerSweep, {
     modelId: model.id,
     responseSetId: rs.id,
     layers: chosen.map((f) => ({ layer: f.layer, featureSetId: f.id })),
@@ -93,12 +93,6 @@ export async function submitLayerSweep(ctx: DomainContext, input: LayerSweepRequ
     ...(input.folds != null ? { folds: input.folds } : {}),
     ...(input.bootstrapSamples != null ? { bootstrapSamples: input.bootstrapSamples } : {}),
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join('');
-    throw badInput(`${field}: ${issue.message}`, field);
-  }
-  const params = parsed.data;
   if (nTrain < 2 * params.folds)
     throw badInput(`${nTrain} training stimuli are too few for ${params.folds} folds (at least ${2 * params.folds} needed)`, 'folds');
   // Each layer's child run bootstraps on its own worker.

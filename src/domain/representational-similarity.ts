@@ -17,7 +17,7 @@ import { RSA_MEASURES, type RsaMeasure } from '../compute/rsa';
 import { assertCanWrite, visibleOrThrow } from './access';
 import { sharedStimuli } from './encoding';
 import { sweepOrder } from './layer-sweep';
-import { submitRun } from './runs';
+import { parseParams, submitRun } from './runs';
 import { requireUuid } from './validate';
 import { decodeNpy, readPrefix } from '../storage';
 
@@ -100,7 +100,7 @@ export async function submitRepresentationalSimilarity(ctx: DomainContext, input
     if (bench.kind !== 'RSA') throw badInput(`Benchmark ${JSON.stringify(bench.name)} is of kind ${bench.kind}; representational-similarity scores go on RSA benchmarks`, 'benchmarkId');
   }
 
-  const parsed = representationalSimilarityJob.params.safeParse({
+  const params = parseParams(representationalSimilarityJob, {
     responseSetId: rs.id,
     modelId: model.id,
     layers: chosen.map((f) => ({ layer: f.layer, featureSetId: f.id })),
@@ -111,12 +111,7 @@ export async function submitRepresentationalSimilarity(ctx: DomainContext, input
     ...(input.comparisons != null ? { comparisons: input.comparisons } : {}),
     ...(input.bootstrapSamples != null ? { bootstrapSamples: input.bootstrapSamples } : {}),
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join('');
-    throw badInput(`${field}: ${issue.message}`, field);
-  }
-  const dupComparisons = duplicatesOf(parsed.data.comparisons);
+  const dupComparisons = duplicatesOf(params.comparisons);
   if (dupComparisons.length) throw badInput(`Comparisons named more than once: ${quoteList(dupComparisons)}`, 'comparisons');
 
   const { run } = await submitRun(ctx, representationalSimilarityJob, {
@@ -126,7 +121,7 @@ export async function submitRepresentationalSimilarity(ctx: DomainContext, input
     subjectId: rs.subjectId,
     inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
-    params: parsed.data,
+    params,
   });
   return run;
 }
