@@ -61,8 +61,8 @@ export async function readMapRow(ctx: DomainContext, source: Artifact, nVoxels: 
   return Float32Array.from(typedArrayToFloat32(bytesToTypedArray(bytes, header.dtype, { copy: true }), header.dtype));
 }
 
-export async function readVoxelIjk(ctx: DomainContext, subject: Subject): Promise<Int32Array> {
-  const array = decodeNpy(await readBytes(ctx, (await plainLookups(ctx).artifact.load(subject.coordinatesArtifactId!))!.sha256), { copy: true });
+export async function readVoxelIjk(ctx: DomainContext, subject: Subject, lookups: Lookups = plainLookups(ctx)): Promise<Int32Array> {
+  const array = decodeNpy(await readBytes(ctx, (await lookups.artifact.load(subject.coordinatesArtifactId!))!.sha256), { copy: true });
   return Int32Array.from(array.data as ArrayLike<number>);
 }
 

@@ -29,6 +29,6 @@ export const brainMapResolvers: Resolvers = {
       const values = await maps.readMapRow(ctx, view.source, view.subject.nVoxels, view.render.row);
       return Array.from(values, (v) => (Number.isFinite(v) ? v : null));
     },
-    voxelIjk: async (m, _a, ctx) => Array.from(await maps.readVoxelIjk(ctx, (m as unknown as BrainMapView).subject)),
+    voxelIjk: async (m, _a, ctx) => Array.from(await maps.readVoxelIjk(ctx, (m as unknown as BrainMapView).subject, ctx.loaders)),
   },
 };
