@@ -11,7 +11,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { dropDatabase, ensureDatabase, migrate } from '../src/db/migrate';
-import { anonymous } from '../src/domain/access';
+import { anonymous } from '../src/access/viewer';
 import { leaderboard } from '../src/domain/leaderboards';
 import { createContext } from '../src/resolvers/context';
 import { codeVersion, type Services } from '../src/services';

@@ -1,12 +1,25 @@
 #!/usr/bin/env node
 // Import rules of src/, checked without a build: no import cycles (type-only imports count, as
-// madge counts them), and src/compute imports only from src/compute and packages (it holds pure
-// numeric kernels; I/O lives in src/jobs). `node scripts/check-imports.js` prints what breaks a
-// rule and exits 1; tests/architecture/imports.test.ts runs the same check.
+// madge counts them), src/compute imports only from src/compute and packages (it holds pure
+// numeric kernels; I/O lives in src/jobs), and the layers below import nothing from those above
+// them (LAYERS). `node scripts/check-imports.js` prints what breaks a rule and exits 1;
+// tests/architecture/imports.test.ts runs the same check.
 const fs = require('node:fs');
 const path = require('node:path');
 
 const DEFAULT_SRC = path.resolve(__dirname, '..', 'src');
+
+/**
+ * Folders of src/ and the folders they must not import from. Viewers and readability (access) sit
+ * below the domain; the domain defines its own context and knows nothing of GraphQL resolvers or
+ * the HTTP server; authentication and the site exchange use access, not the domain.
+ */
+const LAYERS = {
+  access: ['domain', 'resolvers', 'server', 'auth', 'sites', 'embedded'],
+  domain: ['resolvers', 'server', 'embedded'],
+  auth: ['domain', 'resolvers', 'server'],
+  sites: ['domain', 'resolvers', 'server'],
+};
 
 function sources(dir, ignored, out = []) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -95,15 +108,23 @@ function check(src = DEFAULT_SRC) {
     if (!f.startsWith(compute)) continue;
     for (const d of deps) if (!d.startsWith(compute)) outside.push(`${rel(f)} imports ${rel(d)}`);
   }
-  return { files: graph.size, cycles: cycles(graph).map((c) => c.map(rel)), computeOutside: outside };
+  const top = (f) => path.relative(src, f).split(path.sep)[0];
+  const layers = [];
+  for (const [f, deps] of graph) {
+    const banned = LAYERS[top(f)];
+    if (!banned) continue;
+    for (const d of deps) if (banned.includes(top(d))) layers.push(`${rel(f)} imports ${rel(d)}`);
+  }
+  return { files: graph.size, cycles: cycles(graph).map((c) => c.map(rel)), computeOutside: outside, layers };
 }
 
-module.exports = { check };
+module.exports = { check, LAYERS };
 
 if (require.main === module) {
   const r = check();
   for (const c of r.cycles) console.log(`cycle: ${c.join(' <-> ')}`);
   for (const o of r.computeOutside) console.log(`src/compute must not import from outside itself: ${o}`);
-  console.log(`${r.files} files, ${r.cycles.length} cycle(s), ${r.computeOutside.length} import(s) out of src/compute`);
-  process.exit(r.cycles.length || r.computeOutside.length ? 1 : 0);
+  for (const l of r.layers) console.log(`import against the layers (a lower folder imports a higher one): ${l}`);
+  console.log(`${r.files} files, ${r.cycles.length} cycle(s), ${r.computeOutside.length} import(s) out of src/compute, ${r.layers.length} against the layers`);
+  process.exit(r.cycles.length || r.computeOutside.length || r.layers.length ? 1 : 0);
 }

@@ -2,8 +2,7 @@
 // A header that does not name a live token is refused, never downgraded to anonymous, so a
 // script with an expired token fails loudly instead of silently seeing only public data.
 import type { Db } from '../db/client';
-import type { Role, Viewer } from '../domain/access';
-import { anonymous } from '../domain/access';
+import { anonymous, type Role, type Viewer } from '../access/viewer';
 import { unauthenticated } from '../errors';
 import { fromToken, sameHash } from './tokens';
 

@@ -6,7 +6,7 @@
 // against the clock on every use. Refusals are never cached.
 import type { ChangeFeed } from '../db/change-feed';
 import type { Db } from '../db/client';
-import type { Viewer } from '../domain/access';
+import type { Viewer } from '../access/viewer';
 import { authenticate, resolveToken } from './authenticate';
 
 interface Entry {

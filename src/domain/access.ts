@@ -1,87 +1,11 @@
 // The single access-check point: every read and write of lab-owned objects goes through here,
-// so tightening the policy never means touching resolvers.
+// so tightening the policy never means touching resolvers. Who the viewer is and what it may read
+// are defined below the domain (src/access); this module turns them into the domain's refusals.
 import type { Db } from '../db/client';
+import { canRead, readableSql, runReadableSql, type Owned } from '../access/readability';
+import type { Role, Viewer } from '../access/viewer';
 import { forbidden, notFound } from '../errors';
-import { Prisma } from '../generated/prisma/client';
 import { requireUuid } from './validate';
-
-export type Role = 'viewer' | 'submitter' | 'admin';
-
-export interface Viewer {
-  /** Operators of this installation (the embedded default runs as one) see and change everything. */
-  superuser: boolean;
-  /** The lab that writes go to when a mutation names none. */
-  defaultLabId?: string;
-  /** Lab memberships and the role in each. */
-  roles: Map<string, Role>;
-  /** The user and token a request authenticated as (absent for anonymous clients). */
-  userId?: string;
-  tokenId?: string;
-  /**
-   * Told when a lookup by id answers NOT_FOUND. Hidden and missing objects look alike to clients;
-   * the log still shows who asked for what (another lab's private ids, guessed ids).
-   */
-  onNotFound?: (what: string, id: string) => void;
-}
-
-export interface Owned {
-  labId: string;
-  visibility?: 'PRIVATE' | 'SHARED' | 'PUBLIC';
-  sharedWith?: string[];
-  /** Runs only: false when the owning lab may not read one of the run's inputs (src/domain/run-access.ts). */
-  ownerReads?: boolean;
-}
-
-export const anonymous: Viewer = { superuser: false, roles: new Map() };
-
-export function superuser(defaultLabId?: string): Viewer {
-  return { superuser: true, defaultLabId, roles: new Map() };
-}
-
-export function canRead(viewer: Viewer, obj: Owned): boolean {
-  if (viewer.superuser || obj.visibility === 'PUBLIC' || (viewer.roles.has(obj.labId) && obj.ownerReads !== false)) return true;
-  return obj.visibility === 'SHARED' && (obj.sharedWith ?? []).some((lab) => viewer.roles.has(lab));
-}
-
-/** Prisma `where` fragment selecting what the viewer may read, for models with visibility. */
-export function readableWhere(viewer: Viewer): Record<string, unknown> {
-  if (viewer.superuser) return {};
-  const labs = [...viewer.roles.keys()];
-  return {
-    OR: [{ visibility: 'PUBLIC' }, { labId: { in: labs } }, { visibility: 'SHARED', sharedWith: { hasSome: labs } }],
-  };
-}
-
-/**
- * The same rule as readableWhere, as an SQL condition on a table aliased `alias` (with labId,
- * visibility and sharedWith columns), for the few hot queries written in SQL.
- */
-export function readableSql(viewer: Viewer, alias: string): Prisma.Sql {
-  if (viewer.superuser) return Prisma.sql`TRUE`;
-  const labs = [...viewer.roles.keys()];
-  const t = Prisma.raw(`"${alias}"`);
-  return Prisma.sql`(${t}.visibility = 'PUBLIC' OR ${t}."labId" = ANY(${labs}::uuid[]) OR (${t}.visibility = 'SHARED' AND ${t}."sharedWith" && ${labs}::uuid[]))`;
-}
-
-/**
- * readableWhere for runs: their stored access is derived from every input they read
- * (src/domain/run-access.ts), which may leave even the owning lab out.
- */
-export function runReadableWhere(viewer: Viewer): Record<string, unknown> {
-  if (viewer.superuser) return {};
-  const labs = [...viewer.roles.keys()];
-  return {
-    OR: [{ visibility: 'PUBLIC' }, { labId: { in: labs }, ownerReads: true }, { visibility: 'SHARED', sharedWith: { hasSome: labs } }],
-  };
-}
-
-/** runReadableWhere as SQL on a "Run" table aliased `alias`. */
-export function runReadableSql(viewer: Viewer, alias: string): Prisma.Sql {
-  if (viewer.superuser) return Prisma.sql`TRUE`;
-  const labs = [...viewer.roles.keys()];
-  const t = Prisma.raw(`"${alias}"`);
-  return Prisma.sql`(${t}.visibility = 'PUBLIC' OR (${t}."labId" = ANY(${labs}::uuid[]) AND ${t}."ownerReads") OR (${t}.visibility = 'SHARED' AND ${t}."sharedWith" && ${labs}::uuid[]))`;
-}
 
 const rank: Record<Role, number> = { viewer: 0, submitter: 1, admin: 2 };
 
@@ -119,11 +43,6 @@ export function targetLab(viewer: Viewer, labId?: string | null): string {
   if (!lab) throw forbidden('Name the lab to write to (labId): this client has no default lab');
   assertCanWrite(viewer, lab);
   return lab;
-}
-
-/** Prisma `where` for rows whose access follows their dataset (subjects, stimulus sets). */
-export function readableViaDataset(viewer: Viewer): Record<string, unknown> {
-  return viewer.superuser ? {} : { dataset: readableWhere(viewer) };
 }
 
 /**

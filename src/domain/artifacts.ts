@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { badInput, conflict, DomainError, notFound } from '../errors';
 import type { Artifact, ArtifactUpload } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
+import { plainLookups } from './lookups';
 import type { Services } from '../services';
 import { parseNpyHeader, readPrefix, StorageError } from '../storage';
 import { assertCanWrite, canReadArtifact, targetLab } from './access';
@@ -14,7 +15,7 @@ const UPLOAD_TTL_MS = 24 * 3600 * 1000;
 const HEADER_PROBE_BYTES = 64 * 1024;
 
 export async function createUpload(
-  ctx: Context,
+  ctx: DomainContext,
   input: { filename: string; size: bigint | string; sha256: string; mediaType?: string | null; labId?: string | null },
 ) {
   const labId = targetLab(ctx.viewer, input.labId);
@@ -65,7 +66,7 @@ function guessMediaType(filename: string): string {
   return 'application/octet-stream';
 }
 
-export async function finalizeUpload(ctx: Context, input: { uploadId: string; parts?: { partNumber: number; etag: string }[] | null }) {
+export async function finalizeUpload(ctx: DomainContext, input: { uploadId: string; parts?: { partNumber: number; etag: string }[] | null }) {
   const upload = await ctx.db.artifactUpload.findUnique({ where: { id: requireUuid(input.uploadId, 'uploadId') } });
   // Another lab's upload is reported as missing, like anything the viewer may not read.
   if (!upload || !(ctx.viewer.superuser || ctx.viewer.roles.has(upload.labId))) throw notFound('Upload', input.uploadId);
@@ -93,7 +94,7 @@ export async function finalizeUpload(ctx: Context, input: { uploadId: string; pa
 
 const FINALIZE_CLAIM_MS = 15 * 60_000;
 
-async function finalizeClaimed(ctx: Context, upload: ArtifactUpload, parts: { partNumber: number; etag: string }[] | null | undefined) {
+async function finalizeClaimed(ctx: DomainContext, upload: ArtifactUpload, parts: { partNumber: number; etag: string }[] | null | undefined) {
   const { store } = ctx.services;
   // Whatever happens next, the staging object and the upload row are not left behind.
   const discard = async () => {
@@ -168,8 +169,8 @@ async function finalizeClaimed(ctx: Context, upload: ArtifactUpload, parts: { pa
  * An artifact named as the input of a write, when the viewer may read it; otherwise reported as
  * missing (BAD_USER_INPUT on `field`), so another lab's private arrays can neither be used nor probed.
  */
-export async function inputArtifact(ctx: Context, id: string, field: string): Promise<Artifact> {
-  const artifact = await ctx.loaders.artifact.load(requireUuid(id, field));
+export async function inputArtifact(ctx: DomainContext, id: string, field: string): Promise<Artifact> {
+  const artifact = await plainLookups(ctx).artifact.load(requireUuid(id, field));
   const readable = artifact && (await canReadArtifact(ctx.db, ctx.viewer, artifact));
   if (!readable) {
     ctx.viewer.onNotFound?.('Artifact', id);

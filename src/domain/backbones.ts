@@ -3,7 +3,8 @@
 // given at registration (never both disagreeing), and one dry run records every layer's shape,
 // pooling and pooled width, so a feature extraction is refused before queueing when it names a
 // layer the model does not have.
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
+import { plainLookups } from './lookups';
 import { badInput } from '../errors';
 import { sharedEngine } from '../compute/engine-instance';
 import { readEncoderBytes } from '../jobs/io/encoder-bytes';
@@ -29,8 +30,8 @@ function readPooling(value: unknown, field: string): Record<string, Pooling> {
   return value as Record<string, Pooling>;
 }
 
-export async function checkBackbone(ctx: Context, input: { artifactId?: string | null; preprocessing?: unknown; pooling?: unknown }): Promise<BackboneRegistration> {
-  const artifact = await ctx.loaders.artifact.load(requireUuid(input.artifactId!, 'artifactId'));
+export async function checkBackbone(ctx: DomainContext, input: { artifactId?: string | null; preprocessing?: unknown; pooling?: unknown }): Promise<BackboneRegistration> {
+  const artifact = await plainLookups(ctx).artifact.load(requireUuid(input.artifactId!, 'artifactId'));
   if (!artifact) throw badInput(`Artifact ${input.artifactId} does not exist`, 'artifactId');
   const name = artifact.filename || 'The artifact';
   try {

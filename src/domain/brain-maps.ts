@@ -4,9 +4,11 @@
 // once; the volume itself is a content-addressed artifact like every other.
 import { Prisma, type Artifact, type BrainMapRender, type Run, type Subject } from '../generated/prisma/client';
 import { badInput } from '../errors';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
+import { plainLookups, type Lookups } from './lookups';
 import { bytesToTypedArray, decodeNpy, parseNpyHeader, toFloat32, typedArrayToFloat32 } from '../storage';
-import { readableSql } from './access';
+import { readableSql } from '../access/readability';
+import { readParams } from '../jobs/registry';
 import { inputArtifact, storeArtifact } from './artifacts';
 import { brainMapNifti, finiteRange } from './brain-map-volume';
 import { visibleSubject } from './catalog';
@@ -33,7 +35,7 @@ export function perVoxelRows(artifact: Pick<Artifact, 'dtype' | 'shape'>, nVoxel
   return null;
 }
 
-async function readBytes(ctx: Context, sha256: string, range?: { offset: number; length: number }): Promise<Buffer> {
+async function readBytes(ctx: DomainContext, sha256: string, range?: { offset: number; length: number }): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const stream = range ? await ctx.services.store.getRange(sha256, range.offset, range.length) : await ctx.services.store.get(sha256);
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
@@ -47,7 +49,7 @@ const NPY_HEADER_PROBE = 64 * 1024;
  * One row of a per-voxel array as float32, in subject voxel order. For a C-order array only that
  * row's bytes are read (one map of a [513, n_voxels] weights array, not all of it).
  */
-export async function readMapRow(ctx: Context, source: Artifact, nVoxels: number, row: number): Promise<Float32Array> {
+export async function readMapRow(ctx: DomainContext, source: Artifact, nVoxels: number, row: number): Promise<Float32Array> {
   const size = Number(source.size);
   const header = parseNpyHeader(await readBytes(ctx, source.sha256, { offset: 0, length: Math.min(size, NPY_HEADER_PROBE) }), { fileSize: size });
   if (header.fortranOrder && header.shape.length > 1) {
@@ -59,8 +61,8 @@ export async function readMapRow(ctx: Context, source: Artifact, nVoxels: number
   return Float32Array.from(typedArrayToFloat32(bytesToTypedArray(bytes, header.dtype, { copy: true }), header.dtype));
 }
 
-export async function readVoxelIjk(ctx: Context, subject: Subject): Promise<Int32Array> {
-  const array = decodeNpy(await readBytes(ctx, (await ctx.loaders.artifact.load(subject.coordinatesArtifactId!))!.sha256), { copy: true });
+export async function readVoxelIjk(ctx: DomainContext, subject: Subject, lookups: Lookups = plainLookups(ctx)): Promise<Int32Array> {
+  const array = decodeNpy(await readBytes(ctx, (await lookups.artifact.load(subject.coordinatesArtifactId!))!.sha256), { copy: true });
   return Int32Array.from(array.data as ArrayLike<number>);
 }
 
@@ -72,7 +74,7 @@ function stem(filename: string): string {
  * The map of `source` (already readable by the viewer) in `subject`'s space, rendered now unless
  * it was before. Refuses arrays that are not per-voxel for the subject, and rows out of range.
  */
-export async function brainMapOf(ctx: Context, source: Artifact, subject: Subject, row: number, fields = { artifact: 'artifactId', row: 'row' }): Promise<BrainMapView> {
+export async function brainMapOf(ctx: DomainContext, source: Artifact, subject: Subject, row: number, fields = { artifact: 'artifactId', row: 'row' }): Promise<BrainMapView> {
   const nRows = perVoxelRows(source, subject.nVoxels);
   if (nRows === null)
     throw badInput(
@@ -95,7 +97,7 @@ export async function brainMapOf(ctx: Context, source: Artifact, subject: Subjec
     values,
     description: `BrainAlign ${stem(source.filename)}${nRows > 1 ? ` row ${row}` : ''} ${subject.name}`,
   });
-  const dataset = await ctx.loaders.dataset.load(subject.datasetId);
+  const dataset = await plainLookups(ctx).dataset.load(subject.datasetId);
   const nifti = await storeArtifact(ctx.services, bytes, {
     filename: `${subject.name}-${stem(source.filename)}${nRows > 1 ? `-row${row}` : ''}.nii.gz`,
     labId: dataset?.labId ?? null,
@@ -120,41 +122,46 @@ function requireSpace(subject: Subject): void {
     });
 }
 
-export async function renderBrainMap(ctx: Context, input: { artifactId: string; subjectId: string; row?: number | null }): Promise<BrainMapView> {
+export async function renderBrainMap(ctx: DomainContext, input: { artifactId: string; subjectId: string; row?: number | null }): Promise<BrainMapView> {
   const { subject } = await visibleSubject(ctx, input.subjectId);
   requireSpace(subject);
   const source = await inputArtifact(ctx, input.artifactId, 'artifactId');
   return brainMapOf(ctx, source, subject, input.row ?? 0);
 }
 
+/** The subject named in a run's parameters (imports record it there), read through its kind's schema. */
+function paramSubject(run: Run): string | null {
+  const params = readParams(run.kind, run.params);
+  return params && 'subjectId' in params && typeof params.subjectId === 'string' ? params.subjectId : null;
+}
+
 /** A readable run's subject (an import's from its parameters), when it has a brain space. */
-async function runSubject(ctx: Context, run: Run): Promise<Subject | null> {
-  const param = (run.params as { subjectId?: unknown } | null)?.subjectId;
-  const id = run.subjectId ?? (typeof param === 'string' ? param : null);
+async function runSubject(run: Run, lookups: Lookups): Promise<Subject | null> {
+  const id = run.subjectId ?? paramSubject(run);
   if (!id) return null;
-  const subject = await ctx.loaders.subject.load(id);
+  const subject = await lookups.subject.load(id);
   return subject && hasSpace(subject) ? subject : null;
 }
 
-async function runOutputArtifacts(ctx: Context, run: Run): Promise<{ name: string; artifact: Artifact }[]> {
+async function runOutputArtifacts(run: Run, lookups: Lookups): Promise<{ name: string; artifact: Artifact }[]> {
   const entries = Object.entries((run.outputs ?? {}) as Record<string, string>);
-  const artifacts = await Promise.all(entries.map(([, id]) => ctx.loaders.artifact.load(id)));
+  const artifacts = await Promise.all(entries.map(([, id]) => lookups.artifact.load(id)));
   return entries.flatMap(([name], i) => (artifacts[i] ? [{ name, artifact: artifacts[i]! }] : []));
 }
 
-export async function runBrainMapOutputs(ctx: Context, run: Run): Promise<{ name: string; nRows: number }[]> {
-  const subject = await runSubject(ctx, run);
+export async function runBrainMapOutputs(ctx: DomainContext, run: Run, lookups: Lookups = plainLookups(ctx)): Promise<{ name: string; nRows: number }[]> {
+  const subject = await runSubject(run, lookups);
   if (!subject) return [];
-  return (await runOutputArtifacts(ctx, run)).flatMap(({ name, artifact }) => {
+  return (await runOutputArtifacts(run, lookups)).flatMap(({ name, artifact }) => {
     const nRows = perVoxelRows(artifact, subject.nVoxels);
     return nRows === null ? [] : [{ name, nRows }];
   });
 }
 
-export async function runBrainMap(ctx: Context, run: Run, output: string, row: number): Promise<BrainMapView | null> {
-  const subject = await runSubject(ctx, run);
+export async function runBrainMap(ctx: DomainContext, run: Run, output: string, row: number, lookups: Lookups = plainLookups(ctx)): Promise<BrainMapView | null> {
+  const subject = await runSubject(run, lookups);
   if (!subject) return null;
-  const outputs = await runOutputArtifacts(ctx, run);
+  const outputs = await runOutputArtifacts(run, lookups);
   const found = outputs.find((o) => o.name === output);
   if (!found) throw badInput(`Run ${run.id} has no output ${JSON.stringify(output)}; it has ${outputs.map((o) => o.name).join(', ') || 'none'}`, 'output', { outputs: outputs.map((o) => o.name) });
   return brainMapOf(ctx, found.artifact, subject, row, { artifact: 'output', row: 'row' });
@@ -164,7 +171,7 @@ export async function runBrainMap(ctx: Context, run: Run, output: string, row: n
  * The subject an artifact is a map of, when exactly one readable subject with a brain space holds
  * it (as a run output or a response set's array) and it is per-voxel for that subject.
  */
-async function impliedSubject(ctx: Context, artifact: Artifact): Promise<Subject | null> {
+async function impliedSubject(ctx: DomainContext, artifact: Artifact, lookups: Lookups): Promise<Subject | null> {
   const id = artifact.id;
   const viewer = ctx.viewer;
   const rows = await ctx.db.$queryRaw<{ id: string }[]>`
@@ -176,26 +183,31 @@ async function impliedSubject(ctx: Context, artifact: Artifact): Promise<Subject
               AND ${id}::uuid IN (rs."artifactId", rs."meanArtifactId", rs."sdArtifactId", rs."noiseCeilingArtifactId", rs."splitHalfArtifactId")))
     LIMIT 2`;
   if (rows.length !== 1) return null;
-  const subject = await ctx.loaders.subject.load(rows[0].id);
+  const subject = await lookups.subject.load(rows[0].id);
   return subject && hasSpace(subject) && perVoxelRows(artifact, subject.nVoxels) !== null ? subject : null;
 }
 
 /** Artifact.niftiUrl: the map's download URL, or null when the artifact is not a map of a subject in space. */
-export async function artifactNiftiUrl(ctx: Context, artifact: Artifact, args: { subjectId?: string | null; row?: number | null }): Promise<string | null> {
+export async function artifactNiftiUrl(
+  ctx: DomainContext,
+  artifact: Artifact,
+  args: { subjectId?: string | null; row?: number | null },
+  lookups: Lookups = plainLookups(ctx),
+): Promise<string | null> {
   let subject: Subject | null;
   if (args.subjectId) {
-    subject = await ctx.loaders.subject.load(requireUuid(args.subjectId, 'subjectId'));
+    subject = await lookups.subject.load(requireUuid(args.subjectId, 'subjectId'));
     if (!subject || !hasSpace(subject) || perVoxelRows(artifact, subject.nVoxels) === null) return null;
-  } else subject = await impliedSubject(ctx, artifact);
+  } else subject = await impliedSubject(ctx, artifact, lookups);
   // The artifact was reached through a readable object, as every nested artifact field is.
   if (!subject) return null;
   const view = await brainMapOf(ctx, artifact, subject, args.row ?? 0);
-  return niftiUrl(ctx, view);
+  return niftiUrl(ctx, view, lookups);
 }
 
 const DOWNLOAD_TTL_S = 3600;
 
-export async function niftiUrl(ctx: Context, view: BrainMapView): Promise<string> {
-  const nifti = (await ctx.loaders.artifact.load(view.render.niftiArtifactId))!;
+export async function niftiUrl(ctx: DomainContext, view: BrainMapView, lookups: Lookups = plainLookups(ctx)): Promise<string> {
+  const nifti = (await lookups.artifact.load(view.render.niftiArtifactId))!;
   return ctx.services.store.presignDownload(nifti.sha256, nifti.filename || undefined, DOWNLOAD_TTL_S);
 }

@@ -4,7 +4,7 @@
 // single 3D volumes (a few MB even at NSD's 1.8 mm), read as a stream.
 import { badInput } from '../errors';
 import type { Artifact } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { encodeNpy, readPrefix } from '../storage';
 import { affineDistance, formatAffine, NiftiFormatError, readSingleVolume, type Affine } from '../storage/nifti';
 import { parseLabelTable } from '../storage/nifti/label-table';
@@ -27,7 +27,7 @@ export interface BrainVolume {
 }
 
 /** Reads a NIfTI artifact as one 3D volume; format errors become BAD_USER_INPUT on `field`. */
-export async function readVolumeArtifact(ctx: Context, id: string, field: string): Promise<BrainVolume> {
+export async function readVolumeArtifact(ctx: DomainContext, id: string, field: string): Promise<BrainVolume> {
   const artifact = await inputArtifact(ctx, id, field);
   const name = artifact.filename || artifact.sha256;
   try {
@@ -71,7 +71,7 @@ export interface SubjectFromMaskInput {
   roiAtlases?: { labelsArtifactId: string; tableArtifactId: string }[] | null;
 }
 
-export async function createSubjectFromMask(ctx: Context, input: SubjectFromMaskInput) {
+export async function createSubjectFromMask(ctx: DomainContext, input: SubjectFromMaskInput) {
   const dataset = await visibleDataset(ctx, input.datasetId);
   assertCanWrite(ctx.viewer, dataset.labId);
   const name = requireName(input.name, 'name');

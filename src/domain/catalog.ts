@@ -1,9 +1,11 @@
 // Registering and looking up datasets, subjects, ROIs, stimulus sets and models.
 // Visibility is decided by the owning object (a subject is visible when its dataset is).
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
+import { plainLookups } from './lookups';
 import { badInput, conflict, fromPrismaError } from '../errors';
 import type { ModelKind, Visibility } from '../generated/prisma/client';
-import { assertCanWrite, readableWhere, targetLab, visibleOrThrow } from './access';
+import { readableWhere } from '../access/readability';
+import { assertCanWrite, targetLab, visibleOrThrow } from './access';
 import { inputArtifact } from './artifacts';
 import { checkBackbone } from './backbones';
 import { checkInContextEncoder } from './in-context';
@@ -13,27 +15,27 @@ import { optionalDescription, requireName, requirePositiveInt, requireUnique, re
 /** Upper bounds that keep a single request from exhausting the API. */
 export const LIMITS = { stimuliPerSet: 200_000, voxelsPerSubject: 2_000_000, roisPerSubject: 1_000 };
 
-export async function visibleDataset(ctx: Context, id: string) {
-  const row = await ctx.loaders.dataset.load(requireUuid(id, 'id'));
+export async function visibleDataset(ctx: DomainContext, id: string) {
+  const row = await plainLookups(ctx).dataset.load(requireUuid(id, 'id'));
   return visibleOrThrow(ctx.viewer, 'Dataset', id, row);
 }
 
-export async function visibleSubject(ctx: Context, id: string) {
-  const subject = await ctx.loaders.subject.load(requireUuid(id, 'subjectId'));
-  const dataset = subject && (await ctx.loaders.dataset.load(subject.datasetId));
+export async function visibleSubject(ctx: DomainContext, id: string) {
+  const subject = await plainLookups(ctx).subject.load(requireUuid(id, 'subjectId'));
+  const dataset = subject && (await plainLookups(ctx).dataset.load(subject.datasetId));
   visibleOrThrow(ctx.viewer, 'Subject', id, dataset);
   return { subject: subject!, dataset: dataset! };
 }
 
-export async function visibleStimulusSet(ctx: Context, id: string) {
-  const set = await ctx.loaders.stimulusSet.load(requireUuid(id, 'stimulusSetId'));
-  const dataset = set && (await ctx.loaders.dataset.load(set.datasetId));
+export async function visibleStimulusSet(ctx: DomainContext, id: string) {
+  const set = await plainLookups(ctx).stimulusSet.load(requireUuid(id, 'stimulusSetId'));
+  const dataset = set && (await plainLookups(ctx).dataset.load(set.datasetId));
   visibleOrThrow(ctx.viewer, 'Stimulus set', id, dataset);
   return { stimulusSet: set!, dataset: dataset! };
 }
 
-export async function visibleModel(ctx: Context, id: string) {
-  const row = await ctx.loaders.model.load(requireUuid(id, 'modelId'));
+export async function visibleModel(ctx: DomainContext, id: string) {
+  const row = await plainLookups(ctx).model.load(requireUuid(id, 'modelId'));
   return visibleOrThrow(ctx.viewer, 'Model', id, row);
 }
 
@@ -48,7 +50,7 @@ export async function writing<T>(what: string, work: () => Promise<T>): Promise<
   }
 }
 
-export function datasetsWhere(ctx: Context, filter?: { nameContains?: string | null; labId?: string | null; visibility?: Visibility | null } | null) {
+export function datasetsWhere(ctx: DomainContext, filter?: { nameContains?: string | null; labId?: string | null; visibility?: Visibility | null } | null) {
   return {
     AND: [
       readableWhere(ctx.viewer),
@@ -60,7 +62,7 @@ export function datasetsWhere(ctx: Context, filter?: { nameContains?: string | n
 }
 
 export async function createDataset(
-  ctx: Context,
+  ctx: DomainContext,
   input: { name: string; description?: string | null; visibility?: Visibility | null; labId?: string | null },
 ) {
   const labId = targetLab(ctx.viewer, input.labId);
@@ -73,7 +75,7 @@ export async function createDataset(
 }
 
 export async function createSubject(
-  ctx: Context,
+  ctx: DomainContext,
   input: { datasetId: string; name: string; nVoxels: number; rois?: { name: string; voxelIndices: number[] }[] | null },
 ) {
   const dataset = await visibleDataset(ctx, input.datasetId);
@@ -108,7 +110,7 @@ function checkRoi(roi: { name: string; voxelIndices: number[] }, nVoxels: number
 }
 
 export async function createStimulusSet(
-  ctx: Context,
+  ctx: DomainContext,
   input: {
     datasetId: string;
     name: string;
@@ -145,7 +147,7 @@ export async function createStimulusSet(
 }
 
 export async function registerModel(
-  ctx: Context,
+  ctx: DomainContext,
   input: {
     name: string;
     kind: ModelKind;

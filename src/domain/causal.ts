@@ -2,12 +2,13 @@
 // checking a CAUSAL_TEST request against the catalog before anything is queued.
 import { badInput } from '../errors';
 import type { ConceptQuery, Run } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { z } from 'zod';
 import { causalTest, causalTestSettings, type CausalTestParams } from '../jobs/causal-test';
 import type { CausalResultBody } from '../compute/causal/result';
 import { readPrefix } from '../storage';
-import { assertCanWrite, readableViaDataset, readableWhere, visibleOrThrow } from './access';
+import { readableViaDataset, readableWhere } from '../access/readability';
+import { assertCanWrite, visibleOrThrow } from './access';
 import { visibleDataset, visibleSubject, writing } from './catalog';
 import { parseParams, submitRun, visibleRun } from './runs';
 import { visibleBenchmark } from './benchmarks';
@@ -35,7 +36,7 @@ export interface CreateConceptQueryRequest {
   baseline: Image[];
 }
 
-export async function createConceptQuery(ctx: Context, input: CreateConceptQueryRequest): Promise<ConceptQuery> {
+export async function createConceptQuery(ctx: DomainContext, input: CreateConceptQueryRequest): Promise<ConceptQuery> {
   const dataset = await visibleDataset(ctx, input.datasetId);
   assertCanWrite(ctx.viewer, dataset.labId);
   const name = requireName(input.name, 'name');
@@ -114,14 +115,14 @@ export async function createConceptQuery(ctx: Context, input: CreateConceptQuery
   );
 }
 
-export async function visibleConceptQuery(ctx: Context, id: string): Promise<ConceptQuery> {
+export async function visibleConceptQuery(ctx: DomainContext, id: string): Promise<ConceptQuery> {
   const query = await ctx.db.conceptQuery.findUnique({ where: { id: requireUuid(id, 'conceptQueryId') }, include: { dataset: true } });
   visibleOrThrow(ctx.viewer, 'Concept query', id, query?.dataset);
   const { dataset: _dataset, ...row } = query!;
   return row;
 }
 
-export function conceptQueries(ctx: Context, datasetId: string, concept?: string | null): Promise<ConceptQuery[]> {
+export function conceptQueries(ctx: DomainContext, datasetId: string, concept?: string | null): Promise<ConceptQuery[]> {
   return ctx.db.conceptQuery.findMany({
     where: { datasetId: requireUuid(datasetId, 'datasetId'), ...(concept ? { concept } : {}), ...readableViaDataset(ctx.viewer) },
     orderBy: { createdAt: 'asc' },
@@ -145,7 +146,7 @@ export interface CausalTestRequest {
 /** What a causal test reads from its encoder run's parameters (ridge and in-context runs both record them). */
 const encoderFields = z.object({ featureSetId: z.string().optional(), responseSetId: z.string().optional(), featureNormalization: z.string().optional() });
 
-export async function submitCausalTest(ctx: Context, input: CausalTestRequest): Promise<Run> {
+export async function submitCausalTest(ctx: DomainContext, input: CausalTestRequest): Promise<Run> {
   const settings = parseParams(causalTestSettings, {
     ...(input.fdrQ != null ? { fdrQ: input.fdrQ } : {}),
     ...(input.minEffect != null ? { minEffect: input.minEffect } : {}),
@@ -244,7 +245,7 @@ export interface CausalTestResultModel extends CausalResultBody {
 }
 
 /** The stored result of a SUCCEEDED causal test, or null. */
-export async function causalTestResult(ctx: Context, runId: string): Promise<CausalTestResultModel | null> {
+export async function causalTestResult(ctx: DomainContext, runId: string): Promise<CausalTestResultModel | null> {
   const run = await visibleRun(ctx, runId);
   if (run.kind !== 'CAUSAL_TEST' || run.status !== 'SUCCEEDED') return null;
   const outputs = run.outputs as Record<string, string>;

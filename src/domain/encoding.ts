@@ -1,7 +1,7 @@
 // Checks an encoding request against the catalog before anything is queued, and resolves the
 // train/test split so the worker receives exactly what it will use.
 import { badInput } from '../errors';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { assertCanWrite, visibleOrThrow } from './access';
 import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
 import { visibleBenchmark } from './benchmarks';
@@ -25,7 +25,7 @@ export interface EncodingRidgeRequest {
   idempotencyKey?: string | null;
 }
 
-export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequest) {
+export async function submitEncodingRidge(ctx: DomainContext, input: EncodingRidgeRequest) {
   const { featureSet, responseSet, dataset, test, nTrain } = await encodingInputs(ctx, input);
   const params = parseParams(encodingRidge, {
     featureSetId: featureSet.id,
@@ -66,7 +66,7 @@ export async function submitEncodingRidge(ctx: Context, input: EncodingRidgeRequ
  * known stimuli (default: those all subjects share), and an optional benchmark that exists.
  */
 export async function encodingInputs(
-  ctx: Context,
+  ctx: DomainContext,
   input: { featureSetId: string; responseSetId: string; testStimulusIds?: string[] | null; benchmarkId?: string | null },
 ) {
   const featureSet = await ctx.db.featureSet.findUnique({ where: { id: requireUuid(input.featureSetId, 'featureSetId') }, include: { model: true } });
@@ -101,7 +101,7 @@ export async function encodingInputs(
  * The stimuli every subject of the dataset has READY responses for (NSD's shared images).
  * With a single subject nothing is "shared", so the caller must name the test stimuli.
  */
-export async function sharedStimuli(ctx: Context, datasetId: string): Promise<string[]> {
+export async function sharedStimuli(ctx: DomainContext, datasetId: string): Promise<string[]> {
   const sets = await ctx.db.responseSet.findMany({
     where: { status: 'READY', subject: { datasetId } },
     select: { subjectId: true, stimulusSetId: true },

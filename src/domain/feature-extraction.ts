@@ -3,11 +3,11 @@
 import { badInput } from '../errors';
 import type { BackboneLayer } from '../compute/vision/backbone';
 import { featureExtraction } from '../jobs/feature-extraction';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { assertCanWrite } from './access';
 import { visibleModel, visibleStimulusSet } from './catalog';
 import { checkBatchBudget } from './run-budget';
-import { submitRun } from './runs';
+import { parseParams, submitRun } from './runs';
 
 export interface FeatureExtractionRequest {
   modelId: string;
@@ -19,21 +19,16 @@ export interface FeatureExtractionRequest {
 
 const FIRST = 10;
 
-export async function submitFeatureExtraction(ctx: Context, input: FeatureExtractionRequest) {
+export async function submitFeatureExtraction(ctx: DomainContext, input: FeatureExtractionRequest) {
   const model = await visibleModel(ctx, input.modelId);
   const { stimulusSet, dataset } = await visibleStimulusSet(ctx, input.stimulusSetId);
   assertCanWrite(ctx.viewer, dataset.labId);
-  const parsed = featureExtraction.params.safeParse({
+  const params = parseParams(featureExtraction, {
     modelId: model.id,
     stimulusSetId: stimulusSet.id,
     layers: input.layers ?? [],
     batchSize: input.batchSize ?? undefined,
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw badInput(`${issue.path.join('.')}: ${issue.message}`, issue.path.join('.'));
-  }
-  const params = parsed.data;
   if (model.kind !== 'BACKBONE' || !model.layers)
     throw badInput(`Model ${model.name} is ${model.kind === 'BACKBONE' ? 'a backbone without its ONNX file' : `a ${model.kind}`}; feature extraction runs a BACKBONE registered with its ONNX artifactId`, 'modelId');
   const known = (model.layers as unknown as BackboneLayer[]).map((l) => l.name);

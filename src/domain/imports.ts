@@ -2,7 +2,7 @@
 // the worker then checks the array against the catalog and marks the set READY.
 import { badInput, conflict } from '../errors';
 import type { Artifact } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { assertCanWrite } from './access';
 import { inputArtifact } from './artifacts';
 import { visibleModel, visibleStimulusSet, visibleSubject } from './catalog';
@@ -10,7 +10,7 @@ import { parseParams, submitRun } from './runs';
 import { requireUuid } from './validate';
 import { importFeatures, importResponses } from '../jobs/io/import-frame';
 
-const loadArtifact = (ctx: Context, id: string): Promise<Artifact> => inputArtifact(ctx, id, 'artifactId');
+const loadArtifact = (ctx: DomainContext, id: string): Promise<Artifact> => inputArtifact(ctx, id, 'artifactId');
 
 /** Checks what the .npy header already tells us, so obvious mistakes fail before queueing. */
 function checkHeaderShape(artifact: Artifact, expected: { nStimuli: number; nVoxels?: number }, what: string) {
@@ -41,7 +41,7 @@ export function splitHalfParams(input: { splitHalfSplits?: number | null; splitH
 }
 
 export async function importResponseSet(
-  ctx: Context,
+  ctx: DomainContext,
   input: {
     subjectId: string;
     stimulusSetId: string;
@@ -60,7 +60,7 @@ export async function importResponseSet(
   if (stimulusSet.datasetId !== subject.datasetId)
     throw badInput('The stimulus set belongs to a different dataset than the subject', 'stimulusSetId');
   const artifact = await loadArtifact(ctx, input.artifactId);
-  const nStimuli = await ctx.loaders.stimulusCount.load(stimulusSet.id);
+  const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId: stimulusSet.id } });
   checkHeaderShape(artifact, { nStimuli, nVoxels: subject.nVoxels }, 'The response array');
   const name = input.name?.trim() || 'betas';
 
@@ -97,14 +97,14 @@ export async function importResponseSet(
 }
 
 export async function importFeatureSet(
-  ctx: Context,
+  ctx: DomainContext,
   input: { modelId: string; stimulusSetId: string; layer?: string | null; artifactId: string; npzMember?: string | null; idempotencyKey?: string | null },
 ) {
   const model = await visibleModel(ctx, input.modelId);
   assertCanWrite(ctx.viewer, model.labId);
   const { stimulusSet } = await visibleStimulusSet(ctx, input.stimulusSetId);
   const artifact = await loadArtifact(ctx, input.artifactId);
-  const nStimuli = await ctx.loaders.stimulusCount.load(stimulusSet.id);
+  const nStimuli = await ctx.db.stimulus.count({ where: { stimulusSetId: stimulusSet.id } });
   checkHeaderShape(artifact, { nStimuli }, 'The feature array');
   if (model.featureWidth != null && artifact.shape.length === 2 && artifact.shape[1] !== model.featureWidth)
     throw badInput(`The feature array has width ${artifact.shape[1]} but model ${model.name} declares featureWidth ${model.featureWidth}`, 'artifactId');

@@ -7,7 +7,8 @@ import { readEncoderBytes } from '../jobs/io/encoder-bytes';
 import { encodingIcl } from '../jobs/encoding-icl';
 import { badInput } from '../errors';
 import type { Artifact, Roi, Run } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
+import { plainLookups, type Lookups } from './lookups';
 import { visibleOrThrow } from './access';
 import { encodingInputs } from './encoding';
 import { parseParams, submitRun } from './runs';
@@ -21,7 +22,7 @@ const MAX_KS = 20;
 /** Contracts read at registration or submission, by model sha256 (the bytes never change). */
 const contracts = new Map<string, EncoderContract>();
 
-async function encoderContract(ctx: Context, artifact: Artifact, field: string): Promise<EncoderContract> {
+async function encoderContract(ctx: DomainContext, artifact: Artifact, field: string): Promise<EncoderContract> {
   const cached = contracts.get(artifact.sha256);
   if (cached) return cached;
   try {
@@ -40,11 +41,11 @@ async function encoderContract(ctx: Context, artifact: Artifact, field: string):
  * feature width and the backbone's. Returns E.
  */
 export async function checkInContextEncoder(
-  ctx: Context,
+  ctx: DomainContext,
   input: { artifactId?: string | null; featureWidth?: number | null; backboneId?: string | null },
 ): Promise<number> {
   if (!input.artifactId) throw badInput('An in-context encoder is registered with its ONNX file: upload it and pass artifactId', 'artifactId');
-  const artifact = await ctx.loaders.artifact.load(requireUuid(input.artifactId, 'artifactId'));
+  const artifact = await plainLookups(ctx).artifact.load(requireUuid(input.artifactId, 'artifactId'));
   if (!artifact) throw badInput(`Artifact ${input.artifactId} does not exist`, 'artifactId');
   let contract: EncoderContract;
   try {
@@ -59,7 +60,7 @@ export async function checkInContextEncoder(
   if (input.featureWidth != null && input.featureWidth !== E)
     throw badInput(`featureWidth is ${input.featureWidth} but the model reads features of width E = ${E} (ic_img [B, S, ${E}])`, 'featureWidth', { expected: E });
   if (input.backboneId) {
-    const backbone = await ctx.loaders.model.load(requireUuid(input.backboneId, 'backboneId'));
+    const backbone = await plainLookups(ctx).model.load(requireUuid(input.backboneId, 'backboneId'));
     if (backbone?.featureWidth != null && backbone.featureWidth !== E)
       throw badInput(`The backbone ${backbone.name} gives features of width ${backbone.featureWidth} but the encoder reads E = ${E}`, 'backboneId', { expected: E });
   }
@@ -81,12 +82,12 @@ export interface EncodingIclRequest {
   idempotencyKey?: string | null;
 }
 
-export async function submitEncodingIcl(ctx: Context, input: EncodingIclRequest) {
+export async function submitEncodingIcl(ctx: DomainContext, input: EncodingIclRequest) {
   const { featureSet, responseSet, dataset, test, nStimuli, nTrain } = await encodingInputs(ctx, input);
-  const model = visibleOrThrow(ctx.viewer, 'Model', input.modelId, await ctx.loaders.model.load(requireUuid(input.modelId, 'modelId')));
+  const model = visibleOrThrow(ctx.viewer, 'Model', input.modelId, await plainLookups(ctx).model.load(requireUuid(input.modelId, 'modelId')));
   if (model.kind !== 'IN_CONTEXT_ENCODER')
     throw badInput(`Model ${model.name} is a ${model.kind}; ENCODING_ICL needs an IN_CONTEXT_ENCODER (registerModel with kind IN_CONTEXT_ENCODER and its ONNX artifactId)`, 'modelId');
-  const artifact = model.artifactId ? await ctx.loaders.artifact.load(model.artifactId) : null;
+  const artifact = model.artifactId ? await plainLookups(ctx).artifact.load(model.artifactId) : null;
   if (!artifact) throw badInput(`In-context encoder ${model.name} has no ONNX file`, 'modelId');
   const contract = await encoderContract(ctx, artifact, 'modelId');
   const E = contract.featureWidth;
@@ -159,7 +160,7 @@ export interface TestTimeScalingModel {
 const METRIC_NAME = /^(in_context|ridge)\.(.+)\.mean@k(\d+)$/;
 
 /** The curves of a finished ENCODING_ICL run, rebuilt from its scores (one per k, method, scope). */
-export async function testTimeScaling(ctx: Context, run: Run, metric: string, roi?: string | null): Promise<TestTimeScalingModel | null> {
+export async function testTimeScaling(ctx: DomainContext, run: Run, metric: string, roi?: string | null, lookups: Lookups = plainLookups(ctx)): Promise<TestTimeScalingModel | null> {
   if (run.kind !== 'ENCODING_ICL' || run.status !== 'SUCCEEDED') return null;
   const scores = await ctx.db.score.findMany({
     where: { runId: run.id, OR: [{ metric: { startsWith: `in_context.${metric}.mean@k` } }, { metric: { startsWith: `ridge.${metric}.mean@k` } }], ...(roi ? { scope: `roi:${roi}` } : {}) },
@@ -172,7 +173,7 @@ export async function testTimeScaling(ctx: Context, run: Run, metric: string, ro
     const key = `${method}|${s.scope}`;
     let curve = curves.get(key);
     if (!curve) {
-      curve = { method, scope: s.scope, roi: s.roiId ? await ctx.loaders.roi.load(s.roiId) : null, points: [] };
+      curve = { method, scope: s.scope, roi: s.roiId ? await lookups.roi.load(s.roiId) : null, points: [] };
       curves.set(key, curve);
     }
     const values = ((s.extra as { values?: number[] }).values ?? []).map(Number);

@@ -5,8 +5,9 @@ import type { Db } from '../db/client';
 import { createHash, randomBytes } from 'node:crypto';
 import { badInput, conflict, DomainError, forbidden, notFound } from '../errors';
 import type { LabRole } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
-import { assertCanWrite, requireOperator, type Viewer } from './access';
+import type { DomainContext } from './context';
+import type { Viewer } from '../access/viewer';
+import { assertCanWrite, requireOperator } from './access';
 import { writing } from './catalog';
 import { requireName, requireUuid } from './validate';
 
@@ -16,18 +17,18 @@ export async function ensureDefaultLab(db: Db, name = 'local') {
 }
 
 /** Labs are listed to signed-in clients (sharing names them); anonymous clients see none. */
-export function visibleLabs(ctx: Context) {
+export function visibleLabs(ctx: DomainContext) {
   if (!ctx.viewer.superuser && !ctx.viewer.userId) return [];
   return ctx.db.lab.findMany({ orderBy: { name: 'asc' } });
 }
 
-export async function createLab(ctx: Context, input: { name: string }) {
+export async function createLab(ctx: DomainContext, input: { name: string }) {
   requireOperator(ctx.viewer);
   const name = requireName(input.name, 'name');
   return writing(`A lab named ${JSON.stringify(name)}`, () => ctx.db.lab.create({ data: { name } }));
 }
 
-async function existingLab(ctx: Context, labId: string) {
+async function existingLab(ctx: DomainContext, labId: string) {
   const lab = await ctx.db.lab.findUnique({ where: { id: requireUuid(labId, 'labId') } });
   // Non-members learn nothing about labs they cannot administer beyond what FORBIDDEN says.
   if (!lab) throw notFound('Lab', labId);
@@ -39,7 +40,7 @@ async function existingLab(ctx: Context, labId: string) {
  * anyway. A lab admin would learn from the answer whether a name is taken and the user's id, and
  * could pull an existing user into the lab unasked: admins invite instead (inviteLabMember).
  */
-export async function addLabMember(ctx: Context, input: { labId: string; userName: string; role: LabRole }) {
+export async function addLabMember(ctx: DomainContext, input: { labId: string; userName: string; role: LabRole }) {
   const lab = await existingLab(ctx, input.labId);
   assertCanWrite(ctx.viewer, lab.id, 'admin');
   if (!ctx.viewer.superuser) throw forbidden('Lab admins add members with inviteLabMember (a one-time code for the invitee); addLabMember is for operators');
@@ -61,7 +62,7 @@ const hashCode = (code: string) => createHash('sha256').update(code).digest('hex
  * and nobody joins until the invitee redeems the one-time code. Re-inviting a name replaces its
  * pending invitation (and code).
  */
-export async function inviteLabMember(ctx: Context, input: { labId: string; userName: string; role: LabRole; expiresInDays?: number | null }) {
+export async function inviteLabMember(ctx: DomainContext, input: { labId: string; userName: string; role: LabRole; expiresInDays?: number | null }) {
   const lab = await existingLab(ctx, input.labId);
   assertCanWrite(ctx.viewer, lab.id, 'admin');
   const userName = requireName(input.userName, 'userName');
@@ -84,7 +85,7 @@ export async function inviteLabMember(ctx: Context, input: { labId: string; user
  * if the name is taken the holder must sign in as that user, as at any sign-up.
  * Unknown, expired and someone else's codes all answer the same NOT_FOUND.
  */
-export async function acceptLabInvitation(ctx: Context, code: string) {
+export async function acceptLabInvitation(ctx: DomainContext, code: string) {
   const missing = () => new DomainError('NOT_FOUND', 'This invitation code does not exist, has expired or is for another user');
   const invitation = await ctx.db.labInvitation.findUnique({ where: { codeHash: hashCode(String(code)) } });
   if (!invitation || invitation.expiresAt < new Date()) throw missing();
@@ -115,25 +116,25 @@ export async function acceptLabInvitation(ctx: Context, code: string) {
 }
 
 /** Pending invitations of a lab, listed to its admins and operators only. */
-export function labInvitations(ctx: Context, labId: string) {
+export function labInvitations(ctx: DomainContext, labId: string) {
   if (!ctx.viewer.superuser && ctx.viewer.roles.get(labId) !== 'admin') return [];
   return ctx.db.labInvitation.findMany({ where: { labId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: 'asc' } });
 }
 
-async function membership(ctx: Context, labId: string, userId: string) {
+async function membership(ctx: DomainContext, labId: string, userId: string) {
   const m = await ctx.db.labMembership.findUnique({ where: { labId_userId: { labId, userId: requireUuid(userId, 'userId') } } });
   if (!m) throw badInput(`User ${userId} is not a member of this lab`, 'userId');
   return m;
 }
 
 /** A lab keeps at least one admin, so it never becomes unmanageable without an operator. */
-async function keepOneAdmin(ctx: Context, labId: string, leaving: { role: LabRole }) {
+async function keepOneAdmin(ctx: DomainContext, labId: string, leaving: { role: LabRole }) {
   if (leaving.role !== 'ADMIN') return;
   const admins = await ctx.db.labMembership.count({ where: { labId, role: 'ADMIN' } });
   if (admins <= 1) throw conflict('This is the lab\'s last admin; make another member ADMIN first');
 }
 
-export async function setLabRole(ctx: Context, input: { labId: string; userId: string; role: LabRole }) {
+export async function setLabRole(ctx: DomainContext, input: { labId: string; userId: string; role: LabRole }) {
   const lab = await existingLab(ctx, input.labId);
   assertCanWrite(ctx.viewer, lab.id, 'admin');
   const m = await membership(ctx, lab.id, input.userId);
@@ -142,7 +143,7 @@ export async function setLabRole(ctx: Context, input: { labId: string; userId: s
   return ctx.db.labMembership.update({ where: { labId_userId: { labId: m.labId, userId: m.userId } }, data: { role: input.role } });
 }
 
-export async function removeLabMember(ctx: Context, input: { labId: string; userId: string }) {
+export async function removeLabMember(ctx: DomainContext, input: { labId: string; userId: string }) {
   const lab = await existingLab(ctx, input.labId);
   assertCanWrite(ctx.viewer, lab.id, 'admin');
   const m = await membership(ctx, lab.id, input.userId);
@@ -161,7 +162,7 @@ function signedIn(viewer: Viewer): string {
  * users whose every lab they administer (a token carries all its user's labs, so anything less
  * would hand out access the admin does not hold).
  */
-async function assertManagesUser(ctx: Context, userId: string) {
+async function assertManagesUser(ctx: DomainContext, userId: string) {
   if (ctx.viewer.superuser || userId === ctx.viewer.userId) return;
   const user = await ctx.db.user.findUnique({ where: { id: userId }, include: { memberships: true } });
   if (!user) throw notFound('User', userId);
@@ -169,7 +170,7 @@ async function assertManagesUser(ctx: Context, userId: string) {
   if (user.operator || !adminEverywhere) throw forbidden(`You need the admin role in every lab of user ${user.name} (or to be an operator) to manage their tokens`);
 }
 
-export async function createApiToken(ctx: Context, input: { name: string; expiresInDays?: number | null; userId?: string | null }) {
+export async function createApiToken(ctx: DomainContext, input: { name: string; expiresInDays?: number | null; userId?: string | null }) {
   const self = signedIn(ctx.viewer);
   const userId = input.userId ? requireUuid(input.userId, 'userId') : self;
   const name = requireName(input.name, 'name', 100);
@@ -181,7 +182,7 @@ export async function createApiToken(ctx: Context, input: { name: string; expire
   return { token, secret };
 }
 
-export async function revokeApiToken(ctx: Context, id: string) {
+export async function revokeApiToken(ctx: DomainContext, id: string) {
   signedIn(ctx.viewer);
   const token = await ctx.db.apiToken.findUnique({ where: { id: requireUuid(id, 'id') } });
   if (!token) throw notFound('API token', id);
@@ -193,7 +194,7 @@ export async function revokeApiToken(ctx: Context, id: string) {
 }
 
 /** Who the request acts as; null fields for anonymous clients. */
-export async function me(ctx: Context) {
+export async function me(ctx: DomainContext) {
   const { viewer } = ctx;
   const user = viewer.userId ? await ctx.db.user.findUnique({ where: { id: viewer.userId } }) : null;
   const [memberships, tokens] = user
@@ -213,7 +214,7 @@ export async function me(ctx: Context) {
 }
 
 /** Members of a lab, listed to its members and operators only. */
-export function labMembers(ctx: Context, labId: string) {
+export function labMembers(ctx: DomainContext, labId: string) {
   if (!ctx.viewer.superuser && !ctx.viewer.roles.has(labId)) return [];
   return ctx.db.labMembership.findMany({ where: { labId }, orderBy: { createdAt: 'asc' } });
 }

@@ -5,11 +5,12 @@ import { badInput } from '../errors';
 import type { FeatureSet, Run } from '../generated/prisma/client';
 import { encodingRidge } from '../jobs/encoding-ridge';
 import { childParams, layerSweep, sweepMetric, SWEEP_SELECTION_METRIC } from '../jobs/layer-sweep';
-import type { Context } from '../resolvers/context';
-import { runReadableWhere, visibleOrThrow } from './access';
+import type { DomainContext } from './context';
+import { runReadableWhere } from '../access/readability';
+import { visibleOrThrow } from './access';
 import { encodingInputs } from './encoding';
 import { checkBootstrapBudget, ridgeBootstrapBytesPerSample } from './run-budget';
-import { submitRun } from './runs';
+import { parseParams, submitRun } from './runs';
 import { requireUuid } from './validate';
 
 export interface LayerSweepRequest {
@@ -26,7 +27,7 @@ export interface LayerSweepRequest {
 
 const quoteList = (xs: string[], max = 5) => `${xs.slice(0, max).map((x) => JSON.stringify(x)).join(', ')}${xs.length > max ? `, ... (${xs.length} in all)` : ''}`;
 
-export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
+export async function submitLayerSweep(ctx: DomainContext, input: LayerSweepRequest) {
   const model = visibleOrThrow(ctx.viewer, 'Model', input.modelId, await ctx.db.model.findUnique({ where: { id: requireUuid(input.modelId, 'modelId') } }));
   const responseSet = await ctx.db.responseSet.findUnique({
     where: { id: requireUuid(input.responseSetId, 'responseSetId') },
@@ -83,7 +84,7 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
     testStimulusIds: input.testStimulusIds,
     benchmarkId: input.benchmarkId,
   });
-  const parsed = layerSweep.params.safeParse({
+  const params = parseParams(layerSweep, {
     modelId: model.id,
     responseSetId: rs.id,
     layers: chosen.map((f) => ({ layer: f.layer, featureSetId: f.id })),
@@ -92,12 +93,6 @@ export async function submitLayerSweep(ctx: Context, input: LayerSweepRequest) {
     ...(input.folds != null ? { folds: input.folds } : {}),
     ...(input.bootstrapSamples != null ? { bootstrapSamples: input.bootstrapSamples } : {}),
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join('');
-    throw badInput(`${field}: ${issue.message}`, field);
-  }
-  const params = parsed.data;
   if (nTrain < 2 * params.folds)
     throw badInput(`${nTrain} training stimuli are too few for ${params.folds} folds (at least ${2 * params.folds} needed)`, 'folds');
   // Each layer's child run bootstraps on its own worker.
@@ -168,7 +163,7 @@ const roiOf = (scope: string) => (scope.startsWith('roi:') ? scope.slice(4) : nu
  * scores (so they fill in while the sweep runs), the best layers the sweep's layer_sweep.* scores.
  * Children the viewer may not read show no values.
  */
-export async function layerProfile(ctx: Context, sweep: Run, metric: string): Promise<LayerProfileModel | null> {
+export async function layerProfile(ctx: DomainContext, sweep: Run, metric: string): Promise<LayerProfileModel | null> {
   if (sweep.kind !== 'LAYER_SWEEP') return null;
   const params = layerSweep.params.safeParse(sweep.params);
   if (!params.success) return null;

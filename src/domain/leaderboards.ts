@@ -2,8 +2,10 @@
 // ./ranking, filtered and paged. A score whose run does not record its provenance never appears.
 import { badInput, notFound } from '../errors';
 import { Prisma, type BenchmarkKind, type Run } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
-import { runReadableSql, targetLab } from './access';
+import type { DomainContext } from './context';
+import { plainLookups } from './lookups';
+import { runReadableSql } from '../access/readability';
+import { targetLab } from './access';
 import { visibleBenchmark } from './benchmarks';
 import { writing } from './catalog';
 import { rankRows, TIE_RULE, type Ranked } from './ranking';
@@ -13,14 +15,14 @@ import { optionalDescription, requireName, requireUuid } from './validate';
 const MAX_PAGE = 100;
 
 export async function createBenchmark(
-  ctx: Context,
+  ctx: DomainContext,
   input: { name: string; kind: BenchmarkKind; description?: string | null; metric: string; higherIsBetter?: boolean | null; datasetId?: string | null },
 ) {
   targetLab(ctx.viewer);
   const name = requireName(input.name, 'name');
   const metric = requireName(input.metric, 'metric');
   if (input.datasetId) {
-    const dataset = await ctx.loaders.dataset.load(requireUuid(input.datasetId, 'datasetId'));
+    const dataset = await plainLookups(ctx).dataset.load(requireUuid(input.datasetId, 'datasetId'));
     if (!dataset) throw badInput(`Dataset ${input.datasetId} does not exist or is not visible to you`, 'datasetId');
   }
   return writing(`A benchmark named ${JSON.stringify(name)}`, () =>
@@ -87,12 +89,12 @@ const rankingCache = new Map<string, { fingerprint: string; at: number; ranked: 
 const RANKING_CACHE_SIZE = 200;
 const RANKING_TTL_MS = 10_000;
 
-function viewerKey(ctx: Context): string {
+function viewerKey(ctx: DomainContext): string {
   return ctx.viewer.superuser ? '*' : [...ctx.viewer.roles.keys()].sort().join(',');
 }
 
 async function rankedScores(
-  ctx: Context,
+  ctx: DomainContext,
   key: string,
   board: { benchmarkId: string; metric: string; scope: string },
   where: Prisma.Sql,
@@ -123,7 +125,7 @@ async function rankedScores(
   return ranked;
 }
 
-async function boardFingerprint(ctx: Context, board: { benchmarkId: string; metric: string; scope: string }): Promise<string> {
+async function boardFingerprint(ctx: DomainContext, board: { benchmarkId: string; metric: string; scope: string }): Promise<string> {
   const changes = ctx.changes;
   if (changes?.live) {
     await changes.sync();
@@ -146,7 +148,7 @@ export interface LeaderboardArgs {
   after?: string | null;
 }
 
-export async function leaderboard(ctx: Context, args: LeaderboardArgs) {
+export async function leaderboard(ctx: DomainContext, args: LeaderboardArgs) {
   const benchmark = await visibleBenchmark(ctx, requireUuid(args.benchmarkId, 'benchmarkId'));
   if (!benchmark) throw notFound('Benchmark', args.benchmarkId);
   const metric = args.metric ?? benchmark.metric;

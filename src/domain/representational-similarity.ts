@@ -11,12 +11,13 @@ import {
   representationalSimilarityJob,
   rsaMetric,
 } from '../jobs/representational-similarity';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
+import { plainLookups, type Lookups } from './lookups';
 import { RSA_MEASURES, type RsaMeasure } from '../compute/rsa';
 import { assertCanWrite, visibleOrThrow } from './access';
 import { sharedStimuli } from './encoding';
 import { sweepOrder } from './layer-sweep';
-import { submitRun } from './runs';
+import { parseParams, submitRun } from './runs';
 import { requireUuid } from './validate';
 import { decodeNpy, readPrefix } from '../storage';
 
@@ -39,7 +40,7 @@ const quoteList = (xs: string[], max = 5) => `${xs.slice(0, max).map((x) => JSON
 const layerName = (f: FeatureSet) => f.layer || '(single output)';
 const duplicatesOf = (xs: string[]) => [...new Set(xs.filter((x, i) => xs.indexOf(x) !== i))];
 
-export async function submitRepresentationalSimilarity(ctx: Context, input: RepresentationalSimilarityRequest) {
+export async function submitRepresentationalSimilarity(ctx: DomainContext, input: RepresentationalSimilarityRequest) {
   const responseSet = await ctx.db.responseSet.findUnique({
     where: { id: requireUuid(input.responseSetId, 'responseSetId') },
     include: { subject: { include: { dataset: true, rois: { orderBy: { name: 'asc' } } } }, stimulusSet: true },
@@ -99,7 +100,7 @@ export async function submitRepresentationalSimilarity(ctx: Context, input: Repr
     if (bench.kind !== 'RSA') throw badInput(`Benchmark ${JSON.stringify(bench.name)} is of kind ${bench.kind}; representational-similarity scores go on RSA benchmarks`, 'benchmarkId');
   }
 
-  const parsed = representationalSimilarityJob.params.safeParse({
+  const params = parseParams(representationalSimilarityJob, {
     responseSetId: rs.id,
     modelId: model.id,
     layers: chosen.map((f) => ({ layer: f.layer, featureSetId: f.id })),
@@ -110,12 +111,7 @@ export async function submitRepresentationalSimilarity(ctx: Context, input: Repr
     ...(input.comparisons != null ? { comparisons: input.comparisons } : {}),
     ...(input.bootstrapSamples != null ? { bootstrapSamples: input.bootstrapSamples } : {}),
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join('');
-    throw badInput(`${field}: ${issue.message}`, field);
-  }
-  const dupComparisons = duplicatesOf(parsed.data.comparisons);
+  const dupComparisons = duplicatesOf(params.comparisons);
   if (dupComparisons.length) throw badInput(`Comparisons named more than once: ${quoteList(dupComparisons)}`, 'comparisons');
 
   const { run } = await submitRun(ctx, representationalSimilarityJob, {
@@ -125,12 +121,12 @@ export async function submitRepresentationalSimilarity(ctx: Context, input: Repr
     subjectId: rs.subjectId,
     inputs: { datasetIds: [dataset.id], modelIds: [model.id], runIds: [] },
     idempotencyKey: input.idempotencyKey,
-    params: parsed.data,
+    params,
   });
   return run;
 }
 
-async function scoredSubset(ctx: Context, given: string[] | null | undefined, datasetId: string, all: string[]): Promise<string[]> {
+async function scoredSubset(ctx: DomainContext, given: string[] | null | undefined, datasetId: string, all: string[]): Promise<string[]> {
   if (given) {
     const dups = duplicatesOf(given);
     if (dups.length) throw badInput(`Stimuli named more than once in the subset: ${quoteList(dups)}`, 'stimulusIds');
@@ -151,7 +147,7 @@ function checkSubset(ids: string[], known: Set<string>, field: string, what: str
 }
 
 /** The feature sets compared: named by id (one model, the response set's stimuli) or by model and layer names. */
-async function chooseLayers(ctx: Context, input: RepresentationalSimilarityRequest, stimulusSetId: string, stimulusSetName: string) {
+async function chooseLayers(ctx: DomainContext, input: RepresentationalSimilarityRequest, stimulusSetId: string, stimulusSetName: string) {
   const byIds = input.featureSetIds != null;
   if (byIds === (input.modelId != null)) throw badInput('Give either featureSetIds or modelId (with optional layers), not both or neither', byIds ? 'modelId' : 'featureSetIds');
   if (byIds) {
@@ -240,7 +236,7 @@ export interface RsaResultModel {
 }
 
 /** The layer x scope matrix and the chosen layers of a REPRESENTATIONAL_SIMILARITY run, from its scores. */
-export async function rsaResult(ctx: Context, run: Run): Promise<RsaResultModel | null> {
+export async function rsaResult(ctx: DomainContext, run: Run): Promise<RsaResultModel | null> {
   if (run.kind !== 'REPRESENTATIONAL_SIMILARITY') return null;
   const parsed = representationalSimilarityJob.params.safeParse(run.params);
   if (!parsed.success) return null;
@@ -316,9 +312,9 @@ export { RSA_MEASURES };
 /** Heatmap arrays are at most 200 layers x 200 x 200 float32; refuse anything larger. */
 const MAX_HEATMAP_BYTES = 64 << 20;
 
-async function readArray(ctx: Context, artifactId: string | undefined): Promise<{ shape: number[]; data: Float32Array } | null> {
+async function readArray(ctx: DomainContext, lookups: Lookups, artifactId: string | undefined): Promise<{ shape: number[]; data: Float32Array } | null> {
   if (!artifactId) return null;
-  const artifact = await ctx.loaders.artifact.load(artifactId);
+  const artifact = await lookups.artifact.load(artifactId);
   if (!artifact || Number(artifact.size) > MAX_HEATMAP_BYTES) return null;
   const bytes = await readPrefix(await ctx.services.store.get(artifact.sha256), MAX_HEATMAP_BYTES);
   const npy = decodeNpy(new Uint8Array(bytes));
@@ -332,9 +328,9 @@ export interface RsaHeatmapsModel {
 }
 
 /** Square RDMs over the run's heatmap stimuli, brain scopes and model layers side by side. */
-export async function rsaHeatmaps(ctx: Context, result: RsaResultModel): Promise<RsaHeatmapsModel | null> {
+export async function rsaHeatmaps(ctx: DomainContext, result: RsaResultModel, lookups: Lookups = plainLookups(ctx)): Promise<RsaHeatmapsModel | null> {
   const outputs = (result.run.outputs ?? {}) as Record<string, string>;
-  const [brain, model, positions] = await Promise.all([readArray(ctx, outputs.brainRdms), readArray(ctx, outputs.modelRdms), readArray(ctx, outputs.heatmapStimuli)]);
+  const [brain, model, positions] = await Promise.all([readArray(ctx, lookups, outputs.brainRdms), readArray(ctx, lookups, outputs.modelRdms), readArray(ctx, lookups, outputs.heatmapStimuli)]);
   if (!brain || !model || !positions) return null;
   const p = representationalSimilarityJob.params.parse(result.run.params);
   const responseSet = await ctx.db.responseSet.findUnique({ where: { id: p.responseSetId }, select: { stimulusSetId: true } });

@@ -5,7 +5,7 @@
 import { badInput, conflict } from '../errors';
 import type { Artifact } from '../generated/prisma/client';
 import { importSessions, isHdf5, readDesign } from '../jobs/import-sessions';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { readPrefix } from '../storage';
 import { affineDistance, formatAffine, NiftiFormatError, openNifti } from '../storage/nifti';
 import { assertCanWrite } from './access';
@@ -32,7 +32,7 @@ export interface ImportResponseSessionsInput {
 }
 
 /** A NIfTI session's header against the subject's grid and its design; HDF5 sessions are checked by the run. */
-async function checkNiftiHeader(ctx: Context, artifact: Artifact, subject: { spaceShape: number[]; spaceAffine: number[] }, trials: number, field: string, first: { name: string; shape: number[] } | null) {
+async function checkNiftiHeader(ctx: DomainContext, artifact: Artifact, subject: { spaceShape: number[]; spaceAffine: number[] }, trials: number, field: string, first: { name: string; shape: number[] } | null) {
   const head = await readPrefix(await ctx.services.store.getRange(artifact.sha256, 0, Math.min(8, Number(artifact.size))), 8);
   if (isHdf5(head)) return null;
   const name = artifact.filename || artifact.sha256;
@@ -77,7 +77,7 @@ async function checkNiftiHeader(ctx: Context, artifact: Artifact, subject: { spa
   return { name, shape: shape3d };
 }
 
-export async function importResponseSessions(ctx: Context, input: ImportResponseSessionsInput) {
+export async function importResponseSessions(ctx: DomainContext, input: ImportResponseSessionsInput) {
   const splitHalf = splitHalfParams(input);
   const { subject, dataset } = await visibleSubject(ctx, input.subjectId);
   assertCanWrite(ctx.viewer, dataset.labId);

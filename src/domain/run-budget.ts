@@ -2,14 +2,14 @@
 // hold (WORKER_MEMORY_MB), and checked before anything is queued: a request the worker could not
 // finish is refused with the largest value that fits, instead of taking the worker down.
 import { badInput } from '../errors';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 
 /** Share of a worker's memory one run's largest arrays may take; the rest holds inputs, the ONNX engine and Node. */
 export const RUN_MEMORY_SHARE = 0.5;
 /** roiBootstrap's voxel batch (src/compute/stats.ts). */
 const VOXEL_BATCH = 4096;
 
-export function runBudgetBytes(ctx: Context): number {
+export function runBudgetBytes(ctx: DomainContext): number {
   return ctx.services.config.workerMemoryBytes * RUN_MEMORY_SHARE;
 }
 
@@ -25,7 +25,7 @@ export function ridgeBootstrapBytesPerSample(nTest: number, nVoxels: number): nu
 
 /** Refuses bootstrapSamples whose resamples over nTest stimuli x nVoxels voxels do not fit a worker. */
 export function checkBootstrapBudget(
-  ctx: Context,
+  ctx: DomainContext,
   input: { bootstrapSamples: number; perSample: number; shape: string; field?: string },
 ): void {
   const budget = runBudgetBytes(ctx);
@@ -46,7 +46,7 @@ export function checkBootstrapBudget(
  * image in flight is decoded, preprocessed (one batch ahead, so two batches at once) and gives
  * every requested layer's unpooled output.
  */
-export function checkBatchBudget(ctx: Context, input: { batchSize: number; inputSize: [number, number]; layerValues: number }): void {
+export function checkBatchBudget(ctx: DomainContext, input: { batchSize: number; inputSize: [number, number]; layerValues: number }): void {
   const [h, w] = input.inputSize;
   const perImage = 4 * (2 * 2 * 3 * h * w + input.layerValues);
   const budget = runBudgetBytes(ctx);

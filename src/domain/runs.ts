@@ -5,8 +5,9 @@ import type { Tx } from '../db/client';
 import { badInput, conflict, unavailable } from '../errors';
 import { QueueUnavailableError } from '../queue/job-queue';
 import type { Prisma, Run, RunKind, Visibility } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
-import { assertCanWrite, runReadableWhere, visibleOrThrow } from './access';
+import type { DomainContext } from './context';
+import { runReadableWhere } from '../access/readability';
+import { assertCanWrite, visibleOrThrow } from './access';
 import { benchmarkDatasetIds, deriveRunAccess, unique, type RunInputs } from './run-access';
 import { requireName, requireUuid } from './validate';
 import { cancelRun as requestCancel } from '../runs/cancel';
@@ -62,7 +63,7 @@ export type JobRunRequest = Omit<RunRequest, 'kind'>;
  * first, with parseParams, and passes the parsed value).
  */
 export function submitRun<S extends z.ZodType>(
-  ctx: Context,
+  ctx: DomainContext,
   job: JobModule<S>,
   request: JobRunRequest,
   prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,
@@ -79,7 +80,7 @@ export function submitRun<S extends z.ZodType>(
  * The same idempotency key returns the same run; reusing it for different work is a CONFLICT.
  */
 export async function submitRunOfKind(
-  ctx: Context,
+  ctx: DomainContext,
   request: RunRequest,
   prepare?: (tx: Tx, params: Record<string, unknown>) => Promise<Record<string, unknown> | void>,
 ): Promise<{ run: Run; created: boolean }> {
@@ -158,13 +159,22 @@ export async function submitRunOfKind(
   return { run, created: true };
 }
 
-function findByKey(ctx: Context, labId: string, key: string) {
+function findByKey(ctx: DomainContext, labId: string, key: string) {
   return ctx.db.run.findUnique({ where: { labId_idempotencyKey: { labId, idempotencyKey: key } } });
+}
+
+/**
+ * The recorded parameters key by key, as written. The idempotency check compares them with the new
+ * request as given, not as a schema would read them: defaults it fills in were never recorded.
+ */
+function jsonFields(json: Prisma.JsonValue): Record<string, unknown> {
+  return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {};
 }
 
 function sameRequestOrConflict(existing: Run, request: RunRequest): Run {
   const sameKind = existing.kind === request.kind;
-  const sameInputs = Object.entries(request.params).every(([k, v]) => isDeepStrictEqual((existing.params as any)?.[k], v));
+  const recorded = jsonFields(existing.params);
+  const sameInputs = Object.entries(request.params).every(([k, v]) => isDeepStrictEqual(recorded[k], v));
   if (!sameKind || !sameInputs)
     throw conflict(`idempotencyKey ${JSON.stringify(existing.idempotencyKey)} was already used for a different ${existing.kind} run (${existing.id})`, {
       runId: existing.id,
@@ -172,13 +182,13 @@ function sameRequestOrConflict(existing: Run, request: RunRequest): Run {
   return existing;
 }
 
-export async function visibleRun(ctx: Context, id: string): Promise<Run> {
+export async function visibleRun(ctx: DomainContext, id: string): Promise<Run> {
   const run = await ctx.db.run.findUnique({ where: { id: requireUuid(id, 'id') } });
   return visibleOrThrow(ctx.viewer, 'Run', id, run);
 }
 
 export function runsWhere(
-  ctx: Context,
+  ctx: DomainContext,
   filter?: { kind?: RunKind | null; status?: Run['status'] | null; labId?: string | null; modelId?: string | null; subjectId?: string | null; datasetId?: string | null } | null,
 ) {
   return {
@@ -197,7 +207,7 @@ export function runsWhere(
 }
 
 /** Queued runs end at once; running ones are flagged and their worker is told to abort. */
-export async function cancelRun(ctx: Context, id: string): Promise<Run> {
+export async function cancelRun(ctx: DomainContext, id: string): Promise<Run> {
   const run = await visibleRun(ctx, id);
   assertCanWrite(ctx.viewer, run.labId);
   if (run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED')

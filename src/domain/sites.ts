@@ -2,7 +2,7 @@
 // exchange. Trust changes and imports are operator-only; exports carry only public data.
 import { badInput, conflict, DomainError, notFound } from '../errors';
 import { jsonLog } from '../log';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { buildBundleContent, signBundle } from '../sites/export';
 import { keyFingerprint, publicKeyFromRaw } from '../sites/ed25519';
 import { siteIdentity } from '../sites/identity';
@@ -15,17 +15,17 @@ import { requireUuid } from './validate';
 
 const SITE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-export async function thisSite(ctx: Context) {
+export async function thisSite(ctx: DomainContext) {
   const id = await siteIdentity(ctx.services);
   return { name: id.name, url: id.url, publicKey: id.publicKey, fingerprint: id.fingerprint };
 }
 
-export function trustedSites(ctx: Context) {
+export function trustedSites(ctx: DomainContext) {
   requireOperator(ctx.viewer);
   return ctx.db.trustedSite.findMany({ orderBy: { name: 'asc' } });
 }
 
-export async function trustSite(ctx: Context, input: { name: string; publicKey: string; url?: string | null }) {
+export async function trustSite(ctx: DomainContext, input: { name: string; publicKey: string; url?: string | null }) {
   requireOperator(ctx.viewer);
   const name = input.name.trim();
   if (!SITE_NAME_RE.test(name)) throw badInput('name must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit', 'name');
@@ -48,7 +48,7 @@ export async function trustSite(ctx: Context, input: { name: string; publicKey: 
 }
 
 /** Removes the site and every score imported from it. */
-export async function untrustSite(ctx: Context, name: string): Promise<boolean> {
+export async function untrustSite(ctx: DomainContext, name: string): Promise<boolean> {
   requireOperator(ctx.viewer);
   return ctx.db.$transaction(async (tx) => {
     const removed = await tx.trustedSite.deleteMany({ where: { name } });
@@ -58,7 +58,7 @@ export async function untrustSite(ctx: Context, name: string): Promise<boolean> 
   });
 }
 
-export async function exportSiteBundle(ctx: Context, input: { benchmarkIds?: string[] | null; includeArrays?: boolean | null }) {
+export async function exportSiteBundle(ctx: DomainContext, input: { benchmarkIds?: string[] | null; includeArrays?: boolean | null }) {
   let benchmarkIds: string[] | null = null;
   if (input.benchmarkIds) {
     benchmarkIds = input.benchmarkIds.map((id, i) => requireUuid(id, `input.benchmarkIds.${i}`));
@@ -72,12 +72,12 @@ export async function exportSiteBundle(ctx: Context, input: { benchmarkIds?: str
   return bundle;
 }
 
-export function importSiteBundle(ctx: Context, bundle: unknown): Promise<ImportResult> {
+export function importSiteBundle(ctx: DomainContext, bundle: unknown): Promise<ImportResult> {
   requireOperator(ctx.viewer);
   return logged(ctx, 'import', () => importBundle(ctx.services, parseIfText(bundle)));
 }
 
-export async function pullSiteBundle(ctx: Context, name: string): Promise<ImportResult> {
+export async function pullSiteBundle(ctx: DomainContext, name: string): Promise<ImportResult> {
   requireOperator(ctx.viewer);
   const site = await ctx.db.trustedSite.findUnique({ where: { name } });
   if (!site) throw notFound('Trusted site', name);
@@ -91,7 +91,7 @@ export async function pullSiteBundle(ctx: Context, name: string): Promise<Import
 }
 
 /** Every bundle accepted or refused leaves a line in the API log: forged or replayed bundles are worth an operator's look. */
-async function logged(ctx: Context, via: 'import' | 'pull', work: () => Promise<ImportResult>): Promise<ImportResult> {
+async function logged(ctx: DomainContext, via: 'import' | 'pull', work: () => Promise<ImportResult>): Promise<ImportResult> {
   const log = jsonLog(ctx.services.config.logLevel, { component: 'sites', via, userId: ctx.viewer.userId ?? null });
   try {
     const result = await work();

@@ -5,7 +5,7 @@
 // match no stimulus, two entries for one stimulus, files that do not decode, a bad manifest) is
 // reported at once in `extensions.errors`, and nothing is attached.
 import { createHash } from 'node:crypto';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { badInput } from '../errors';
 import { ArchiveFormatError, isIgnoredEntry, readArchive } from '../images/archive';
 import { decodeImage, ImageDecodeError, type DecodedImage } from '../images/decode';
@@ -40,7 +40,7 @@ interface Prepared {
   thumbnailArtifactId: string;
 }
 
-async function readArtifactBytes(ctx: Context, sha256: string): Promise<Buffer> {
+async function readArtifactBytes(ctx: DomainContext, sha256: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await ctx.services.store.get(sha256)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
@@ -51,7 +51,7 @@ async function readArtifactBytes(ctx: Context, sha256: string): Promise<Buffer> 
  * created (content not stored before) are added to `created`, so a refused archive can take
  * them back.
  */
-async function prepare(ctx: Context, labId: string, bytes: Buffer, filename: string, decoded?: DecodedImage, created?: Set<string>): Promise<Prepared> {
+async function prepare(ctx: DomainContext, labId: string, bytes: Buffer, filename: string, decoded?: DecodedImage, created?: Set<string>): Promise<Prepared> {
   const image = decoded ?? (await decodeImage(bytes));
   const store = async (body: Buffer, meta: Parameters<typeof storeArtifact>[2]) => {
     const before = await ctx.db.artifact.count({ where: { sha256: sha256Of(body) } });
@@ -70,7 +70,7 @@ const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('h
  * Removes artifacts an archive import stored before it was refused: rows and bytes, unless
  * something came to reference them meanwhile (an image attached from the same bytes).
  */
-async function discardCreated(ctx: Context, created: Set<string>) {
+async function discardCreated(ctx: DomainContext, created: Set<string>) {
   for (const id of created) {
     const inUse = await ctx.db.stimulusImage.count({ where: { OR: [{ artifactId: id }, { thumbnailArtifactId: id }] } });
     if (inUse) continue;
@@ -79,14 +79,14 @@ async function discardCreated(ctx: Context, created: Set<string>) {
   }
 }
 
-async function writableStimulusSet(ctx: Context, stimulusSetId: string) {
+async function writableStimulusSet(ctx: DomainContext, stimulusSetId: string) {
   const { stimulusSet, dataset } = await visibleStimulusSet(ctx, stimulusSetId);
   assertCanWrite(ctx.viewer, dataset.labId);
   return { stimulusSet, dataset };
 }
 
 /** Attaches an uploaded image (artifact) to one stimulus, replacing any image it had. */
-export async function attachStimulusImage(ctx: Context, input: { stimulusId: string; artifactId: string }) {
+export async function attachStimulusImage(ctx: DomainContext, input: { stimulusId: string; artifactId: string }) {
   const stimulus = await ctx.db.stimulus.findUnique({ where: { id: requireUuid(input.stimulusId, 'stimulusId') } });
   if (!stimulus) throw badInput(`Stimulus ${input.stimulusId} does not exist or is not visible to you`, 'stimulusId');
   const { dataset } = await writableStimulusSet(ctx, stimulus.stimulusSetId);
@@ -134,7 +134,7 @@ const stemOf = (name: string) => name.split('/').pop()!.replace(/\.[^.]*$/, '');
  * file stem (`img-0042.jpg` -> externalId `img-0042`) or, when the archive holds a manifest.csv
  * (`externalId,path`), by the manifest. All or nothing.
  */
-export async function importStimulusImages(ctx: Context, input: { stimulusSetId: string; artifactId: string }): Promise<StimulusImagesImportModel> {
+export async function importStimulusImages(ctx: DomainContext, input: { stimulusSetId: string; artifactId: string }): Promise<StimulusImagesImportModel> {
   const { stimulusSet, dataset } = await writableStimulusSet(ctx, input.stimulusSetId);
   const artifact = await inputArtifact(ctx, input.artifactId, 'artifactId');
   const stimuli = await ctx.db.stimulus.findMany({ where: { stimulusSetId: stimulusSet.id }, select: { id: true, externalId: true } });

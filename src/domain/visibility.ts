@@ -3,7 +3,7 @@
 // A run's setting is only its own bound: it is never readable beyond its inputs (src/domain/run-access.ts).
 import { badInput } from '../errors';
 import type { Visibility } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
 import { assertCanWrite, visibleOrThrow } from './access';
 import { refreshRunsReading } from './run-access';
 import { requireUuid } from './validate';
@@ -20,7 +20,7 @@ export interface VisibilityChangeModel {
 const NAMES: Record<ShareableKind, string> = { DATASET: 'Dataset', MODEL: 'Model', RUN: 'Run' };
 
 export async function setVisibility(
-  ctx: Context,
+  ctx: DomainContext,
   input: { kind: ShareableKind; id: string; visibility: Visibility; sharedWith?: string[] | null },
 ): Promise<VisibilityChangeModel> {
   const id = requireUuid(input.id, 'id');

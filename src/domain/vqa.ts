@@ -3,7 +3,8 @@
 // in src/compute/vqa, shared with the worker.
 import { badInput, conflict, DomainError } from '../errors';
 import type { Artifact, VqaQuestion, Stimulus } from '../generated/prisma/client';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from './context';
+import { plainLookups, type Lookups } from './lookups';
 import { checkBenchmarkFile, describeErrors, detectFormat, type LineError, type TextFormat } from '../compute/vqa';
 import { readPrefix } from '../storage';
 import { assertCanWrite, targetLab } from './access';
@@ -36,7 +37,7 @@ export interface VqaBenchmarkInfoModel {
 
 export type VqaQuestionModel = VqaQuestion & { stimulus: Stimulus };
 
-async function loadArtifact(ctx: Context, id: string, field: string): Promise<Artifact> {
+async function loadArtifact(ctx: DomainContext, id: string, field: string): Promise<Artifact> {
   const artifact = await inputArtifact(ctx, id, field);
   if (Number(artifact.size) > MAX_VQA_FILE_BYTES)
     throw new DomainError('PAYLOAD_TOO_LARGE', `${artifact.filename || 'The file'} is ${artifact.size} bytes; VQA files may be at most ${MAX_VQA_FILE_BYTES} bytes (50 MiB)`, {
@@ -51,7 +52,7 @@ export function fileFormat(artifact: Artifact, bytes: Uint8Array, given?: VqaFil
 }
 
 /** The whole file, streamed from the store; the size was checked against the cap already. */
-async function readArtifact(ctx: Context, artifact: Artifact): Promise<Buffer> {
+async function readArtifact(ctx: DomainContext, artifact: Artifact): Promise<Buffer> {
   return readPrefix(await ctx.services.store.get(artifact.sha256), MAX_VQA_FILE_BYTES + 1);
 }
 
@@ -63,7 +64,7 @@ function lineErrors(what: string, errors: LineError[], field: string) {
 }
 
 export async function importVqaBenchmark(
-  ctx: Context,
+  ctx: DomainContext,
   input: { name?: string | null; benchmarkId?: string | null; description?: string | null; stimulusSetId: string; artifactId: string; format?: VqaFileFormatInput | null },
 ) {
   targetLab(ctx.viewer);
@@ -111,7 +112,7 @@ export async function importVqaBenchmark(
 }
 
 export async function submitVqaEval(
-  ctx: Context,
+  ctx: DomainContext,
   input: {
     benchmarkId: string;
     modelId: string;
@@ -131,7 +132,7 @@ export async function submitVqaEval(
   if (model.kind !== 'DECODER') throw badInput(`Model ${model.name} is a ${model.kind}; VQA answers come from a DECODER model`, 'modelId');
   const { subject, dataset } = await visibleSubject(ctx, input.subjectId);
   assertCanWrite(ctx.viewer, dataset.labId);
-  const set = await ctx.loaders.stimulusSet.load(benchmark.vqaSource.stimulusSetId);
+  const set = await plainLookups(ctx).stimulusSet.load(benchmark.vqaSource.stimulusSetId);
   if (set && set.datasetId !== subject.datasetId)
     throw badInput(`Subject ${subject.name} belongs to another dataset than the benchmark's images`, 'subjectId');
   const artifact = await loadArtifact(ctx, input.artifactId, 'artifactId');
@@ -159,7 +160,7 @@ export async function submitVqaEval(
   return run;
 }
 
-export async function vqaInfo(ctx: Context, benchmarkId: string): Promise<VqaBenchmarkInfoModel | null> {
+export async function vqaInfo(ctx: DomainContext, benchmarkId: string): Promise<VqaBenchmarkInfoModel | null> {
   const source = await ctx.db.vqaSource.findUnique({ where: { benchmarkId } });
   if (!source) return null;
   const [groups, images] = await Promise.all([
@@ -183,12 +184,17 @@ export async function vqaInfo(ctx: Context, benchmarkId: string): Promise<VqaBen
   };
 }
 
-export async function vqaQuestions(ctx: Context, benchmarkId: string, args: { category?: string | null; first?: number | null }): Promise<VqaQuestionModel[]> {
+export async function vqaQuestions(
+  ctx: DomainContext,
+  benchmarkId: string,
+  args: { category?: string | null; first?: number | null },
+  lookups: Lookups = plainLookups(ctx),
+): Promise<VqaQuestionModel[]> {
   const first = args.first ?? 100;
   if (!Number.isInteger(first) || first < 0 || first > 1000) throw badInput('first must be an integer between 0 and 1000', 'first');
   // Questions name the images of a stimulus set; they are listed to those who may read its dataset.
   const source = await ctx.db.vqaSource.findUnique({ where: { benchmarkId } });
-  if (!source || !(await ctx.loaders.stimulusSet.load(source.stimulusSetId))) return [];
+  if (!source || !(await lookups.stimulusSet.load(source.stimulusSetId))) return [];
   return ctx.db.vqaQuestion.findMany({
     where: { benchmarkId, ...(args.category ? { category: args.category } : {}) },
     include: { stimulus: true },

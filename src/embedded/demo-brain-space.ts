@@ -14,7 +14,7 @@ import { createSubjectFromMask } from '../domain/brain-space';
 import { createDataset, createStimulusSet } from '../domain/catalog';
 import { submitEncodingRidge } from '../domain/encoding';
 import { importFeatureSet, importResponseSet } from '../domain/imports';
-import { createContext } from '../resolvers/context';
+import { domainContext } from '../domain/context';
 import { encodeNpy } from '../storage';
 import { encodeNifti1 } from '../storage/nifti';
 import { existingRunKeys, logQueued } from './demo-common';
@@ -141,7 +141,7 @@ function demoResponses(space: DemoSpace) {
 
 /** Seeds the dataset on first start (false when it exists); queueBrainSpaceDemo queues its ridge run. */
 export async function seedBrainSpaceDemo(services: Services, log: Log): Promise<boolean> {
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const labId = services.defaultLabId;
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId, name: DEMO_SPACE_DATASET } } });
   const model = await services.db.model.findUnique({ where: { labId_name: { labId, name: BACKBONE } } });
@@ -199,7 +199,7 @@ export async function queueBrainSpaceDemo(services: Services, log: Log): Promise
   const key = `demo-space-ridge-${SUBJECT}-${BACKBONE}`;
   const present = await existingRunKeys(services, [key]);
   if (!present.has(key))
-    await submitEncodingRidge(createContext(services), {
+    await submitEncodingRidge(domainContext(services), {
       featureSetId: features.id,
       responseSetId: set.id,
       testStimulusIds: await testStimuli(services, set.stimulusSetId),

@@ -7,7 +7,7 @@
 // The generator is src/compute/synthetic.ts with src/compute/causal/synthetic-stimuli.ts.
 import type { Services } from '../services';
 import type { Log } from '../log';
-import { createContext } from '../resolvers/context';
+import { domainContext } from '../domain/context';
 import { createDataset, createStimulusSet, registerModel } from '../domain/catalog';
 import { createConceptQuery, submitCausalTest } from '../domain/causal';
 import { submitEncodingRidge } from '../domain/encoding';
@@ -95,7 +95,7 @@ export function demoCausalData() {
 }
 
 export async function seedCausalDemo(services: Services, log: Log): Promise<boolean> {
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_CAUSAL_DATASET } } });
   if (existing) return false;
   const started = Date.now();
@@ -162,7 +162,7 @@ export async function queueCausalDemo(services: Services, log: Log): Promise<boo
   const imports = await services.db.run.findMany({ where: { labId: lab, idempotencyKey: { startsWith: 'seed-causal-' } } });
   if (imports.some((r) => r.status === 'FAILED' || r.status === 'CANCELLED')) return true;
   if (imports.length < 4 || imports.some((r) => r.status !== 'SUCCEEDED')) return false;
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   let encoder = await services.db.run.findFirst({ where: { labId: lab, idempotencyKey: RIDGE_KEY } });
   if (!encoder) {
     const responseSet = await services.db.responseSet.findFirstOrThrow({ where: { subject: { datasetId: dataset.id, name: DEMO_CAUSAL_SUBJECT }, stimulusSet: { name: `${DEMO_CAUSAL_SUBJECT}-training-and-test-images` } } });

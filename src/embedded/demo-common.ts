@@ -3,7 +3,7 @@
 // READY, and idempotency keys that tell a first start from a later one in the log.
 import type { Services } from '../services';
 import type { Log } from '../log';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from '../domain/context';
 import { storeArtifact } from '../domain/artifacts';
 import { createStimulusSet, createSubject } from '../domain/catalog';
 import { importFeatureSet, importResponseSet } from '../domain/imports';
@@ -20,7 +20,7 @@ export function saveNpy(services: Services, name: string, shape: number[], value
  * with repeats) through createSubject, createStimulusSet, importFeatureSet and importResponseSet.
  */
 export async function registerDemoSubject(
-  ctx: Context,
+  ctx: DomainContext,
   input: { datasetId: string; subject: DemoSubject; models: Map<string, string>; keyPrefix: string; stimulusSetName: string },
 ) {
   const { services } = ctx;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from '../domain/context';
 import { storeArtifact } from '../domain/artifacts';
 import { createStimulusSet, registerModel } from '../domain/catalog';
 import { submitFeatureExtraction } from '../domain/feature-extraction';
@@ -69,7 +69,7 @@ export function demoImages(n: number): DemoImage[] {
 }
 
 /** Seeds the image set, the backbone and the extraction run; returns the run id. */
-export async function seedDemoImages(ctx: Context, datasetId: string, labId: string, n = 120): Promise<string> {
+export async function seedDemoImages(ctx: DomainContext, datasetId: string, labId: string, n = 120): Promise<string> {
   const images = demoImages(n);
   const set = await createStimulusSet(ctx, {
     datasetId,

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Services } from '../services';
 import type { Log } from '../log';
-import { createContext } from '../resolvers/context';
+import { domainContext } from '../domain/context';
 import { storeArtifact } from '../domain/artifacts';
 import { createDataset, registerModel } from '../domain/catalog';
 import { createBenchmark } from '../domain/leaderboards';
@@ -52,7 +52,7 @@ export function demoInContextData() {
 
 /** Seeds the dataset, backbone, features, responses and the encoder once; false when already there. */
 export async function seedInContextDemo(services: Services, log: Log): Promise<boolean> {
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_ICL_DATASET } } });
   if (existing) return false;
   if (!existsSync(REFERENCE_ONNX)) {
@@ -110,7 +110,7 @@ export async function queueInContextDemo(services: Services, log: Log): Promise<
     logQueued(log, what, [], [ICL_RUN_KEY], fields);
     return true;
   }
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const benchmark =
     (await services.db.benchmark.findUnique({ where: { name: DEMO_ICL_BENCHMARK } })) ??
     (await createBenchmark(ctx, {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Log } from '../log';
 import type { Services } from '../services';
-import { createContext } from '../resolvers/context';
+import { domainContext } from '../domain/context';
 import { storeArtifact } from '../domain/artifacts';
 import { createDataset, createStimulusSet, createSubject, registerModel } from '../domain/catalog';
 import { submitFeatureExtraction } from '../domain/feature-extraction';
@@ -72,7 +72,7 @@ export async function demoLayerInputs(options: DemoLayerOptions = {}) {
 
 /** Seeds the layer demo once (false when its dataset exists already). */
 export async function seedLayerDemo(services: Services, log: Log): Promise<boolean> {
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const labId = services.defaultLabId;
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId, name: DEMO_LAYER_DATASET } } });
   if (existing) return false;

@@ -3,7 +3,7 @@
 // three-stage model, on an RSA benchmark, so the dashboard shows RDMs and a layer x ROI matrix.
 import type { Log } from '../log';
 import type { Services } from '../services';
-import { createContext } from '../resolvers/context';
+import { domainContext } from '../domain/context';
 import { createBenchmark } from '../domain/leaderboards';
 import { submitRepresentationalSimilarity } from '../domain/representational-similarity';
 import { DEMO_LAYER_DATASET, DEMO_LAYER_MODEL } from './demo-data';
@@ -32,7 +32,7 @@ export async function queueDemoRsa(services: Services, log: Log): Promise<boolea
     logQueued(log, 'demo RSA run', [], [KEY]);
     return true;
   }
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const benchmark =
     (await services.db.benchmark.findUnique({ where: { name: DEMO_RSA_BENCHMARK } })) ??
     (await createBenchmark(ctx, {

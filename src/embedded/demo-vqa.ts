@@ -6,7 +6,7 @@
 // and prior baselines stand beside every number.
 import type { Services } from '../services';
 import type { Log } from '../log';
-import { createContext } from '../resolvers/context';
+import { domainContext } from '../domain/context';
 import { storeArtifact } from '../domain/artifacts';
 import { registerModel } from '../domain/catalog';
 import { importVqaBenchmark, submitVqaEval } from '../domain/vqa';
@@ -85,7 +85,7 @@ export async function seedVqaDemo(services: Services, log: Log): Promise<boolean
   const lab = services.defaultLabId;
   const set = await services.db.stimulusSet.findFirst({ where: { name: DEMO_IMAGE_SET, dataset: { labId: lab, name: DEMO_DATASET } } });
   if (!set) return false;
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const questions = demoVqaQuestions();
   const file = await storeArtifact(services, jsonl(questions), { filename: `${DEMO_VQA_BENCHMARK}.jsonl`, labId: lab });
   await importVqaBenchmark(ctx, {
@@ -112,7 +112,7 @@ export async function queueVqaDemo(services: Services, log: Log): Promise<boolea
   if (!benchmark || !subject) return true;
   const keys = DEMO_DECODERS.map((d) => runKey(d.name));
   const present = await existingRunKeys(services, keys);
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const queued: string[] = [];
   for (const d of DEMO_DECODERS) {
     if (present.has(runKey(d.name))) continue;

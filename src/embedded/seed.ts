@@ -3,7 +3,7 @@
 // with 3 repeats), imported through the same mutations and jobs a lab would use.
 import type { Services } from '../services';
 import type { Log } from '../log';
-import { createContext } from '../resolvers/context';
+import { domainContext } from '../domain/context';
 import { createDataset, createStimulusSet, createSubject, registerModel } from '../domain/catalog';
 import { storeArtifact } from '../domain/artifacts';
 import { importFeatureSet, importResponseSet } from '../domain/imports';
@@ -41,7 +41,7 @@ export async function seedDemoCatalog(services: Services, log: Log): Promise<boo
 }
 
 async function seedMainDemo(services: Services, log: Log): Promise<boolean> {
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const existing = await services.db.dataset.findUnique({ where: { labId_name: { labId: services.defaultLabId, name: DEMO_DATASET } } });
   if (existing) return false;
   const started = Date.now();
@@ -112,7 +112,7 @@ async function queueLayerSweep(services: Services, log: Log): Promise<boolean> {
   if (all.some((s) => s.status !== 'READY')) return false;
   const target = sets.find((s) => s.subject.name === 'subj01');
   if (!target || features.filter((f) => f.stimulusSetId === target.stimulusSetId).length < 3) return false;
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const benchmark =
     (await services.db.benchmark.findUnique({ where: { name: DEMO_LAYER_BENCHMARK } })) ??
     (await createBenchmark(ctx, {
@@ -147,7 +147,7 @@ async function queueRidgeRuns(services: Services, log: Log): Promise<boolean> {
   const all = [...sets, ...features];
   if (sets.length === 0 || all.some((s) => s.status === 'FAILED')) return true;
   if (features.length < sets.length * DEMO_BACKBONES.length || all.some((s) => s.status !== 'READY')) return false;
-  const ctx = createContext(services);
+  const ctx = domainContext(services);
   const benchmark =
     (await services.db.benchmark.findUnique({ where: { name: DEMO_BENCHMARK } })) ??
     (await createBenchmark(ctx, {

@@ -2,6 +2,7 @@
 // added to the schema without a module a compile error; checkJobRegistry makes it a start-up
 // error too (for a database enum ahead of the code), so no run of it is accepted and then failed
 // at execution.
+import type { z } from 'zod';
 import type { HandlerRegistry, RunKind } from '../runs/types';
 import { RunKind as RunKinds } from '../generated/prisma/enums';
 import { jobHandler, type JobModule } from './define';
@@ -15,7 +16,7 @@ import { layerSweep } from './layer-sweep';
 import { importSessions } from './import-sessions';
 import { representationalSimilarityJob } from './representational-similarity';
 
-export const jobs: Record<RunKind, JobModule> = {
+const modules = {
   IMPORT_RESPONSES: importResponses,
   IMPORT_FEATURES: importFeatures,
   ENCODING_RIDGE: encodingRidge,
@@ -26,7 +27,22 @@ export const jobs: Record<RunKind, JobModule> = {
   LAYER_SWEEP: layerSweep,
   IMPORT_SESSIONS: importSessions,
   REPRESENTATIONAL_SIMILARITY: representationalSimilarityJob,
-};
+} satisfies Record<RunKind, JobModule>;
+
+export const jobs: Record<RunKind, JobModule> = modules;
+
+/** The parameters of a run of kind K, as its job's schema parses them (defaults filled). */
+export type ParamsOf<K extends RunKind> = z.output<(typeof modules)[K]['params']>;
+
+/**
+ * A run's recorded parameters read through its kind's schema, so code outside the job modules
+ * never casts the JSON column; null when they do not parse (the worker fails such a run).
+ */
+export function readParams<K extends RunKind>(kind: K, json: unknown): ParamsOf<K> | null {
+  const schema: z.ZodType = modules[kind].params;
+  const parsed = schema.safeParse(json);
+  return parsed.success ? (parsed.data as ParamsOf<K>) : null;
+}
 
 /** Throws, naming them, when a run kind has no job module or one registered under another kind. */
 export function checkJobRegistry(registry: Partial<Record<string, JobModule>> = jobs, kinds: readonly string[] = Object.values(RunKinds)): void {

@@ -7,11 +7,11 @@ export const brainMapResolvers: Resolvers = {
     renderBrainMap: (_p, { input }, ctx) => maps.renderBrainMap(ctx, input) as any,
   },
   Run: {
-    brainMapOutputs: (r, _a, ctx) => maps.runBrainMapOutputs(ctx, r as any),
-    brainMap: (r, { output, row }, ctx) => maps.runBrainMap(ctx, r as any, output, row ?? 0) as any,
+    brainMapOutputs: (r, _a, ctx) => maps.runBrainMapOutputs(ctx, r as any, ctx.loaders),
+    brainMap: (r, { output, row }, ctx) => maps.runBrainMap(ctx, r as any, output, row ?? 0, ctx.loaders) as any,
   },
   Artifact: {
-    niftiUrl: (a, args, ctx) => maps.artifactNiftiUrl(ctx, a as any, args),
+    niftiUrl: (a, args, ctx) => maps.artifactNiftiUrl(ctx, a as any, args, ctx.loaders),
   },
   BrainMap: {
     source: (m) => (m as unknown as BrainMapView).source as any,
@@ -19,7 +19,7 @@ export const brainMapResolvers: Resolvers = {
     row: (m) => (m as unknown as BrainMapView).render.row,
     nRows: (m) => (m as unknown as BrainMapView).nRows,
     nifti: async (m, _a, ctx) => (await ctx.loaders.artifact.load((m as unknown as BrainMapView).render.niftiArtifactId))! as any,
-    niftiUrl: (m, _a, ctx) => maps.niftiUrl(ctx, m as unknown as BrainMapView),
+    niftiUrl: (m, _a, ctx) => maps.niftiUrl(ctx, m as unknown as BrainMapView, ctx.loaders),
     nVoxels: (m) => (m as unknown as BrainMapView).subject.nVoxels,
     nFinite: (m) => (m as unknown as BrainMapView).render.nFinite,
     min: (m) => (m as unknown as BrainMapView).render.min,
@@ -29,6 +29,6 @@ export const brainMapResolvers: Resolvers = {
       const values = await maps.readMapRow(ctx, view.source, view.subject.nVoxels, view.render.row);
       return Array.from(values, (v) => (Number.isFinite(v) ? v : null));
     },
-    voxelIjk: async (m, _a, ctx) => Array.from(await maps.readVoxelIjk(ctx, (m as unknown as BrainMapView).subject)),
+    voxelIjk: async (m, _a, ctx) => Array.from(await maps.readVoxelIjk(ctx, (m as unknown as BrainMapView).subject, ctx.loaders)),
   },
 };

@@ -1,5 +1,5 @@
 import type { Resolvers } from '../generated/graphql';
-import { readableWhere } from '../domain/access';
+import { readableWhere } from '../access/readability';
 import * as catalog from '../domain/catalog';
 import * as imports from '../domain/imports';
 import { badInput } from '../errors';

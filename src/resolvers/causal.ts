@@ -1,5 +1,5 @@
 import type { Resolvers } from '../generated/graphql';
-import { readableWhere } from '../domain/access';
+import { readableWhere } from '../access/readability';
 import { causalTestResult, conceptQueries, createConceptQuery, submitCausalTest, visibleConceptQuery } from '../domain/causal';
 import type { Context } from './context';
 import { orNull } from './nullable';

@@ -1,16 +1,11 @@
-import type { ChangeFeed } from '../db/change-feed';
-import type { Db } from '../db/client';
-import { superuser, type Viewer } from '../domain/access';
+import { superuser, type Viewer } from '../access/viewer';
+import { domainContext, type DomainContext } from '../domain/context';
 import type { Services } from '../services';
 import { createLoaders, type Loaders } from './loaders';
 
-export interface Context {
-  services: Services;
-  db: Db;
-  viewer: Viewer;
+/** The domain's context and the request's DataLoaders, which nested fields batch through. */
+export interface Context extends DomainContext {
   loaders: Loaders;
-  /** Committed-change feed of the API's database, when it has one (src/db/change-feed.ts). */
-  changes?: ChangeFeed;
 }
 
 /**
@@ -18,5 +13,5 @@ export interface Context {
  * inside the service (seeding, jobs) omits the viewer and acts as an operator of the default lab.
  */
 export function createContext(services: Services, viewer: Viewer = superuser(services.defaultLabId)): Context {
-  return { services, db: services.db, viewer, loaders: createLoaders(services.db, viewer) };
+  return { ...domainContext(services, viewer), loaders: createLoaders(services.db, viewer) };
 }

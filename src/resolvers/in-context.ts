@@ -6,6 +6,6 @@ export const inContextResolvers: Resolvers = {
     submitEncodingIcl: (_p, { input }, ctx) => submitEncodingIcl(ctx, input),
   },
   Run: {
-    testTimeScaling: (run, args, ctx) => testTimeScaling(ctx, run, args.metric ?? 'explained_variance', args.roi),
+    testTimeScaling: (run, args, ctx) => testTimeScaling(ctx, run, args.metric ?? 'explained_variance', args.roi, ctx.loaders),
   },
 };

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/graphql';
-import { runReadableWhere } from '../domain/access';
+import { runReadableWhere } from '../access/readability';
 import { layerProfile, submitLayerSweep } from '../domain/layer-sweep';
+import { readParams } from '../jobs/registry';
 
 export const layerSweepResolvers: Resolvers = {
   Mutation: {
@@ -11,9 +12,9 @@ export const layerSweepResolvers: Resolvers = {
     children: async (r, _a, ctx) => {
       const children = await ctx.db.run.findMany({ where: { AND: [{ parentRunId: r.id }, runReadableWhere(ctx.viewer)] } });
       // Sweep order (the parent's params), then anything else by creation.
-      const order = ((r.params as { layers?: { featureSetId: string }[] })?.layers ?? []).map((l) => l.featureSetId);
+      const order = ((r.kind === 'LAYER_SWEEP' && readParams('LAYER_SWEEP', r.params)?.layers) || []).map((l) => l.featureSetId);
       const rank = (c: (typeof children)[number]) => {
-        const i = order.indexOf((c.params as { featureSetId?: string }).featureSetId ?? '');
+        const i = order.indexOf((c.kind === 'ENCODING_RIDGE' && readParams('ENCODING_RIDGE', c.params)?.featureSetId) || '');
         return i < 0 ? order.length : i;
       };
       return children.sort((a, b) => rank(a) - rank(b) || a.createdAt.getTime() - b.createdAt.getTime());

@@ -1,7 +1,8 @@
 // Per-request DataLoaders: nested fields batch into one query per level instead of one per row.
 import DataLoader from 'dataloader';
 import type { Db } from '../db/client';
-import { readableViaDataset, readableWhere, superuser, type Viewer } from '../domain/access';
+import { superuser, type Viewer } from '../access/viewer';
+import { readableViaDataset, readableViaSubject, readableWhere } from '../access/readability';
 
 function byId<T extends { id: string }>(fetch: (ids: string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -33,7 +34,7 @@ export function createLoaders(db: Db, viewer: Viewer = superuser()) {
     lab: byId((ids) => db.lab.findMany(inIds(ids))),
     dataset: byId((ids) => db.dataset.findMany(readable(ids, readableWhere(viewer)))),
     subject: byId((ids) => db.subject.findMany(readable(ids, readableViaDataset(viewer)))),
-    roi: byId((ids) => db.roi.findMany(readable(ids, viewer.superuser ? {} : { subject: readableViaDataset(viewer) }))),
+    roi: byId((ids) => db.roi.findMany(readable(ids, readableViaSubject(viewer)))),
     stimulusSet: byId((ids) => db.stimulusSet.findMany(readable(ids, readableViaDataset(viewer)))),
     model: byId((ids) => db.model.findMany(readable(ids, readableWhere(viewer)))),
     artifact: byId((ids) => db.artifact.findMany(inIds(ids))),

@@ -9,6 +9,6 @@ export const rsaResolvers: Resolvers = {
     representationalSimilarity: (r, _a, ctx) => rsaResult(ctx, r),
   },
   RepresentationalSimilarity: {
-    heatmaps: (r, _a, ctx) => rsaHeatmaps(ctx, r as RsaResultModel),
+    heatmaps: (r, _a, ctx) => rsaHeatmaps(ctx, r as RsaResultModel, ctx.loaders),
   },
 };

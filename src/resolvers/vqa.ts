@@ -8,7 +8,7 @@ export const vqaResolvers: Resolvers = {
   },
   Benchmark: {
     vqa: (b, _a, ctx) => (b.kind === 'VQA' ? vqaInfo(ctx, b.id) : null),
-    vqaQuestions: (b, args, ctx) => vqaQuestions(ctx, b.id, args),
+    vqaQuestions: (b, args, ctx) => vqaQuestions(ctx, b.id, args, ctx.loaders),
   },
   VqaBenchmarkInfo: {
     stimulusSet: (info, _a, ctx) => ctx.loaders.stimulusSet.load(info.stimulusSetId),

@@ -2,7 +2,9 @@
 // stalled worker that wakes up, the reconciler, a cancel from the API) can never move a run out
 // of a final state or overwrite each other's outcome: whoever matches the condition first wins.
 import type { Db, Tx } from '../db/client';
-import { Prisma, type RunStatus } from '../generated/prisma/client';
+import { Prisma, type RunKind, type RunStatus } from '../generated/prisma/client';
+import { importSessionsParams } from '../jobs/import-sessions';
+import { importFeaturesParams, importResponsesParams } from '../jobs/io/import-frame';
 
 /** States a run can still leave; SUCCEEDED, FAILED and CANCELLED are final. */
 export const OPEN_STATUSES: RunStatus[] = ['QUEUED', 'RUNNING'];
@@ -52,7 +54,12 @@ export async function markFailed(db: Db, runId: string, error: RunErrorInfo, ext
   });
 }
 
-const IMPORTED_SET = { IMPORT_RESPONSES: 'responseSetId', IMPORT_SESSIONS: 'responseSetId', IMPORT_FEATURES: 'featureSetId' } as const;
+/** The set an import run fills: its column, and its id read through the job's parameter schema. */
+const IMPORTED_SET: Partial<Record<RunKind, { key: 'responseSetId' | 'featureSetId'; id: (params: unknown) => string | undefined }>> = {
+  IMPORT_RESPONSES: { key: 'responseSetId', id: (p) => importResponsesParams.pick({ responseSetId: true }).safeParse(p).data?.responseSetId },
+  IMPORT_SESSIONS: { key: 'responseSetId', id: (p) => importSessionsParams.pick({ responseSetId: true }).safeParse(p).data?.responseSetId },
+  IMPORT_FEATURES: { key: 'featureSetId', id: (p) => importFeaturesParams.pick({ featureSetId: true }).safeParse(p).data?.featureSetId },
+};
 
 /**
  * An import run that ends without success leaves its set FAILED (never IMPORTING or PENDING for
@@ -61,9 +68,11 @@ const IMPORTED_SET = { IMPORT_RESPONSES: 'responseSetId', IMPORT_SESSIONS: 'resp
  */
 export async function endImportedSet(tx: Tx, runId: string, reason: string): Promise<void> {
   const run = await tx.run.findUnique({ where: { id: runId }, select: { kind: true, params: true } });
-  const key = run && IMPORTED_SET[run.kind as keyof typeof IMPORTED_SET];
-  const setId = key ? (run.params as Record<string, unknown>)?.[key] : undefined;
-  if (!key || typeof setId !== 'string') return;
+  if (!run) return;
+  const imported = IMPORTED_SET[run.kind];
+  const setId = imported?.id(run.params);
+  if (!imported || setId === undefined) return;
+  const key = imported.key;
   const newer = await tx.run.count({
     where: { id: { not: runId }, kind: run.kind, status: { in: OPEN_STATUSES }, params: { path: [key], equals: setId } },
   });

@@ -4,7 +4,7 @@
 import type http from 'node:http';
 import { authenticate } from '../auth/authenticate';
 import type { TokenCache } from '../auth/token-cache';
-import type { Viewer } from '../domain/access';
+import type { Viewer } from '../access/viewer';
 import { DomainError } from '../errors';
 import type { Log } from '../log';
 import type { Services } from '../services';

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
-import type { Viewer } from '../domain/access';
+import type { Viewer } from '../access/viewer';
 import type { Services } from '../services';
 import { startChangeFeed, type ChangeFeed } from '../db/change-feed';
 import { createContext } from '../resolvers/context';

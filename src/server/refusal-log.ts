@@ -1,13 +1,13 @@
 // Logs every refused operation (no access, no role, too complex) with who asked, so an operator
 // can see probing or a misconfigured script in the API log.
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from '../domain/context';
 import type { Log } from '../log';
 import { isQueryLimit } from './limits';
 
 const REFUSALS = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'QUERY_TOO_COMPLEX']);
 
-export function refusalLog(log: Log): ApolloServerPlugin<Context> {
+export function refusalLog(log: Log): ApolloServerPlugin<DomainContext> {
   return {
     async requestDidStart() {
       return {

@@ -21,7 +21,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import type { Context } from '../resolvers/context';
+import type { DomainContext } from '../domain/context';
 import { badInput } from '../errors';
 import { checkStorableText } from '../text/storable-text';
 
@@ -32,7 +32,7 @@ import { checkStorableText } from '../text/storable-text';
  */
 export const MAX_ARGUMENT_CHARS = 100_000;
 
-export function storableArguments(): ApolloServerPlugin<Context> {
+export function storableArguments(): ApolloServerPlugin<DomainContext> {
   return {
     async requestDidStart() {
       return {

@@ -2,7 +2,8 @@
 // provenance (what anonymous visitors see on leaderboards), with the public model and subject
 // names, optionally with the runs' small result arrays.
 import { createHash } from 'node:crypto';
-import { anonymous, readableSql, runReadableSql } from '../domain/access';
+import { anonymous } from '../access/viewer';
+import { readableSql, runReadableSql } from '../access/readability';
 import { Prisma } from '../generated/prisma/client';
 import type { Services } from '../services';
 import { BUNDLE_FORMAT, type BundleArray, type BundleContent, type BundleRun, type SignedBundle } from './bundle-format';

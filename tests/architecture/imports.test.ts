@@ -1,10 +1,14 @@
-// The import rules of src/ (scripts/check-imports.js): no cycles, and src/compute imports only
-// from itself and packages. The checker is also shown to see what it must catch.
+// The import rules of src/ (scripts/check-imports.js): no cycles, src/compute imports only from
+// itself and packages, and the lower layers (access, domain, auth, sites) import nothing from those
+// above them. The checker is also shown to see what it must catch.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const { check } = require('../../scripts/check-imports.js') as { check: (src?: string) => { files: number; cycles: string[][]; computeOutside: string[] } };
+const { check, LAYERS } = require('../../scripts/check-imports.js') as {
+  check: (src?: string) => { files: number; cycles: string[][]; computeOutside: string[]; layers: string[] };
+  LAYERS: Record<string, string[]>;
+};
 
 describe('imports in src', () => {
   it('form no cycle, and src/compute imports nothing from outside itself', () => {
@@ -25,5 +29,24 @@ describe('imports in src', () => {
     const r = check(src);
     expect(r.cycles).toEqual([['src/runs/a.ts', 'src/runs/b.ts']]);
     expect(r.computeOutside).toEqual(['src/compute/k.ts imports src/runs/a.ts']);
+  });
+
+  it('keep their layers: src/access imports nothing from the domain, resolvers or server, and the domain nothing from resolvers', () => {
+    expect(LAYERS.access).toEqual(expect.arrayContaining(['domain', 'resolvers', 'server']));
+    expect(LAYERS.domain).toEqual(expect.arrayContaining(['resolvers', 'server']));
+    expect(check().layers).toEqual([]);
+  });
+
+  it('the checker finds an import against the layers', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-'));
+    const src = path.join(dir, 'src');
+    for (const d of ['access', 'domain', 'resolvers']) mkdirSync(path.join(src, d), { recursive: true });
+    writeFileSync(path.join(src, 'resolvers', 'context.ts'), 'export interface Context { x: 1 }\n');
+    writeFileSync(path.join(src, 'domain', 'rule.ts'), "import type { Context } from '../resolvers/context';\nexport type Rule = Context;\n");
+    writeFileSync(path.join(src, 'access', 'viewer.ts'), "import type { Rule } from '../domain/rule';\nexport type Viewer = Rule;\n");
+    writeFileSync(path.join(src, 'resolvers', 'uses.ts'), "import type { Viewer } from '../access/viewer';\nexport type Uses = Viewer;\n");
+    const r = check(src);
+    expect(r.cycles).toEqual([]);
+    expect(r.layers.sort()).toEqual(['src/access/viewer.ts imports src/domain/rule.ts', 'src/domain/rule.ts imports src/resolvers/context.ts']);
   });
 });
