@@ -202,7 +202,7 @@ suite('lab dashboard', () => {
 
     await nav.getByRole('link', { name: 'Catalog' }).click();
     await page.getByTestId('datasets').waitFor();
-    const { datasets, models } = await service.query('{ datasets { edges { node { id name subjects { name nVoxels rois { name nVoxels } responseSets { noiseCeilingMedian } } } } } models { edges { node { name family } } } }');
+    const { datasets, models } = await service.query('{ datasets { edges { node { id name subjects { name nVoxels rois { name nVoxels } responseSets { noiseCeilingMedian splitHalfMedian splitHalfSplits } } } } } models { edges { node { name family } } } }');
     for (const m of models.edges) expect(await page.getByTestId('models').innerText()).toContain(m.node.name);
     const ds = datasets.edges[0].node;
     await page.getByRole('link', { name: ds.name }).click();
@@ -212,7 +212,11 @@ suite('lab dashboard', () => {
       expect(text).toContain(s.name);
       for (const r of s.rois) expect(text).toContain(`${r.name} (${r.nVoxels})`);
       expect(text).toContain(`median noise ceiling ${s.responseSets[0].noiseCeilingMedian.toFixed(1)}%`);
+      const split = s.responseSets[0];
+      if (split.splitHalfMedian !== null) expect(text).toContain(`median split-half reliability ${split.splitHalfMedian.toFixed(3)} (${split.splitHalfSplits} splits, Spearman-Brown)`);
     }
+    // The demo's responses have repeats, so the split-half reliability is there to read.
+    expect(ds.subjects.some((s: any) => s.responseSets[0].splitHalfMedian !== null)).toBe(true);
     await shot('06-dataset');
     await page.getByTestId('stimulus-sets').getByRole('link').first().click();
     await page.getByRole('heading', { name: /Stimulus set/ }).waitFor();

@@ -28,7 +28,7 @@ export const DatasetDoc = /* GraphQL */ `
         name
         nVoxels
         rois { id name nVoxels }
-        responseSets { id name status nRepeats noiseCeilingMedian }
+        responseSets { id name status nRepeats noiseCeilingMedian splitHalfMedian splitHalfSplits }
       }
       stimulusSets { id name description nStimuli }
     }

@@ -44,6 +44,7 @@ export function DatasetPage({ id }: { id: string }) {
                     <li key={r.id}>
                       {r.name} <StatusBadge status={r.status} /> {r.nRepeats ? `${r.nRepeats} repeats, ` : ''}
                       {r.noiseCeilingMedian !== null ? `median noise ceiling ${fmt(r.noiseCeilingMedian, 1)}%` : 'no noise ceiling'}
+                      {r.splitHalfMedian !== null ? `, median split-half reliability ${fmt(r.splitHalfMedian, 3)} (${r.splitHalfSplits} splits, Spearman-Brown)` : ''}
                     </li>
                   ))}
                 </ul>
