@@ -66,6 +66,24 @@ export async function readVoxelIjk(ctx: DomainContext, subject: Subject, lookups
   return Int32Array.from(array.data as ArrayLike<number>);
 }
 
+/** The subject's mask as one bit per grid point, C order over (i, j, k), most significant bit first. */
+export function maskBits(shape: readonly number[], voxelIjk: Int32Array): Uint8Array {
+  const [, ny, nz] = shape;
+  const bits = new Uint8Array(Math.ceil((shape[0] * ny * nz) / 8));
+  for (let v = 0; v < voxelIjk.length; v += 3) {
+    const g = (voxelIjk[v] * ny + voxelIjk[v + 1]) * nz + voxelIjk[v + 2];
+    bits[g >> 3] |= 0x80 >> (g & 7);
+  }
+  return bits;
+}
+
+/** Float32 values as little-endian bytes, whatever the host's byte order. */
+export function float32Bytes(values: Float32Array): Buffer {
+  const out = Buffer.allocUnsafe(values.length * 4);
+  for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i], i * 4);
+  return out;
+}
+
 function stem(filename: string): string {
   return (filename.replace(/\.npy$/, '') || 'map').replace(/[^A-Za-z0-9._-]+/g, '_');
 }

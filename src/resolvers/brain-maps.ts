@@ -30,5 +30,13 @@ export const brainMapResolvers: Resolvers = {
       return Array.from(values, (v) => (Number.isFinite(v) ? v : null));
     },
     voxelIjk: async (m, _a, ctx) => Array.from(await maps.readVoxelIjk(ctx, (m as unknown as BrainMapView).subject, ctx.loaders)),
+    valuesFloat32: async (m, _a, ctx) => {
+      const view = m as unknown as BrainMapView;
+      return maps.float32Bytes(await maps.readMapRow(ctx, view.source, view.subject.nVoxels, view.render.row)).toString('base64');
+    },
+    maskBits: async (m, _a, ctx) => {
+      const { subject } = m as unknown as BrainMapView;
+      return Buffer.from(maps.maskBits(subject.spaceShape, await maps.readVoxelIjk(ctx, subject, ctx.loaders))).toString('base64');
+    },
   },
 };

@@ -22,13 +22,27 @@ const npy = (shape: number[], values: number[]) => Buffer.from(encodeNpy({ dtype
 const planted = ([i, j, k]: number[]) => 10 * i + j - 0.5 * k;
 const codeOf = (body: { errors?: any[] }) => body.errors?.[0]?.extensions;
 
-const MAP_FIELDS = `row nRows nVoxels nFinite min max values voxelIjk niftiUrl nifti { id filename mediaType } source { id } subject { id }`;
+const MAP_FIELDS = `row nRows nVoxels nFinite min max values voxelIjk valuesFloat32 maskBits niftiUrl nifti { id filename mediaType } source { id } subject { id }`;
 const RENDER = `mutation($input: RenderBrainMapInput!) { renderBrainMap(input: $input) { ${MAP_FIELDS} } }`;
 
 async function download(url: string) {
   const res = await fetch(url);
   expect(res.ok).toBe(true);
   return readSingleVolume(Readable.from([Buffer.from(await res.arrayBuffer())]), 'map.nii.gz');
+}
+
+/** The compact values: little-endian float32 read back by hand. */
+function float32s(base64: string): number[] {
+  const b = Buffer.from(base64, 'base64');
+  return Array.from({ length: b.length / 4 }, (_, i) => b.readFloatLE(4 * i));
+}
+
+/** The (i, j, k) of each set bit of the compact mask (C order over i, j, k, high bit first). */
+function setBits(base64: string): number[][] {
+  const b = Buffer.from(base64, 'base64');
+  const out: number[][] = [];
+  for (let g = 0; g < NX * NY * NZ; g++) if (b[g >> 3] & (0x80 >> (g & 7))) out.push([Math.floor(g / (NY * NZ)), Math.floor(g / NZ) % NY, g % NZ]);
+  return out;
 }
 
 /** Each grid voxel's expected value: the subject voxel's there (nibabel's mask order), NaN elsewhere. */
@@ -67,6 +81,9 @@ describe('brain maps', () => {
     expect(map.nifti).toMatchObject({ filename: 'subj01-pearsonR.nii.gz', mediaType: 'application/gzip' });
     expect(map.values).toEqual(values.map(Math.fround));
     expect(map.voxelIjk).toEqual(MASK_IJK.flat());
+    // The compact forms carry the same: the values as float32, the voxels as the mask's set bits in order.
+    expect(float32s(map.valuesFloat32)).toEqual(values.map(Math.fround));
+    expect(setBits(map.maskBits)).toEqual(MASK_IJK);
 
     const { header, shape, data } = await download(map.niftiUrl);
     expect(shape).toEqual([NX, NY, NZ]);
@@ -88,6 +105,7 @@ describe('brain maps', () => {
     const finite = rows[1].filter(Number.isFinite);
     expect(map).toMatchObject({ row: 1, nRows: 2, nFinite: finite.length, min: Math.min(...finite), max: Math.max(...finite) });
     expect(map.values).toEqual(rows[1].map((x) => (Number.isNaN(x) ? null : Math.fround(x))));
+    expect(float32s(map.valuesFloat32)).toEqual(rows[1].map(Math.fround));
     expect(map.nifti.filename).toBe('subj01-explainedVariance-row1.nii.gz');
     expectMap((await download(map.niftiUrl)).data, (v) => rows[1][v]);
 

@@ -5,12 +5,19 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { BrainMapOutputsQuery, BrainMapQuery } from '../generated/graphql';
 import { BrainMapDoc, BrainMapOutputsDoc } from '../graphql/brain-maps';
+import { decodeFloat32, decodeMaskIjk } from '../lib/brain-map-data';
 import { colourOf, css, OUTSIDE, scaleFor, type ColourScale } from '../lib/colormap';
 import { fmt } from '../lib/format';
 import { useQuery } from '../lib/use-query';
 import { ErrorBox, Loading } from './common';
 
-type MapData = NonNullable<NonNullable<BrainMapQuery['run']>['brainMap']>;
+type MapAnswer = NonNullable<NonNullable<BrainMapQuery['run']>['brainMap']>;
+/** A map with its compact fields decoded: values (NaN where none) and each voxel's (i, j, k). */
+type MapData = Omit<MapAnswer, 'valuesFloat32' | 'maskBits'> & { values: Float32Array; voxelIjk: Int32Array };
+
+function decodeMap({ valuesFloat32, maskBits, ...rest }: MapAnswer): MapData {
+  return { ...rest, values: decodeFloat32(valuesFloat32), voxelIjk: decodeMaskIjk(maskBits, rest.subject.space!.shape, rest.nVoxels) };
+}
 type Output = NonNullable<BrainMapOutputsQuery['run']>['brainMapOutputs'][number];
 
 const PREFERRED = ['pearsonR', 'bestLayer', 'causalClass', 'inContextExplainedVariance', 'explainedVariance', 'noiseCeiling'];
@@ -41,7 +48,8 @@ function BrainMapSection({ runId, outputs }: { runId: string; outputs: Output[] 
   const shownRow = Math.min(row, nRows - 1);
   const { data, error, stale } = useQuery<BrainMapQuery, { id: string; output: string; row: number }>(BrainMapDoc, { id: runId, output, row: shownRow });
   // A map drawn for the previous output must never appear under the new output's name.
-  const map = stale ? undefined : data?.run?.brainMap;
+  const answer = stale ? undefined : data?.run?.brainMap;
+  const map = useMemo(() => (answer ? decodeMap(answer) : undefined), [answer]);
   return (
     <section aria-labelledby="brain-map-title" className="brain-map" data-testid="brain-map">
       <h3 id="brain-map-title">Brain map</h3>
@@ -79,7 +87,7 @@ function buildVolume(map: MapData): Volume {
   const labels = new Int16Array(nx * ny * nz);
   const at = (v: number) => map.voxelIjk[3 * v] + nx * (map.voxelIjk[3 * v + 1] + ny * map.voxelIjk[3 * v + 2]);
   map.values.forEach((x, v) => {
-    values[at(v)] = x ?? NaN;
+    values[at(v)] = x;
     labels[at(v)] = -1;
   });
   map.subject.rois.forEach((roi, r) => roi.voxelIndices.forEach((v) => labels[at(v)] === -1 && (labels[at(v)] = r + 1)));
@@ -87,7 +95,7 @@ function buildVolume(map: MapData): Volume {
 }
 
 /** Evenly spaced slices through the mask's extent along `axis`, away from its edges. */
-export function slicePositions(voxelIjk: readonly number[], axis: number, count = SLICES_PER_VIEW): number[] {
+export function slicePositions(voxelIjk: ArrayLike<number>, axis: number, count = SLICES_PER_VIEW): number[] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let v = axis; v < voxelIjk.length; v += 3) {
@@ -104,7 +112,7 @@ function BrainMapView({ map, output }: { map: MapData; output: string }) {
   const scale = scaleFor(map.min ?? null, map.max ?? null);
   const px = Math.max(6, Math.floor(SLICE_PX / Math.max(...volume.shape)));
   const roiMeans = map.subject.rois.map((roi) => {
-    const xs = roi.voxelIndices.map((v) => map.values[v]).filter((x): x is number => x !== null);
+    const xs = roi.voxelIndices.map((v) => map.values[v]).filter(Number.isFinite);
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
   });
   return (

@@ -1,4 +1,5 @@
-// Brain maps: a run's per-voxel outputs in its subject's brain space, for the slice montages.
+// Brain maps: a run's per-voxel outputs in its subject's brain space, for the slice montages. The
+// values and the mask come in their compact binary forms (a few bytes a voxel, not JSON numbers).
 export const BrainMapOutputsDoc = /* GraphQL */ `
   query BrainMapOutputs($id: ID!) {
     run(id: $id) {
@@ -19,8 +20,8 @@ export const BrainMapDoc = /* GraphQL */ `
         nFinite
         min
         max
-        values
-        voxelIjk
+        valuesFloat32
+        maskBits
         niftiUrl
         nifti { filename }
         subject { id name space { shape } rois { name voxelIndices } }
