@@ -31,11 +31,16 @@ const MAX_TRIALS = 100_000;
  * CSV: a header row with a `stimulus` (or `externalId`) column and optionally a `trial` column
  * (0-based; without it rows are trials in order). JSON: an array of externalIds (null for a
  * blank trial) or of { trial, stimulus } objects.
+ *
+ * One table may span sessions (as NSD's design does): a `session` column (CSV) or key (JSON) names
+ * each row's session, `session` picks this file's rows, and trials number within the session.
+ * Sessions match as text, or as numbers when both are numbers ("01" is session 1).
  */
-export function parseDesign(text: string, file: string): (string | null)[] {
+export function parseDesign(text: string, file: string, session?: string | null): (string | null)[] {
   const trimmed = text.replace(/^\uFEFF/, '').trim();
   if (!trimmed) throw new DesignError(file, 'is empty; a design lists the stimulus of each trial');
-  const rows: { trial: number | null; stimulus: string | null; where: string }[] = [];
+  let rows: { trial: number | null; stimulus: string | null; where: string; session?: string }[] = [];
+  let hasSessions = false;
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
     let parsed: unknown;
     try {
@@ -47,9 +52,15 @@ export function parseDesign(text: string, file: string): (string | null)[] {
     parsed.forEach((item, i) => {
       if (item === null || typeof item === 'string') rows.push({ trial: null, stimulus: item, where: `element ${i}` });
       else if (typeof item === 'object' && item && 'stimulus' in item) {
-        const o = item as { trial?: unknown; stimulus: unknown };
+        const o = item as { trial?: unknown; stimulus: unknown; session?: unknown };
         if (o.stimulus !== null && typeof o.stimulus !== 'string') throw new DesignError(file, `element ${i}: stimulus must be a string, got ${JSON.stringify(o.stimulus)}`, { element: i });
-        rows.push({ trial: o.trial === undefined ? null : trialNumber(o.trial, file, `element ${i}`), stimulus: o.stimulus as string | null, where: `element ${i}` });
+        if (o.session !== undefined) hasSessions = true;
+        rows.push({
+          trial: o.trial === undefined ? null : trialNumber(o.trial, file, `element ${i}`),
+          stimulus: o.stimulus as string | null,
+          where: `element ${i}`,
+          session: o.session === undefined || o.session === null ? undefined : String(o.session),
+        });
       } else throw new DesignError(file, `element ${i} is ${JSON.stringify(item)}; expected an externalId string, null or { "trial", "stimulus" }`, { element: i });
     });
   } else {
@@ -58,16 +69,27 @@ export function parseDesign(text: string, file: string): (string | null)[] {
     const header = lines[0].split(sep).map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
     const sCol = header.findIndex((h) => h === 'stimulus' || h === 'externalid');
     const tCol = header.indexOf('trial');
+    const sessionCol = header.indexOf('session');
+    hasSessions = sessionCol >= 0;
     if (sCol < 0) throw new DesignError(file, `header row is ${JSON.stringify(lines[0])}; it needs a "stimulus" (or "externalId") column and optionally "trial"`, { header });
     for (let i = 1; i < lines.length; i++) {
       if (!lines[i].trim()) continue;
       const cells = lines[i].split(sep).map((c) => c.trim().replace(/^"|"$/g, ''));
       const where = `line ${i + 1}`;
       const stimulus = cells[sCol] ?? '';
-      rows.push({ trial: tCol >= 0 ? trialNumber(cells[tCol], file, where) : null, stimulus: stimulus === '' ? null : stimulus, where });
+      rows.push({ trial: tCol >= 0 ? trialNumber(cells[tCol], file, where) : null, stimulus: stimulus === '' ? null : stimulus, where, session: hasSessions ? cells[sessionCol] : undefined });
     }
   }
   if (rows.length === 0) throw new DesignError(file, 'lists no trial');
+  if (hasSessions) {
+    const named = [...new Set(rows.map((r) => r.session ?? ''))];
+    if (session === undefined || session === null || session === '')
+      throw new DesignError(file, `spans sessions (${listed(named)}); say which one this session's betas are (designSession)`, { sessions: named.slice(0, 20) });
+    rows = rows.filter((r) => sameSession(r.session, session));
+    if (rows.length === 0) throw new DesignError(file, `has no rows of session ${JSON.stringify(session)}; it lists sessions ${listed(named)}`, { session, sessions: named.slice(0, 20) });
+  } else if (session !== undefined && session !== null && session !== '') {
+    throw new DesignError(file, `has no session column, so it cannot pick session ${JSON.stringify(session)}; give the table a "session" column or leave designSession out`, { session });
+  }
   const explicit = rows.some((r) => r.trial !== null);
   if (explicit && rows.some((r) => r.trial === null)) throw new DesignError(file, 'numbers some trials and not others; give every row a trial or none');
   const n = explicit ? Math.max(...rows.map((r) => r.trial!)) + 1 : rows.length;
@@ -81,6 +103,17 @@ export function parseDesign(text: string, file: string): (string | null)[] {
     trials[t] = r.stimulus;
   });
   return trials;
+}
+
+function sameSession(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const x = a.trim();
+  const y = b.trim();
+  return x === y || (x !== '' && y !== '' && Number.isFinite(Number(x)) && Number(x) === Number(y));
+}
+
+function listed(names: string[]): string {
+  return names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ') + (names.length > 8 ? `, ... (${names.length})` : '');
 }
 
 function trialNumber(value: unknown, file: string, where: string): number {

@@ -20,6 +20,22 @@ describe('parseDesign', () => {
   });
 });
 
+describe('parseDesign: one table spanning sessions', () => {
+  const csv = 'session,trial,stimulus\n1,0,a\n1,1,b\n02,1,c\n2,0,a\n';
+  it('picks the named session\'s rows, trials numbered within it; sessions match as numbers too', () => {
+    expect(parseDesign(csv, 'design.csv', '1')).toEqual(['a', 'b']);
+    expect(parseDesign(csv, 'design.csv', '2')).toEqual(['a', 'c']);
+    expect(parseDesign(csv, 'design.csv', '01')).toEqual(['a', 'b']);
+    expect(parseDesign('[{"session": "s1", "stimulus": "a"}, {"session": "s2", "stimulus": "b"}, {"session": "s1", "stimulus": "c"}]', 'd.json', 's1')).toEqual(['a', 'c']);
+  });
+
+  it('asks which session when the table spans several, and refuses a session it does not list or cannot pick', () => {
+    expect(() => parseDesign(csv, 'design.csv')).toThrow(/design\.csv: spans sessions \("1", "02", "2"\); say which one this session's betas are \(designSession\)/);
+    expect(() => parseDesign(csv, 'design.csv', '3')).toThrow(/has no rows of session "3"; it lists sessions "1", "02", "2"/);
+    expect(() => parseDesign('stimulus\na\n', 'd.csv', '1')).toThrow(/d\.csv: has no session column, so it cannot pick session "1"/);
+  });
+});
+
 describe('planRepeats', () => {
   const files = (...trials: (string | null)[][]) => trials.map((t, i) => ({ file: `s${i + 1}.csv`, trials: t }));
 
