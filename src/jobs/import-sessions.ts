@@ -239,7 +239,7 @@ async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, s
   const name = session.artifact.filename || session.artifact.sha256;
   let betas;
   try {
-    betas = await openHdf5Betas(local, session.hdf5Dataset);
+    betas = await openHdf5Betas(local, session.hdf5Dataset, undefined, space.voxels);
   } catch (err) {
     if (err instanceof Hdf5InputError) throw new RunInputError(`${name} (session ${session.index + 1}) ${err.message}`, { file: name, session: session.index + 1 });
     throw err;
@@ -250,6 +250,7 @@ async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, s
     enoughTrials(session, T);
     const factor = /^[<|][iu]/.test(betas.layout.dtype) ? 1 / scale : 1;
     const voxels = space.voxels;
+    const trialsFastest = betas.layout.trialsFastest === true;
     // Subject voxels run x slowest, so the voxels of a slab of X columns are one contiguous range.
     let v0 = 0;
     for await (const slab of betas.slabs()) {
@@ -272,7 +273,8 @@ async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, s
           const z = Math.floor(at / (X * Y));
           const within = z * Y * w + y * w + (x - slab.from);
           const base = (v - v0) * T;
-          for (let t = 0; t < T; t++) series[base + t] = slab.data[t * perTrial + within] * factor;
+          if (trialsFastest) for (let t = 0, at = within * T; t < T; t++) series[base + t] = slab.data[at + t] * factor;
+          else for (let t = 0; t < T; t++) series[base + t] = slab.data[t * perTrial + within] * factor;
         }
         await writer.addVoxelSeries(v0, v1, series, T);
         v0 = v1;
