@@ -14,6 +14,8 @@ export interface ChunkIndex {
   mask: Uint32Array;
 }
 
+const GUESS = 64;
+
 export function readChunkIndex(file: Hdf5File, btree: number, rank: number, expected: number): ChunkIndex {
   let capacity = Math.max(16, expected);
   const index: ChunkIndex = { count: 0, rank, origin: new Uint32Array(capacity * rank), address: new Float64Array(capacity), size: new Uint32Array(capacity), mask: new Uint32Array(capacity) };
@@ -38,12 +40,15 @@ export function readChunkIndex(file: Hdf5File, btree: number, rank: number, expe
   while (pending.length) {
     const [at, level] = pending.pop()!;
     if (++nodes > 64 + 4 * expected) throw new Hdf5CorruptError('the chunk index has more nodes than the dataset has chunks');
-    const head = file.cursor(at, headSize, 'a chunk index node');
-    if (head.bytes(4).toString('latin1') !== 'TREE' || head.u8() !== 1) throw new Hdf5CorruptError(`no chunk index node at byte ${at}`);
-    const nodeLevel = head.u8();
+    // One read usually holds the whole node (h5py's and MATLAB's hold up to 64 entries).
+    let body = file.cursor(at, Math.min(file.size - at, headSize + GUESS * (keySize + O) + keySize), 'a chunk index node');
+    if (body.bytes(4).toString('latin1') !== 'TREE' || body.u8() !== 1) throw new Hdf5CorruptError(`no chunk index node at byte ${at}`);
+    const nodeLevel = body.u8();
     if (level >= 0 && nodeLevel !== level) throw new Hdf5CorruptError(`the chunk index node at byte ${at} is at level ${nodeLevel}, not ${level}`);
-    const n = head.u16();
-    const body = file.cursor(at + headSize, n * (keySize + O) + keySize, 'a chunk index node');
+    const n = body.u16();
+    const bodySize = n * (keySize + O) + keySize;
+    if (headSize + bodySize > body.buf.length) body = file.cursor(at + headSize, bodySize, 'a chunk index node');
+    else body.at = headSize;
     const children: number[] = [];
     for (let i = 0; i < n; i++) {
       const size = body.u32();
