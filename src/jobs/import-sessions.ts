@@ -20,7 +20,7 @@ import { formatNpyHeader, readPrefix } from '../storage';
 import { affineDistance, formatAffine, NiftiFormatError, openNifti, readSingleVolume } from '../storage/nifti';
 import { defineJob, type JobContext } from './define';
 import { Hdf5InputError, openHdf5Betas } from './io/hdf5-betas';
-import { openArraySource } from './io/array-source';
+import { openLocalArray } from './io/array-source';
 import { SPLIT_HALF_DEFAULTS, summariseResponses } from './io/import-frame';
 import { SessionWriter } from './io/session-writer';
 
@@ -154,8 +154,9 @@ export const importSessions = defineJob({
       }
       await ctx.progress(READING, `storing the ${shape.join(' x ')} response array`);
       const artifact = await storeArtifact(ctx, createReadStream(outPath), { filename: `${set.name}-sessions.npy`, labId: ctx.run.labId, dtype: '<f4', shape });
-      await rm(outPath, { force: true });
-      const source = await openArraySource(ctx.store, artifact);
+      // The summaries read the local copy of what was just stored (the same bytes), not S3 again;
+      // the folder goes at the end.
+      const source = await openLocalArray(outPath, artifact.filename);
       const summarising = { ...ctx, params: p as unknown as Record<string, unknown>, progress: (f: number, m: string) => ctx.progress(READING + (1 - READING) * f, m) };
       const result = await summariseResponses(summarising, source, {
         setId: set.id,

@@ -46,6 +46,8 @@ const UNDEFINED = Number.MAX_SAFE_INTEGER;
 
 interface Message {
   type: number;
+  /** Bit 1: the message is stored elsewhere (shared) and this is a reference to it. */
+  flags: number;
   data: Buffer;
 }
 
@@ -202,11 +204,12 @@ export class Hdf5File {
       while (b.at + 8 <= len && remaining > 0) {
         const type = b.u16();
         const msgSize = b.u16();
-        b.skip(4);
+        const flags = b.u8();
+        b.skip(3);
         const data = b.bytes(msgSize);
         remaining--;
         if (type === 0x10) blocks.push(this.continuation(data));
-        else out.push({ type, data });
+        else out.push({ type, flags, data });
         // v1 messages are 8-byte aligned within their block.
         b.at = Math.min(len, b.at + ((8 - (b.at % 8)) % 8));
       }
@@ -235,10 +238,11 @@ export class Hdf5File {
       while (b.at + 4 + (creationOrder ? 2 : 0) <= end) {
         const type = b.u8();
         const msgSize = b.u16();
-        b.skip(1 + (creationOrder ? 2 : 0));
+        const flags = b.u8();
+        b.skip(creationOrder ? 2 : 0);
         const data = b.bytes(msgSize);
         if (type === 0x10) blocks.push(this.continuation(data));
-        else if (type !== 0) out.push({ type, data });
+        else if (type !== 0) out.push({ type, flags, data });
       }
     }
   }
@@ -360,6 +364,7 @@ export class Hdf5File {
   dataset(address: number): DatasetInfo {
     const info: DatasetInfo = { shape: [], typeClass: -1, itemSize: 0, signed: false, bigEndian: false, layout: null, filters: [], fill: null };
     for (const m of this.messages(address)) {
+      if (m.flags & 0x02 && [0x01, 0x03, 0x05, 0x08, 0x0b].includes(m.type)) throw new Hdf5Unsupported('shared (committed) dataset messages');
       if (m.type === 0x01) info.shape = this.dataspace(m.data);
       else if (m.type === 0x03) this.datatype(m.data, info);
       else if (m.type === 0x05) info.fill = this.fillValue(m.data);

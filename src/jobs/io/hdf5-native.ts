@@ -94,7 +94,7 @@ export class NativeHdf5 {
       for (const f of info.filters) if (!FILTERS[f.id]) throw new Hdf5Unsupported(`filter ${f.id}`);
       const [T, Z, Y, X] = info.shape as [number, number, number, number];
       const chunks = info.layout.kind === 'chunked' ? info.layout.chunk : null;
-      if (chunks && chunks.length !== 4) throw new Hdf5CorruptError(`dataset ${datasetPath} has ${chunks.length}-axis chunks for a 4-axis shape`);
+      if (chunks && (chunks.length !== 4 || chunks.some((c) => c < 1))) throw new Hdf5CorruptError(`dataset ${datasetPath} has chunks of shape [${chunks.join(', ')}] for a 4-axis shape`);
       const perVoxel = chunks !== null && chunks[0] === T;
       let step;
       if (perVoxel) {
@@ -115,6 +115,10 @@ export class NativeHdf5 {
       if (chunks) {
         const expected = Math.ceil(T / chunks[0]) * Math.ceil(Z / chunks[1]) * Math.ceil(Y / chunks[2]) * Math.ceil(X / chunks[3]);
         reader.index = info.layout.kind === 'chunked' && info.layout.btree < Number.MAX_SAFE_INTEGER ? readChunkIndex(file, info.layout.btree, 4, expected) : null;
+        const index = reader.index;
+        for (let i = 0; index && i < index.count * 4; i++) {
+          if (index.origin[i] % chunks[i % 4] !== 0) throw new Hdf5CorruptError(`chunk ${Math.floor(i / 4) + 1} starts at element ${index.origin[i]} of axis ${i % 4}, not on the chunk grid`);
+        }
       }
       return reader;
     } catch (err) {
