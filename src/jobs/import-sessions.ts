@@ -153,26 +153,19 @@ export const importSessions = defineJob({
         await out.close();
       }
       await ctx.progress(READING, `storing the ${shape.join(' x ')} response array`);
-      // Stored and summarised at once: the summaries read the local copy (the same bytes as the
-      // stored artifact), not S3. Both are waited for, so neither outlives the run's folder.
-      const filename = `${set.name}-sessions.npy`;
-      const source = await openLocalArray(outPath, filename);
+      const artifact = await storeArtifact(ctx, createReadStream(outPath), { filename: `${set.name}-sessions.npy`, labId: ctx.run.labId, dtype: '<f4', shape });
+      // The summaries read the local copy of what was just stored (the same bytes), not S3 again;
+      // the folder goes at the end.
+      const source = await openLocalArray(outPath, artifact.filename);
       const summarising = { ...ctx, params: p as unknown as Record<string, unknown>, progress: (f: number, m: string) => ctx.progress(READING + (1 - READING) * f, m) };
-      const [stored, summarised] = await Promise.allSettled([
-        storeArtifact(ctx, createReadStream(outPath), { filename, labId: ctx.run.labId, dtype: '<f4', shape }),
-        summariseResponses(summarising, source, {
-          setId: set.id,
-          nStimuli: plan.nStimuli,
-          nVoxels: V,
-          name: filename,
-          splitHalfSplits: p.splitHalfSplits,
-          splitHalfSeed: p.splitHalfSeed,
-        }),
-      ]);
-      if (stored.status === 'rejected') throw stored.reason;
-      if (summarised.status === 'rejected') throw summarised.reason;
-      const artifact = stored.value;
-      const result = summarised.value;
+      const result = await summariseResponses(summarising, source, {
+        setId: set.id,
+        nStimuli: plan.nStimuli,
+        nVoxels: V,
+        name: artifact.filename,
+        splitHalfSplits: p.splitHalfSplits,
+        splitHalfSeed: p.splitHalfSeed,
+      });
       return {
         outputs: { responses: artifact.id, ...result.outputs },
         commit: async (tx) => {
