@@ -144,11 +144,9 @@ export const importSessions = defineJob({
           const writer = new SessionWriter(out, header.length, space.voxels, plan.slots[i], p.zscore);
           const session = { artifact: betas[i], index: i, count: betas.length, trials: plan.slots[i].length, design: designs[i].file, hdf5Dataset: p.sessions[i].hdf5Dataset };
           if (hdf5[i]) {
-            // The next copy starts only once this one is complete: two downloads at once would
-            // each take twice as long, and reading (the shorter part) would start later.
-            const local = await download(i);
+            const local = download(i);
             if (i + 1 < betas.length && hdf5[i + 1]) download(i + 1);
-            await readHdf5Session(ctx, session, space, writer, p.hdf5Scale, local);
+            await readHdf5Session(ctx, session, space, writer, p.hdf5Scale, await local);
           } else await readNiftiSession(ctx, session, space, writer);
         }
       } finally {
