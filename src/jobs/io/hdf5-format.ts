@@ -36,11 +36,6 @@ export interface DatasetInfo {
   fill: Buffer | null;
 }
 
-export interface Hdf5Object {
-  kind: 'group' | 'dataset' | 'other';
-  address: number;
-}
-
 const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 const UNDEFINED = Number.MAX_SAFE_INTEGER;
 
@@ -330,7 +325,7 @@ export class Hdf5File {
   }
 
   /** What the object at `address` is: a group, a dataset, or something else. */
-  kindOf(address: number): Hdf5Object['kind'] {
+  kindOf(address: number): 'group' | 'dataset' | 'other' {
     const types = new Set(this.messages(address).map((m) => m.type));
     if (types.has(0x08)) return 'dataset';
     if (types.has(0x11) || types.has(0x06) || types.has(0x02)) return 'group';

@@ -131,7 +131,7 @@ export class NativeHdf5 {
     closeSync(this.fd);
   }
 
-  /** Bytes of the slab [a, b) along X ("voxels") or trials ("trials"), in the file's byte order. */
+  /** A slab's buffer before any chunk is copied in: the fill value (0 unless the file sets one). */
   private blank(elements: number): Buffer {
     const s = this.info.itemSize;
     const bytes = Buffer.alloc(elements * s);
