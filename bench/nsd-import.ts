@@ -99,7 +99,13 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     const url = `http://127.0.0.1:${port}/graphql`;
     const gql = async (query: string, variables?: object) => {
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` };
-      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const send = () => fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      // The reference runs synchronously (spawnSync), so a kept-alive socket the API closed
+      // meanwhile is only seen as closed when reused: a query is safe to send again.
+      const res = await send().catch((err) => {
+        if (query.trimStart().startsWith('mutation') || err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+        return send();
+      });
       const body: any = await res.json();
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return body.data;
@@ -144,10 +150,14 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       { i: { subjectId: made.subject.id, stimulusSetId: set.id, sessions: files } },
     );
     let run: any;
+    let lastPhase = '';
     for (;;) {
       ({ run } = await gql(`query($id: ID!) { run(id: $id) { status progressMessage provenance error { message } } }`, { id: queued.run.id }));
       if (run.status === 'FAILED') throw new Error(run.error.message);
       if (run.status === 'SUCCEEDED') break;
+      // Where the time goes: each new phase of the run with its time since queueing.
+      const phase = String(run.progressMessage ?? '').replace(/\d+ of \d+ (x columns|trials|volumes|stimuli)$/, '');
+      if (phase !== lastPhase) console.error(`[${((performance.now() - t) / 1000).toFixed(1)} s] ${(lastPhase = phase)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     const seconds = (performance.now() - t) / 1000;

@@ -20,7 +20,7 @@ import { formatNpyHeader, readPrefix } from '../storage';
 import { affineDistance, formatAffine, NiftiFormatError, openNifti, readSingleVolume } from '../storage/nifti';
 import { defineJob, type JobContext } from './define';
 import { Hdf5InputError, openHdf5Betas } from './io/hdf5-betas';
-import { openArraySource } from './io/array-source';
+import { openLocalArray } from './io/array-source';
 import { SPLIT_HALF_DEFAULTS, summariseResponses } from './io/import-frame';
 import { SessionWriter } from './io/session-writer';
 
@@ -154,8 +154,9 @@ export const importSessions = defineJob({
       }
       await ctx.progress(READING, `storing the ${shape.join(' x ')} response array`);
       const artifact = await storeArtifact(ctx, createReadStream(outPath), { filename: `${set.name}-sessions.npy`, labId: ctx.run.labId, dtype: '<f4', shape });
-      await rm(outPath, { force: true });
-      const source = await openArraySource(ctx.store, artifact);
+      // The summaries read the local copy of what was just stored (the same bytes), not S3 again;
+      // the folder goes at the end.
+      const source = await openLocalArray(outPath, artifact.filename);
       const summarising = { ...ctx, params: p as unknown as Record<string, unknown>, progress: (f: number, m: string) => ctx.progress(READING + (1 - READING) * f, m) };
       const result = await summariseResponses(summarising, source, {
         setId: set.id,
@@ -239,7 +240,7 @@ async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, s
   const name = session.artifact.filename || session.artifact.sha256;
   let betas;
   try {
-    betas = await openHdf5Betas(local, session.hdf5Dataset);
+    betas = await openHdf5Betas(local, session.hdf5Dataset, undefined, space.voxels);
   } catch (err) {
     if (err instanceof Hdf5InputError) throw new RunInputError(`${name} (session ${session.index + 1}) ${err.message}`, { file: name, session: session.index + 1 });
     throw err;
@@ -250,6 +251,7 @@ async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, s
     enoughTrials(session, T);
     const factor = /^[<|][iu]/.test(betas.layout.dtype) ? 1 / scale : 1;
     const voxels = space.voxels;
+    const trialsFastest = betas.layout.trialsFastest === true;
     // Subject voxels run x slowest, so the voxels of a slab of X columns are one contiguous range.
     let v0 = 0;
     for await (const slab of betas.slabs()) {
@@ -272,7 +274,8 @@ async function readHdf5Session(ctx: JobContext<unknown>, session: SessionInfo, s
           const z = Math.floor(at / (X * Y));
           const within = z * Y * w + y * w + (x - slab.from);
           const base = (v - v0) * T;
-          for (let t = 0; t < T; t++) series[base + t] = slab.data[t * perTrial + within] * factor;
+          if (trialsFastest) for (let t = 0, at = within * T; t < T; t++) series[base + t] = slab.data[at + t] * factor;
+          else for (let t = 0; t < T; t++) series[base + t] = slab.data[t * perTrial + within] * factor;
         }
         await writer.addVoxelSeries(v0, v1, series, T);
         v0 = v1;

@@ -2,7 +2,7 @@
 // stream any slab of it (e.g. one repeat of a [repeats, stimuli, voxels] array) without holding
 // the whole array.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
@@ -56,6 +56,17 @@ export async function openArraySource(store: ArtifactStore, artifact: Artifact, 
   } finally {
     await source.close();
   }
+}
+
+/** A .npy on local disk (one this worker wrote and also stored), read without going back to the store. */
+export async function openLocalArray(file: string, name: string): Promise<ArraySource> {
+  const { size } = await stat(file);
+  const header = parseOrReject(await readPrefix(createReadStream(file, { start: 0, end: Math.min(PROBE, size) - 1 })), size, name);
+  return {
+    header,
+    bytes: async (offset, length) => (length > 0 ? createReadStream(file, { start: offset, end: offset + length - 1 }) : Readable.from([])),
+    close: async () => undefined,
+  };
 }
 
 async function openStoredArray(store: ArtifactStore, artifact: Artifact, npzMember?: string | null): Promise<ArraySource> {

@@ -1,8 +1,11 @@
-// Reads a 4D HDF5 betas dataset (h5py order trials x Z x Y x X) through hdf5-slabs.mjs, in the
-// order of its chunks: NSD's per-voxel chunks arrive as slabs of whole X columns across all
-// trials; per-trial layouts as blocks of whole volumes.
+// Reads a 4D HDF5 betas dataset (h5py order trials x Z x Y x X) in the order of its chunks: NSD's
+// per-voxel chunks arrive as slabs of whole X columns across all trials; per-trial layouts as
+// blocks of whole volumes. The in-process reader of hdf5-native.ts handles the common subset of
+// the format; files outside it go through the HDF5 library (h5wasm, in hdf5-slabs.mjs).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Hdf5CorruptError, Hdf5Unsupported } from './hdf5-format';
+import { Hdf5DatasetError, NativeHdf5 } from './hdf5-native';
 
 const SCRIPT = path.join(__dirname, 'hdf5-slabs.mjs');
 
@@ -14,6 +17,10 @@ export interface Hdf5Layout {
   order: 'voxels' | 'trials';
   /** X columns per slab ("voxels") or trials per block ("trials"). */
   step: number;
+  /** "voxels" slabs are [Z, Y, w, T] (each voxel's trials together) rather than [T, Z, Y, w]. */
+  trialsFastest?: boolean;
+  /** Which reader: the in-process one or the HDF5 library. */
+  reader?: 'native' | 'h5wasm';
 }
 
 export class Hdf5InputError extends Error {}
@@ -89,7 +96,25 @@ const VIEW: Record<string, (b: Buffer) => ArrayLike<number>> = {
   '<f8': (b) => new Float64Array(b.buffer, b.byteOffset, b.length / 8),
 };
 
-export async function openHdf5Betas(file: string, dataset: string, slabBytes = 32 << 20): Promise<Hdf5Betas> {
+/**
+ * `wanted`: the voxels (NIfTI order, x fastest) the caller keeps; others may read as 0.
+ * `library`: always use the HDF5 library (for comparing the two readers).
+ */
+export async function openHdf5Betas(file: string, dataset: string, slabBytes = 32 << 20, wanted: Int32Array | null = null, library = false): Promise<Hdf5Betas> {
+  if (!library) {
+    let native: NativeHdf5 | null = null;
+    try {
+      native = NativeHdf5.open(file, dataset, slabBytes, wanted);
+    } catch (err) {
+      if (err instanceof Hdf5DatasetError) throw new Hdf5InputError(err.message);
+      if (err instanceof Hdf5CorruptError) {
+        if (/no HDF5 signature/.test(err.message)) throw new Hdf5InputError('is not an HDF5 file (no HDF5 signature at its start)');
+        throw new Hdf5InputError(`is not a readable HDF5 file (${err.message})`);
+      }
+      if (!(err instanceof Hdf5Unsupported)) throw err;
+    }
+    if (native) return nativeBetas(native);
+  }
   const child = spawn(process.execPath, [SCRIPT, file, dataset, String(slabBytes)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -110,7 +135,7 @@ export async function openHdf5Betas(file: string, dataset: string, slabBytes = 3
     close();
     throw new Hdf5InputError(head.error);
   }
-  const layout = head as Hdf5Layout;
+  const layout = { ...(head as Hdf5Layout), reader: 'h5wasm' as const };
   const [T, Z, Y, X] = layout.shape;
   const itemSize = Number(layout.dtype.slice(2));
   const view = VIEW[layout.dtype];
@@ -137,4 +162,29 @@ export async function openHdf5Betas(file: string, dataset: string, slabBytes = 3
   }
   const result: Hdf5Betas = { layout, slabs, close, peakRssMb: null };
   return result;
+}
+
+function nativeBetas(native: NativeHdf5): Hdf5Betas {
+  const layout: Hdf5Layout = { ...native.layout, reader: 'native' };
+  const view = VIEW[layout.dtype];
+  let closed = false;
+  const close = () => {
+    if (!closed) native.close();
+    closed = true;
+  };
+  async function* slabs() {
+    try {
+      for (const slab of native.slabs()) {
+        yield { from: slab.from, to: slab.to, data: view(slab.bytes) };
+        // Reading is synchronous: let the event loop run (downloads, progress) between slabs.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (err) {
+      if (err instanceof Hdf5CorruptError) throw new Hdf5InputError(`is truncated or damaged: ${err.message}`);
+      throw err;
+    } finally {
+      close();
+    }
+  }
+  return { layout, slabs, close, peakRssMb: null };
 }
