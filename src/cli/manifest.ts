@@ -48,7 +48,7 @@ const dataset = z
             nRepeats: z.number().int().positive().optional(),
             hdf5Scale: z.number().positive().optional(),
             splitHalfSplits: z.number().int().nonnegative().optional(),
-            sessions: z.array(z.object({ betas: name, design: name, hdf5Dataset: name.optional() }).strict()).min(1),
+            sessions: z.array(z.object({ betas: name, design: name, designSession: z.union([name, z.number()]).optional(), hdf5Dataset: name.optional() }).strict()).min(1),
           })
           .strict(),
       )

@@ -22,7 +22,7 @@ export interface ImportResponseSessionsInput {
   subjectId: string;
   stimulusSetId: string;
   name?: string | null;
-  sessions: { betasArtifactId: string; designArtifactId: string; hdf5Dataset?: string | null }[];
+  sessions: { betasArtifactId: string; designArtifactId: string; hdf5Dataset?: string | null; designSession?: string | null }[];
   zscore?: boolean | null;
   nRepeats?: number | null;
   hdf5Scale?: number | null;
@@ -101,14 +101,14 @@ export async function importResponseSessions(ctx: DomainContext, input: ImportRe
     const designArtifact = await inputArtifact(ctx, s.designArtifactId, `sessions[${i}].designArtifactId`);
     let design;
     try {
-      design = await readDesign(ctx.services.store, designArtifact);
+      design = await readDesign(ctx.services.store, designArtifact, s.designSession?.trim() || null);
     } catch (err) {
       if (err instanceof DesignError) throw badInput(err.message, `sessions[${i}].designArtifactId`, { file: err.file, ...err.values });
       throw err;
     }
     designs.push(design);
     first = (await checkNiftiHeader(ctx, betas, subject, design.trials.length, `sessions[${i}].betasArtifactId`, first)) ?? first;
-    sessions.push({ betasArtifactId: betas.id, designArtifactId: designArtifact.id, hdf5Dataset: s.hdf5Dataset?.trim() || 'betas' });
+    sessions.push({ betasArtifactId: betas.id, designArtifactId: designArtifact.id, hdf5Dataset: s.hdf5Dataset?.trim() || 'betas', designSession: s.designSession?.trim() || null });
   }
   let plan;
   try {

@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { storeArtifact } from '../domain/artifacts';
 import { maskVoxels } from '../domain/brain-volumes';
 import { DesignError, MAX_DESIGN_BYTES, parseDesign, planRepeats } from '../domain/session-design';
 import type { Artifact, SetStatus } from '../generated/prisma/client';
@@ -22,6 +21,7 @@ import { defineJob, type JobContext } from './define';
 import { Hdf5InputError, openHdf5Betas } from './io/hdf5-betas';
 import { openLocalArray } from './io/array-source';
 import { SPLIT_HALF_DEFAULTS, summariseResponses } from './io/import-frame';
+import { storeOutput } from './io/outputs';
 import { SessionWriter } from './io/session-writer';
 
 /** Affines equal within this many mm are the same grid (float32 header rounding), as for ROIs. */
@@ -34,7 +34,9 @@ export const importSessionsParams = z.object({
   responseSetId: z.uuid(),
   subjectId: z.uuid(),
   stimulusSetId: z.uuid(),
-  sessions: z.array(z.object({ betasArtifactId: z.uuid(), designArtifactId: z.uuid(), hdf5Dataset: z.string().default('betas') })).min(1),
+  sessions: z
+    .array(z.object({ betasArtifactId: z.uuid(), designArtifactId: z.uuid(), hdf5Dataset: z.string().default('betas'), designSession: z.string().nullish() }))
+    .min(1),
   zscore: z.boolean().default(true),
   /** Resolved when queued (the most common count unless asked for). */
   nRepeats: z.number().int().positive().nullable().default(null),
@@ -56,11 +58,11 @@ async function artifactRow(ctx: JobContext<unknown>, id: string): Promise<Artifa
 }
 
 /** Reads and parses a design table artifact. */
-export async function readDesign(store: JobContext<unknown>['store'], artifact: Artifact): Promise<{ file: string; trials: (string | null)[] }> {
+export async function readDesign(store: JobContext<unknown>['store'], artifact: Artifact, session?: string | null): Promise<{ file: string; trials: (string | null)[] }> {
   const file = artifact.filename || artifact.sha256;
   if (Number(artifact.size) > MAX_DESIGN_BYTES) throw new DesignError(file, `is ${artifact.size} bytes; a design table is at most ${MAX_DESIGN_BYTES} bytes`);
   const text = (await readPrefix(await store.get(artifact.sha256), MAX_DESIGN_BYTES)).toString('utf8');
-  return { file, trials: parseDesign(text, file) };
+  return { file: session ? `${file} (session ${session})` : file, trials: parseDesign(text, file, session) };
 }
 
 interface Space {
@@ -98,7 +100,7 @@ export const importSessions = defineJob({
 
       const betas = await Promise.all(p.sessions.map((s) => artifactRow(ctx, s.betasArtifactId)));
       const designs: { file: string; trials: (string | null)[] }[] = [];
-      for (const s of p.sessions) designs.push(await readDesign(ctx.store, await artifactRow(ctx, s.designArtifactId)).catch(inputError));
+      for (const s of p.sessions) designs.push(await readDesign(ctx.store, await artifactRow(ctx, s.designArtifactId), s.designSession).catch(inputError));
       let plan;
       try {
         plan = planRepeats(designs, stimuli, p.nRepeats);
@@ -153,7 +155,7 @@ export const importSessions = defineJob({
         await out.close();
       }
       await ctx.progress(READING, `storing the ${shape.join(' x ')} response array`);
-      const artifact = await storeArtifact(ctx, createReadStream(outPath), { filename: `${set.name}-sessions.npy`, labId: ctx.run.labId, dtype: '<f4', shape });
+      const artifact = await storeOutput(ctx, createReadStream(outPath), { filename: `${set.name}-sessions.npy`, dtype: '<f4', shape });
       // The summaries read the local copy of what was just stored (the same bytes), not S3 again;
       // the folder goes at the end.
       const source = await openLocalArray(outPath, artifact.filename);

@@ -55,7 +55,7 @@ function expectClose(found: Float32Array, want: number[], digits: number) {
   expect(worst).toBeLessThan(10 ** -digits);
 }
 
-async function importAndCheck(name: string, sessions: { betas: string; design: string }[], zscore: boolean, expected: any) {
+async function importAndCheck(name: string, sessions: { betas: string; design: string; designSession?: string }[], zscore: boolean, expected: any) {
   const input = {
     subjectId,
     stimulusSetId,
@@ -63,7 +63,9 @@ async function importAndCheck(name: string, sessions: { betas: string; design: s
     zscore,
     splitHalfSplits: 5,
     splitHalfSeed: SEED,
-    sessions: await Promise.all(sessions.map(async (s) => ({ betasArtifactId: await upload(s.betas), designArtifactId: await upload(s.design) }))),
+    sessions: await Promise.all(
+      sessions.map(async (s) => ({ betasArtifactId: await upload(s.betas), designArtifactId: await upload(s.design), ...(s.designSession ? { designSession: s.designSession } : {}) })),
+    ),
   };
   const { importResponseSessions: out } = await api.ok(IMPORT, { i: input });
   expect(out).toMatchObject({ nRepeats: 3, extraPresentations: ref.extraPresentations, run: { kind: 'IMPORT_SESSIONS' } });
@@ -88,6 +90,26 @@ describe('importResponseSessions', () => {
 
   it('keeps percent signal change without z-scoring, and reads per-trial-chunked HDF5 the same', async () => {
     await importAndCheck('raw', [{ betas: 'session1.nii.gz', design: 'design1.csv' }, { betas: 'session2_trials.h5', design: 'design2.json' }], false, ref.raw);
+  });
+
+  it('reads one design table spanning both sessions (a session column, as NSD ships its design) the same', async () => {
+    // design1.csv and design2.json as one table: session, trial within the session, stimulus.
+    const first = readFileSync(path.join(DIR, 'design1.csv'), 'utf8').trim().split('\n').slice(1).map((line) => `1,${line}`);
+    const second = (JSON.parse(readFileSync(path.join(DIR, 'design2.json'), 'utf8')) as (string | null)[]).map((id, t) => `02,${t},${id ?? ''}`);
+    await upload('design-all.csv', Buffer.from(['session,trial,stimulus', ...first, ...second].join('\n')));
+    await importAndCheck(
+      'one-design',
+      [
+        { betas: 'session1.nii.gz', design: 'design-all.csv', designSession: '1' },
+        { betas: 'session2.h5', design: 'design-all.csv', designSession: '2' },
+      ],
+      true,
+      ref.zscored,
+    );
+    // Without saying which session, the table is refused before anything is queued.
+    const body = await api.gql(IMPORT, { i: { subjectId, stimulusSetId, name: uniqueName('no-session'), sessions: [{ betasArtifactId: files['session1.nii.gz'], designArtifactId: files['design-all.csv'] }] } });
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'sessions[0].designArtifactId' } });
+    expect(body.errors?.[0].message).toMatch(/spans sessions \("1", "02"\); say which one/);
   });
 
   describe('refuses bad sessions and designs, importing nothing', () => {

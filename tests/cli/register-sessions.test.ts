@@ -3,6 +3,7 @@
 // import gives the numpy reference's responses (scripts/fixtures/nifti_reference.py).
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { catalogManifest } from '../../src/cli/manifest';
 import { parseNpyHeader } from '../../src/storage';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { cliHarness, type CliHarness } from './run-cli';
@@ -60,4 +61,26 @@ it('registers a mask subject and imports its sessions from a manifest; a second 
   const second = await cli.run(['register', path.join(work, 'catalog.yaml')]);
   expect(second.code).toBe(0);
   expect(second.stdout).toMatch(/0 created, 4 already there/);
+});
+
+it('accepts one design table for all sessions in a manifest, each session naming its own (designSession, text or number)', () => {
+  const parsed = catalogManifest.parse({
+    datasets: [
+      {
+        name: 'nsd',
+        responseSessions: [
+          {
+            subject: 'subj01',
+            stimulusSet: 'images',
+            sessions: [
+              { betas: 'b1.h5', design: 'design.csv', designSession: 1 },
+              { betas: 'b2.h5', design: 'design.csv', designSession: '02' },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  expect(parsed.datasets[0].responseSessions[0].sessions.map((s) => s.designSession)).toEqual([1, '02']);
+  expect(() => catalogManifest.parse({ datasets: [{ name: 'nsd', responseSessions: [{ subject: 's', stimulusSet: 'i', sessions: [{ betas: 'b', design: 'd', session: 1 }] }] }] })).toThrow();
 });

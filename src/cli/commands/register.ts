@@ -146,7 +146,12 @@ class Registrar {
         }
         const sessions = [];
         for (const s of r.sessions)
-          sessions.push({ betasArtifactId: await this.uploadRaw(s.betas), designArtifactId: await this.uploadRaw(s.design), ...(s.hdf5Dataset ? { hdf5Dataset: s.hdf5Dataset } : {}) });
+          sessions.push({
+            betasArtifactId: await this.uploadRaw(s.betas),
+            designArtifactId: await this.uploadRaw(s.design),
+            ...(s.designSession !== undefined ? { designSession: String(s.designSession) } : {}),
+            ...(s.hdf5Dataset ? { hdf5Dataset: s.hdf5Dataset } : {}),
+          });
         const { sessions: _files, subject: _s, stimulusSet: _t, ...options } = r;
         const { importResponseSessions } = await this.client.request(
           `mutation($i: ImportResponseSessionsInput!) { importResponseSessions(input: $i) { run { id status } responseSet { id } } }`,
@@ -156,7 +161,7 @@ class Registrar {
               stimulusSetId: set.id,
               ...options,
               sessions,
-              idempotencyKey: this.key('sessions', subject.id, set.id, r.name, JSON.stringify(options), ...sessions.map((s) => `${s.betasArtifactId}:${s.designArtifactId}:${s.hdf5Dataset ?? ''}`)),
+              idempotencyKey: this.key('sessions', subject.id, set.id, r.name, JSON.stringify(options), ...sessions.map((s) => `${s.betasArtifactId}:${s.designArtifactId}:${s.hdf5Dataset ?? ''}${s.designSession !== undefined ? `:${s.designSession}` : ''}`)),
             },
           },
         );
