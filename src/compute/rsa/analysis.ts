@@ -8,8 +8,10 @@
 //     resamples for every scope and layer,
 //   - a noise ceiling per scope and measure: across subjects when other subjects saw the same
 //     stimuli, split-half over the subject's repeats otherwise.
-// Memory: every RDM is one float32 upper triangle (plus its sorted copy), built in row blocks;
-// other subjects are loaded one at a time and reduced to their geometry at once.
+// Memory: every RDM is one float32 upper triangle (plus its sorted copy), built in row blocks; the
+// layers' geometries are kept and the scopes are analysed one at a time (geometry, comparisons,
+// bootstrap, ceiling), so one scope's RDM and Gram are held whatever the number of ROIs; other
+// subjects are loaded one at a time and reduced to their geometry at once.
 import { check, ComputeError } from '../errors';
 import { matrix, type Engine, type Matrix } from '../onnx';
 import { ascendingOrder, pairWeights, percentileInterval, resampleCounts, tauPlan, tauScratch, weightedPearson, weightedRanks, weightedTauA } from './bootstrap';
@@ -256,23 +258,6 @@ export async function representationalSimilarity(engine: Engine, req: RsaRequest
     });
   }
 
-  await progress(0.2, `geometries of ${req.scopes.length} scopes and ${req.layers.length} layers over ${n} stimuli`);
-  const brains: Geometry[] = [];
-  const models: Geometry[] = [];
-  await timed('geometry', async () => {
-    for (const scope of req.scopes) brains.push(await brainGeometry(engine, req.brain, scope, req.distance, needs, 'scored'));
-    for (const l of req.layers) models.push(await modelGeometry(engine, l.scored, l.name, req.modelDistance, needs));
-  });
-
-  const cells: RsaCell[] = [];
-  await timed('compare', async () => {
-    for (let li = 0; li < req.layers.length; li++)
-      for (let s = 0; s < req.scopes.length; s++) {
-        const v = compare(brains[s], models[li], req.measures);
-        for (const m of req.measures) cells.push({ layerIndex: li, scopeIndex: s, measure: m, value: v[m], selectionValue: choose ? selectionValues[s][li][m] : null });
-      }
-  });
-
   // The chosen layer per scope and measure: highest on the selection stimuli (NaN never wins).
   const chosen: { scopeIndex: number; measure: RsaMeasure; layerIndex: number }[] = [];
   for (let s = 0; s < req.scopes.length; s++)
@@ -285,43 +270,66 @@ export async function representationalSimilarity(engine: Engine, req: RsaRequest
       if (best >= 0) chosen.push({ scopeIndex: s, measure: m, layerIndex: best });
     }
 
-  await progress(0.45, `bootstrapping ${req.bootstrapSamples} resamples of the stimuli`);
-  const boot = await timed('bootstrap', () => bootstrapChosen(engine, brains, models, chosen, req, n));
+  await progress(0.2, `geometries of ${req.layers.length} layers over ${n} stimuli`);
+  const models: Geometry[] = [];
+  await timed('geometry', async () => {
+    for (const l of req.layers) models.push(await modelGeometry(engine, l.scored, l.name, req.modelDistance, needs));
+  });
 
-  await progress(0.8, 'noise ceilings');
-  const ceilings = await timed('ceiling', () => scopeCeilings(engine, req, needs, brains));
+  // One scope at a time: its geometry, its cells against every layer, its bootstrap, ceiling and
+  // heatmap, then it is dropped, so memory holds the layers' geometries and one scope's whatever
+  // the number of ROIs.
+  const S = req.scopes.length;
+  const cellsBy: RsaCell[][][] = req.layers.map(() => []);
+  const boot: { ci: [number, number]; n: number }[] = new Array(chosen.length);
+  const ceilings: Partial<Record<RsaMeasure, ScopeCeiling>>[] = [];
+  const brainHeatmaps: Float32Array[] = [];
+  for (let s = 0; s < S; s++) {
+    const span: [number, number] = [0.25 + (0.7 * s) / S, 0.25 + (0.7 * (s + 1)) / S];
+    await progress(span[0], `${req.scopes[s].name}: geometry and comparisons with ${req.layers.length} layers`);
+    const brain = await timed('geometry', () => brainGeometry(engine, req.brain, req.scopes[s], req.distance, needs, 'scored'));
+    await timed('compare', async () => {
+      for (let li = 0; li < req.layers.length; li++) {
+        const v = compare(brain, models[li], req.measures);
+        cellsBy[li][s] = req.measures.map((m) => ({ layerIndex: li, scopeIndex: s, measure: m, value: v[m], selectionValue: choose ? selectionValues[s][li][m] : null }));
+      }
+    });
+    const mine = chosen.map((c, k) => ({ c, k })).filter((x) => x.c.scopeIndex === s);
+    const b = await timed('bootstrap', () => bootstrapChosen(engine, brain, models, mine.map((x) => x.c), req, n, span));
+    mine.forEach((x, j) => (boot[x.k] = b[j]));
+    ceilings.push(await timed('ceiling', () => scopeCeiling(engine, req, needs, s, brain)));
+    if (req.heatmapStimuli && needs.rdm) brainHeatmaps.push(squareOf(brain.rdm!.values, n, req.heatmapStimuli));
+  }
+  const cells = cellsBy.flatMap((byScope) => byScope.flat());
 
   const cellOf = (s: number, li: number, m: RsaMeasure) => cells.find((c) => c.scopeIndex === s && c.layerIndex === li && c.measure === m)!;
   const best: RsaBest[] = chosen.map((c, k) => ({ ...cellOf(c.scopeIndex, c.layerIndex, c.measure), ci: boot[k].ci, nBootstrap: boot[k].n }));
 
-  let heatmaps: RsaResult['heatmaps'] = null;
-  if (req.heatmapStimuli && needs.rdm)
-    heatmaps = {
-      brain: brains.map((g) => squareOf(g.rdm!.values, n, req.heatmapStimuli!)),
-      model: models.map((g) => squareOf(g.rdm!.values, n, req.heatmapStimuli!)),
-    };
+  const heatmaps: RsaResult['heatmaps'] =
+    req.heatmapStimuli && needs.rdm ? { brain: brainHeatmaps, model: models.map((g) => squareOf(g.rdm!.values, n, req.heatmapStimuli!)) } : null;
   return { cells, best, ceilings, heatmaps, nStimuli: n, nSelection: choose ? req.brainSelection!.mean.rows : 0, seconds };
 }
 
 /**
- * Bootstrap intervals at the chosen (scope, layer) pairs. Per resample: the pair weights once,
- * each scope's brain ranks once, each layer's model ranks once, then the comparisons; CKA of all
- * resamples at once through the engine (./cka ckaBootstrap).
+ * Bootstrap intervals of one scope at its chosen layers, the same resamples (the request's seed)
+ * for every scope. Per resample: the pair weights once, the brain's ranks once, each layer's model
+ * ranks once, then the comparisons; tau-a one layer's plan at a time; CKA of all resamples at once
+ * through the engine (./cka ckaBootstrap). Progress within `span`.
  */
 async function bootstrapChosen(
   engine: Engine,
-  brains: Geometry[],
+  brain: Geometry,
   models: Geometry[],
-  chosen: { scopeIndex: number; measure: RsaMeasure; layerIndex: number }[],
+  chosen: { measure: RsaMeasure; layerIndex: number }[],
   req: RsaRequest,
   n: number,
+  span: [number, number],
 ): Promise<{ ci: [number, number]; n: number }[]> {
   const B = req.bootstrapSamples;
   if (B === 0) return chosen.map(() => ({ ci: [NaN, NaN], n: 0 }));
   const counts = resampleCounts(n, B, req.seed);
   const samples = chosen.map(() => new Float64Array(B));
 
-  // Spearman and Pearson: per resample the pair weights once, each scope's and layer's ranks once.
   const rankChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => c.measure === 'spearman' || c.measure === 'pearson');
   const tauChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => c.measure === 'kendall_tau_a');
   const m = (n * (n - 1)) / 2;
@@ -329,33 +337,29 @@ async function bootstrapChosen(
   const steps = (rankChosen.length ? B : 0) + tauChosen.length * B;
   let step = 0;
   const stepDone = async () => {
-    if (++step % 50 === 0 && req.progress) await req.progress(0.45 + (0.3 * step) / steps, `bootstrap: ${step} of ${steps} resampled comparisons`);
+    if (++step % 50 === 0 && req.progress) await req.progress(span[0] + ((span[1] - span[0]) * step) / steps, `bootstrap: ${step} of ${steps} resampled comparisons`);
   };
   if (rankChosen.length) {
-    const spearman = rankChosen.filter((c) => c.measure === 'spearman');
-    const scopesUsed = [...new Set(spearman.map((c) => c.scopeIndex))];
-    const layersUsed = [...new Set(spearman.map((c) => c.layerIndex))];
-    const brainOrder = new Map(scopesUsed.map((s) => [s, ascendingOrder(brains[s].rdm!)]));
+    const spearman = rankChosen.some((c) => c.measure === 'spearman');
+    const layersUsed = [...new Set(rankChosen.filter((c) => c.measure === 'spearman').map((c) => c.layerIndex))];
+    const brainOrder = spearman ? ascendingOrder(brain.rdm!) : null;
     const modelOrder = new Map(layersUsed.map((l) => [l, ascendingOrder(models[l].rdm!)]));
-    const brainRanks = new Map(scopesUsed.map((s) => [s, new Float64Array(m)]));
+    const brainRanks = spearman ? new Float64Array(m) : null;
     const modelRanks = new Map(layersUsed.map((l) => [l, new Float64Array(m)]));
     for (let b = 0; b < B; b++) {
       pairWeights(counts.subarray(b * n, (b + 1) * n), n, w);
-      for (const s of scopesUsed) weightedRanks(brains[s].rdm!, brainOrder.get(s)!, w, brainRanks.get(s)!);
+      if (brainOrder) weightedRanks(brain.rdm!, brainOrder, w, brainRanks!);
       for (const l of layersUsed) weightedRanks(models[l].rdm!, modelOrder.get(l)!, w, modelRanks.get(l)!);
       for (const c of rankChosen)
-        samples[c.k][b] =
-          c.measure === 'spearman'
-            ? weightedPearson(brainRanks.get(c.scopeIndex)!, modelRanks.get(c.layerIndex)!, w)
-            : weightedPearson(brains[c.scopeIndex].rdm!.values, models[c.layerIndex].rdm!.values, w);
+        samples[c.k][b] = c.measure === 'spearman' ? weightedPearson(brainRanks!, modelRanks.get(c.layerIndex)!, w) : weightedPearson(brain.rdm!.values, models[c.layerIndex].rdm!.values, w);
       await stepDone();
     }
   }
-  // Tau-a: one (scope, layer) plan at a time, so memory holds one plan whatever the number chosen.
+  // Tau-a: one layer's plan at a time, so memory holds one plan whatever the number chosen.
   if (tauChosen.length) {
     const scratch = tauScratch(m);
     for (const c of tauChosen) {
-      const plan = tauPlan(brains[c.scopeIndex].keys!.keys, models[c.layerIndex].keys!.keys);
+      const plan = tauPlan(brain.keys!.keys, models[c.layerIndex].keys!.keys);
       for (let b = 0; b < B; b++) {
         samples[c.k][b] = weightedTauA(plan, pairWeights(counts.subarray(b * n, (b + 1) * n), n, w), scratch);
         await stepDone();
@@ -364,47 +368,39 @@ async function bootstrapChosen(
   }
 
   const ckaChosen = chosen.map((c, k) => ({ ...c, k })).filter((c) => isCka(c.measure));
-  const pairs = [...new Set(ckaChosen.map((c) => `${c.scopeIndex}:${c.layerIndex}`))];
   const countsMatrix = matrix(counts, B, n);
-  for (const key of pairs) {
-    const [s, l] = key.split(':').map(Number);
-    const [[values]] = await ckaBootstrap(engine, [brains[s].gram!], [models[l].gram!], countsMatrix);
-    for (const c of ckaChosen)
-      if (c.scopeIndex === s && c.layerIndex === l) samples[c.k].set(c.measure === 'cka_linear' ? values.linear : values.debiased);
+  for (const l of new Set(ckaChosen.map((c) => c.layerIndex))) {
+    const [[values]] = await ckaBootstrap(engine, [brain.gram!], [models[l].gram!], countsMatrix);
+    for (const c of ckaChosen) if (c.layerIndex === l) samples[c.k].set(c.measure === 'cka_linear' ? values.linear : values.debiased);
   }
   return samples.map((x) => ({ ci: percentileInterval(x), n: B }));
 }
 
-/** Across subjects when others saw the stimuli, split-half over repeats otherwise, else none. */
-async function scopeCeilings(engine: Engine, req: RsaRequest, needs: Needs, brains: Geometry[]): Promise<Partial<Record<RsaMeasure, ScopeCeiling>>[]> {
-  const out: Partial<Record<RsaMeasure, ScopeCeiling>>[] = req.scopes.map(() => ({}));
-  const others = req.otherSubjects;
-  const acrossScopes = req.scopes.map((s, i) => ({ i, scope: s, with: others.filter((o) => o.scopes.has(s.name)) })).filter((x) => x.with.length > 0);
-  if (acrossScopes.length) {
-    // One subject in memory at a time: each is reduced to its geometry per scope, then dropped.
-    const geoms = new Map<number, Geometry[]>(acrossScopes.map((x) => [x.i, [] as Geometry[]]));
-    for (const x of acrossScopes) geoms.get(x.i)!.push(brains[x.i]);
+/**
+ * One scope's ceiling: across subjects when others saw the stimuli (each read once per scope and
+ * reduced to its geometry at once, so one other subject is in memory at a time), split-half over
+ * the subject's repeats otherwise, else none.
+ */
+async function scopeCeiling(engine: Engine, req: RsaRequest, needs: Needs, s: number, brain: Geometry): Promise<Partial<Record<RsaMeasure, ScopeCeiling>>> {
+  const scope = req.scopes[s];
+  const others = req.otherSubjects.filter((o) => o.scopes.has(scope.name));
+  if (others.length) {
+    const geoms = [brain];
     for (const o of others) {
       const p = await o.load();
       check(p.mean.rows === req.brain.mean.rows, 'SHAPE_MISMATCH', `subject ${o.name} has responses to ${p.mean.rows} of the ${req.brain.mean.rows} stimuli`);
-      for (const x of acrossScopes)
-        if (o.scopes.has(x.scope.name)) geoms.get(x.i)!.push(await brainGeometry(engine, p, { name: `${x.scope.name} of ${o.name}`, voxels: o.scopes.get(x.scope.name)! }, req.distance, needs, 'scored'));
+      geoms.push(await brainGeometry(engine, p, { name: `${scope.name} of ${o.name}`, voxels: o.scopes.get(scope.name)! }, req.distance, needs, 'scored'));
     }
-    for (const x of acrossScopes) out[x.i] = ceilingsFrom(geoms.get(x.i)!, req.measures, req.distance, false);
+    return ceilingsFrom(geoms, req.measures, req.distance, false);
   }
   const reps = req.brain.repeats;
-  if (reps && reps.length >= 2) {
-    const [a, b] = halves(req.brain);
-    // Crossnobis needs two repeats in each half; with fewer the halves are compared by Euclidean distance.
-    const distance: BrainDistance = req.distance === 'crossnobis' && reps.length < 4 ? 'euclidean' : req.distance;
-    for (let i = 0; i < req.scopes.length; i++) {
-      if (Object.keys(out[i]).length) continue;
-      const ga = await brainGeometry(engine, a, req.scopes[i], distance, needs, 'scored');
-      const gb = await brainGeometry(engine, b, req.scopes[i], distance, needs, 'scored');
-      out[i] = ceilingsFrom([ga, gb], req.measures, distance, true);
-    }
-  }
-  return out;
+  if (!reps || reps.length < 2) return {};
+  const [a, b] = halves(req.brain);
+  // Crossnobis needs two repeats in each half; with fewer the halves are compared by Euclidean distance.
+  const distance: BrainDistance = req.distance === 'crossnobis' && reps.length < 4 ? 'euclidean' : req.distance;
+  const ga = await brainGeometry(engine, a, scope, distance, needs, 'scored');
+  const gb = await brainGeometry(engine, b, scope, distance, needs, 'scored');
+  return ceilingsFrom([ga, gb], req.measures, distance, true);
 }
 
 /** value / upper bound of the ceiling, where that bound is positive. */
