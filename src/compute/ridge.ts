@@ -127,6 +127,8 @@ export interface RidgeCvResult {
   nVoxels: number;
   /** The voxel batch used (given or chosen by autoVoxelBatch). */
   voxelBatch: number;
+  /** Whether the decompositions ran on the worker thread (asked or chosen, and it could start). */
+  decompositionsInWorker: boolean;
   /** Wall-clock seconds per phase (for provenance and benchmarks). */
   timings: RidgeTimings;
 }
@@ -412,7 +414,7 @@ export async function ridgeCv(
     if (remote && settled.some((x) => !x)) remote.cancel();
   }
 
-  return { weights, intercept, bestAlphas, bestAlphaIndex, cvScores, bestCvScores, nFeatures: d, nVoxels: v, voxelBatch, timings };
+  return { weights, intercept, bestAlphas, bestAlphaIndex, cvScores, bestCvScores, nFeatures: d, nVoxels: v, voxelBatch, decompositionsInWorker: remote !== null, timings };
 }
 
 // Hot loops live in small functions: V8 optimises those after a few calls, while loops inside

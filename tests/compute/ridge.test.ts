@@ -49,6 +49,7 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
       blockedDecompositionsFrom: route === 'default' ? undefined : 0,
       decompositionsInWorker: route === 'worker',
     });
+    expect(result.decompositionsInWorker).toBe(route === 'worker');
     expect(Array.from(result.bestAlphas)).toEqual(fx.bestAlphas);
     expect(maxRelativeError(result.cvScores, fx.cvScores)).toBeLessThan(1e-4);
     expect(maxRelativeError(result.weights, fx.weights)).toBeLessThan(1e-4);
