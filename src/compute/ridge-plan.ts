@@ -52,6 +52,7 @@ export interface FoldPlan {
   weightsByAlpha: Float32Array; // (n_alphas, r): 1 / (s^2 + alpha)
   weightsTimesM: Float32Array; // (n_alphas, r): weightsByAlpha * (V^T centred validation column sums)
   rBlocks: { rowStart: number; rows: number; data: Float32Array }[]; // stacked R W_alpha blocks
+  seconds: number; // time this task took, on whichever thread ran it
 }
 
 export interface RefitPlan {
@@ -59,17 +60,22 @@ export interface RefitPlan {
   vt: Float32Array; // (r, d)
   s2: Float32Array; // (r,) eigenvalues
   vtSOverN: Float64Array; // (r,) V^T sTotal / n
+  seconds: number;
 }
 
 export async function runPlanTask(engine: Engine, task: FoldPlanTask): Promise<FoldPlan>;
 export async function runPlanTask(engine: Engine, task: RefitPlanTask): Promise<RefitPlan>;
 export async function runPlanTask(engine: Engine, task: PlanTask): Promise<FoldPlan | RefitPlan>;
 export async function runPlanTask(engine: Engine, task: PlanTask): Promise<FoldPlan | RefitPlan> {
+  const t0 = performance.now();
   if (task.kind === 'refit') {
     const eig = await truncatedEigen(engine, task.k, task.d, task.rankTolerance, task.blockedFrom);
-    return { rank: eig.rank, vt: Float32Array.from(eig.vt), s2: Float32Array.from(eig.values), vtSOverN: matVec(eig.vt, task.sTotal, eig.rank, task.d, 1 / task.n) };
+    const vtSOverN = matVec(eig.vt, task.sTotal, eig.rank, task.d, 1 / task.n);
+    return { rank: eig.rank, vt: Float32Array.from(eig.vt), s2: Float32Array.from(eig.values), vtSOverN, seconds: (performance.now() - t0) / 1000 };
   }
-  return planFold(engine, task);
+  const plan = await planFold(engine, task);
+  plan.seconds = (performance.now() - t0) / 1000;
+  return plan;
 }
 
 interface TruncatedEigen {
@@ -123,6 +129,7 @@ async function planFold(engine: Engine, p: FoldPlanTask): Promise<FoldPlan> {
     weightsByAlpha: Float32Array.from(weightsByAlpha64),
     weightsTimesM,
     rBlocks: stackTriangularBlocks(chol.r, chol.rank, r, weightsByAlpha64, na, p.blockRows),
+    seconds: 0,
   };
 }
 

@@ -135,7 +135,10 @@ export interface RidgeCvResult {
 
 export interface RidgeTimings {
   grams: number;
+  /** Seconds the fit waited for its decompositions (all of their time when they run in this thread). */
   decompositions: number;
+  /** Seconds the decompositions took, on whichever thread ran them. */
+  decompositionsComputed: number;
   responses: number;
   crossProducts: number;
   foldScores: number;
@@ -151,7 +154,7 @@ export interface RidgeTimings {
 export const RIDGE_CORE_FLOPS = 1e11;
 
 /** Seconds one engine call of ridgeCv aims at: short against the worker's lock renewal (7.5 s). */
-export const RIDGE_SECONDS_PER_CALL = 0.25;
+export const RIDGE_SECONDS_PER_CALL = 0.3;
 
 /** Floating-point operations one engine call aims at on a host with `cores` cores. */
 export function ridgeWorkPerCall(cores = availableParallelism()): number {
@@ -223,7 +226,7 @@ export async function ridgeCv(
   const constantScore = (options.constantTargets ?? 'zero') === 'zero' ? 0 : Number.NaN;
   const blockRows = Math.max(8, Math.floor(options.quadraticBlockRows ?? 128));
 
-  const timings: RidgeTimings = { grams: 0, decompositions: 0, responses: 0, crossProducts: 0, foldScores: 0, selection: 0, refit: 0 };
+  const timings: RidgeTimings = { grams: 0, decompositions: 0, decompositionsComputed: 0, responses: 0, crossProducts: 0, foldScores: 0, selection: 0, refit: 0 };
   let mark = performance.now();
   const lap = (phase: keyof RidgeTimings) => {
     const now = performance.now();
@@ -316,9 +319,13 @@ export async function ridgeCv(
   foldTasks.length = 0;
   const planReported = new Uint8Array(nFolds + 1);
   const plan = async (i: number): Promise<void> => {
-    await (i < nFolds ? foldPlans[i] : refitPlan);
-    if (remote && !planReported[i]) {
+    const done = await (i < nFolds ? foldPlans[i] : refitPlan);
+    if (!planReported[i]) {
       planReported[i] = 1;
+      timings.decompositionsComputed += done.seconds;
+    }
+    if (remote && planReported[i] === 1) {
+      planReported[i] = 2;
       await step(decompositionWork, i < nFolds ? `decomposed fold ${i + 1} of ${nFolds}` : 'decomposed the refit Gram matrix');
     }
   };
