@@ -342,6 +342,9 @@ export async function ridgeCv(
   // batch spent most of its time in page faults); the whole matrix when it is one batch in natural
   // order.
   const nBatches = Math.ceil(v / voxelBatch);
+  // Each fold's features transposed, (d, n_f): the cross products are then plain MatMuls, ~10%
+  // faster in ONNX Runtime than Gemm with transA (measured at d = 768, n_f = 1800).
+  const xFoldsT = valSets.map((set, f) => transposeRows(xp, foldStarts[f], set.length, d));
   let yBuffer: Float32Array | null = null;
   const crossProducts = async (batch: number): Promise<CrossProducts> => {
     const c0 = batch * voxelBatch;
@@ -355,7 +358,7 @@ export async function ridgeCv(
       gatherColumns(Y.data, perm, v, c0, vb, yb);
     }
     lap('responses');
-    const cross = await runCrossProducts(engine, xp, yb, foldStarts, valSets, n, d, vb, c0, fitIntercept);
+    const cross = await runCrossProducts(engine, xFoldsT, yb, foldStarts, valSets, n, d, vb, c0, fitIntercept);
     lap('crossProducts');
     return cross;
   };
@@ -601,6 +604,16 @@ function foldPlanTask(
   return { kind: 'fold', d, alphas, kTrain, kVal, sTrain, sVal, sValCentred, nVal, nTrain, start, rankTolerance, blockRows, blockedFrom };
 }
 
+/** Rows start..start+rows of x (n, d), transposed to (d, rows). */
+function transposeRows(x: Float32Array, start: number, rows: number, d: number): Float32Array {
+  const out = new Float32Array(d * rows);
+  for (let i = 0; i < rows; i++) {
+    const src = (start + i) * d;
+    for (let j = 0; j < d; j++) out[j * rows + i] = x[src + j];
+  }
+  return out;
+}
+
 /** Rows perm[i] of columns c0..c0+vb of Y (n, v) into out (n, vb). */
 function gatherColumns(y: Float32Array, perm: Int32Array, v: number, c0: number, vb: number, out: Float32Array): void {
   const n = perm.length;
@@ -625,7 +638,7 @@ interface CrossProducts {
  */
 async function runCrossProducts(
   engine: Engine,
-  xp: Float32Array,
+  xFoldsT: Float32Array[],
   yb: Float32Array,
   foldStarts: number[],
   valSets: Int32Array[],
@@ -640,7 +653,7 @@ async function runCrossProducts(
   for (let f = 0; f < nFolds; f++) {
     const start = foldStarts[f];
     const size = valSets[f].length;
-    feeds[`X${f}`] = { data: xp.subarray(start * d, (start + size) * d), dims: [size, d] };
+    feeds[`Xt${f}`] = { data: xFoldsT[f], dims: [d, size] };
     feeds[`Y${f}`] = { data: yb.subarray(start * vb, (start + size) * vb), dims: [size, vb] };
   }
   const out = await engine.run(crossProductGraph(nFolds, n, fitIntercept), feeds);
@@ -660,15 +673,16 @@ async function runCrossProducts(
 }
 
 /**
- * For row blocks (X_f, Y_f), f < nFolds: Z_f = X_f^T Y_f (d, v), Ztot = sum_f Z_f, and sy_f, syy_f
- * (v,), the column sums and sums of squares of Y_f. With `centre`, every Y_f is first centred by
- * the column means over all nSamples rows, returned as yOffset (1, v). Blocks are separate inputs
- * so the caller passes views of its arrays and nothing is copied.
+ * For row blocks (X_f, Y_f), f < nFolds, given as Xt_f = X_f^T (d, n_f) and Y_f (n_f, v):
+ * Z_f = X_f^T Y_f (d, v), Ztot = sum_f Z_f, and sy_f, syy_f (v,), the column sums and sums of
+ * squares of Y_f. With `centre`, every Y_f is first centred by the column means over all nSamples
+ * rows, returned as yOffset (1, v). Blocks are separate inputs so the caller passes views of its
+ * arrays.
  */
 function crossProductGraph(nFolds: number, nSamples: number, centre: boolean): Graph {
-  return cachedGraph(`ridge:cross_products:${nFolds}:${nSamples}:${centre}`, () => {
+  return cachedGraph(`ridge:cross_products_t:${nFolds}:${nSamples}:${centre}`, () => {
     const g = new GraphBuilder('ridge_cross_products');
-    const xs = Array.from({ length: nFolds }, (_, f) => g.input(`X${f}`, 'float32', [`n${f}`, 'd']));
+    const xs = Array.from({ length: nFolds }, (_, f) => g.input(`Xt${f}`, 'float32', ['d', `n${f}`]));
     let ys = Array.from({ length: nFolds }, (_, f) => g.input(`Y${f}`, 'float32', [`n${f}`, 'v']));
     if (centre) {
       const sums = ys.map((y) => g.node('ReduceSum', [y, g.ints([0])], { keepdims: 1 }));
@@ -681,7 +695,7 @@ function crossProductGraph(nFolds: number, nSamples: number, centre: boolean): G
       // Mul + ReduceSum: ReduceSumSquare over rows is ~6x slower in ONNX Runtime 1.30 (measured
       // 440 ms against 75 ms for five 1800 x 4096 folds).
       g.output(g.node('ReduceSum', [g.node('Mul', [y, y]), g.ints([0])], { keepdims: 0 }), `syy${f}`, 'float32', ['v']);
-      return g.output(g.node('Gemm', [xs[f], y], { transA: 1 }), `Z${f}`, 'float32', ['d', 'v']);
+      return g.output(g.node('MatMul', [xs[f], y]), `Z${f}`, 'float32', ['d', 'v']);
     });
     g.output(parts.length === 1 ? g.node('Identity', parts) : g.node('Sum', parts), 'Ztot', 'float32', ['d', 'v']);
     return g.build();
