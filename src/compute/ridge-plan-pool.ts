@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ComputeError, type ComputeErrorCode } from './errors';
-import type { FoldPlan, FoldPlanTask, PlanTask, RefitPlan, RefitPlanTask } from './ridge-plan';
+import type { FoldGrams, FoldPlan, FoldPlanTask, GramsTask, PlanTask, RefitPlan, RefitPlanTask } from './ridge-plan';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -87,13 +87,15 @@ export class PlanWorkerFit {
 
   constructor(private readonly w: Worker) {}
 
+  /** `transfer`: buffers of the task handed over instead of copied (unusable here afterwards). */
+  run(task: GramsTask, transfer?: ArrayBuffer[]): Promise<FoldGrams>;
   run(task: FoldPlanTask): Promise<FoldPlan>;
   run(task: RefitPlanTask): Promise<RefitPlan>;
-  run(task: PlanTask): Promise<FoldPlan | RefitPlan> {
+  run(task: PlanTask, transfer: ArrayBuffer[] = []): Promise<FoldGrams | FoldPlan | RefitPlan> {
     const id = nextId++;
-    const result = new Promise<FoldPlan | RefitPlan>((resolve, reject) => pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+    const result = new Promise<FoldGrams | FoldPlan | RefitPlan>((resolve, reject) => pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
     this.w.ref();
-    this.w.postMessage({ id, fit: this.fit, task });
+    this.w.postMessage({ id, fit: this.fit, task }, transfer);
     return result;
   }
 

@@ -1,4 +1,5 @@
-// The d x d, float64 half of ridgeCv (src/compute/ridge.ts): per fold, the eigen-decomposition of
+// The d x d, float64 half of ridgeCv (src/compute/ridge.ts): the per-fold feature Grams; per fold,
+// the eigen-decomposition of
 // the training Gram, the validation Gram in its eigenbasis and that matrix's pivoted Cholesky
 // factor, stacked as the float32 blocks the fold-score products take; and the refit Gram's
 // decomposition. Tasks and results are plain typed arrays and numbers, so they run unchanged in
@@ -6,9 +7,9 @@
 import { pivotedCholeskyBlocked } from './cholesky';
 import { symmetricEigenBlocked } from './eigen';
 import { ComputeError } from './errors';
-import { matVec } from './linalg';
+import { columnSums, matVec } from './linalg';
 import type { Engine } from './onnx/engine';
-import { gemm } from './onnx/kernels';
+import { gemm, gram } from './onnx/kernels';
 
 export interface FoldPlanTask {
   kind: 'fold';
@@ -37,7 +38,20 @@ export interface RefitPlanTask {
   blockedFrom?: number;
 }
 
-export type PlanTask = FoldPlanTask | RefitPlanTask;
+export interface GramsTask {
+  kind: 'grams';
+  d: number;
+  x: Float64Array; // (n, d) features in fold order (each fold a contiguous block of rows)
+  foldSizes: number[];
+}
+
+export interface FoldGrams {
+  kVal: Float64Array[]; // per fold (d, d): X_f^T X_f
+  sVal: Float64Array[]; // per fold (d,): column sums of X_f
+  seconds: number;
+}
+
+export type PlanTask = GramsTask | FoldPlanTask | RefitPlanTask;
 
 export interface FoldPlan {
   start: number; // first row of the fold in the permuted order
@@ -63,11 +77,25 @@ export interface RefitPlan {
   seconds: number;
 }
 
+export async function runPlanTask(engine: Engine, task: GramsTask): Promise<FoldGrams>;
 export async function runPlanTask(engine: Engine, task: FoldPlanTask): Promise<FoldPlan>;
 export async function runPlanTask(engine: Engine, task: RefitPlanTask): Promise<RefitPlan>;
-export async function runPlanTask(engine: Engine, task: PlanTask): Promise<FoldPlan | RefitPlan>;
-export async function runPlanTask(engine: Engine, task: PlanTask): Promise<FoldPlan | RefitPlan> {
+export async function runPlanTask(engine: Engine, task: PlanTask): Promise<FoldGrams | FoldPlan | RefitPlan>;
+export async function runPlanTask(engine: Engine, task: PlanTask): Promise<FoldGrams | FoldPlan | RefitPlan> {
   const t0 = performance.now();
+  if (task.kind === 'grams') {
+    const { d, x } = task;
+    const kVal: Float64Array[] = [];
+    const sVal: Float64Array[] = [];
+    let start = 0;
+    for (const rows of task.foldSizes) {
+      const block = x.subarray(start * d, (start + rows) * d);
+      kVal.push((await gram(engine, { data: block, rows, cols: d })).data);
+      sVal.push(columnSums(block, rows, d));
+      start += rows;
+    }
+    return { kVal, sVal, seconds: (performance.now() - t0) / 1000 };
+  }
   if (task.kind === 'refit') {
     const eig = await truncatedEigen(engine, task.k, task.d, task.rankTolerance, task.blockedFrom);
     const vtSOverN = matVec(eig.vt, task.sTotal, eig.rank, task.d, 1 / task.n);

@@ -32,11 +32,11 @@
 // validation fold by the training means), and the refit intercept is mean(Y) - mean(X) @ W.
 import { availableParallelism } from 'node:os';
 import { ComputeError, check } from './errors';
-import { columnMeans, columnSums, subtractOuter } from './linalg';
+import { columnMeans, subtractOuter } from './linalg';
 import type { Engine } from './onnx/engine';
 import { GraphBuilder, type Graph } from './onnx/graph';
-import { cachedGraph, gram, type Matrix } from './onnx/kernels';
-import { runPlanTask, type FoldPlan, type FoldPlanTask, type RefitPlan, type RefitPlanTask } from './ridge-plan';
+import { cachedGraph, type Matrix } from './onnx/kernels';
+import { runPlanTask, type FoldPlan, type FoldPlanTask, type GramsTask, type RefitPlan, type RefitPlanTask } from './ridge-plan';
 import { planWorkerFit } from './ridge-plan-pool';
 import { yieldToEventLoop } from './yield';
 
@@ -134,10 +134,11 @@ export interface RidgeCvResult {
 }
 
 export interface RidgeTimings {
+  /** Seconds the fit waited for the feature Grams (all of their time when computed in this thread). */
   grams: number;
   /** Seconds the fit waited for its decompositions (all of their time when they run in this thread). */
   decompositions: number;
-  /** Seconds the decompositions took, on whichever thread ran them. */
+  /** Seconds the Grams and decompositions took, on whichever thread ran them. */
   decompositionsComputed: number;
   responses: number;
   crossProducts: number;
@@ -260,30 +261,79 @@ export async function ridgeCv(
   }
   await yieldToEventLoop();
 
-  // Per-fold Grams (float64) and feature sums.
   const foldStarts: number[] = [];
   let offset = 0;
   for (const s of valSets) {
     foldStarts.push(offset);
     offset += s.length;
   }
-  const kVal: Float64Array[] = [];
-  const sVal: Float64Array[] = [];
+  const blockedFrom = options.blockedDecompositionsFrom;
+  // The float64 work (Grams, decompositions) runs on the worker thread when it pays (see
+  // decompositionsInWorker), while this thread computes the cross products of the first voxel
+  // batches; else here, in order.
+  const remote = (options.decompositionsInWorker ?? autoDecompositionsInWorker(d)) ? planWorkerFit() : null;
+  const gramsTask: GramsTask = { kind: 'grams', d, x: xp64, foldSizes: valSets.map((s) => s.length) };
+  // Handed over, not copied: this thread needs the float64 features no more.
+  const gramsPromise = remote ? remote.run(gramsTask, [xp64.buffer as ArrayBuffer]) : runPlanTask(engine, gramsTask);
+  let gramsSettled = false;
+  gramsPromise.then(() => (gramsSettled = true), () => (gramsSettled = true));
+
+  const settled = new Uint8Array(nFolds + 1);
+  const track = <T>(promise: Promise<T>, i: number): Promise<T> => {
+    // Handled here so a plan nobody awaits (the fit stopped) is no unhandled rejection.
+    promise.then(() => (settled[i] = 1), () => (settled[i] = 1));
+    return promise;
+  };
+
+  // Responses of a batch in fold order, gathered into one reused buffer (a fresh n x vb array per
+  // batch spent most of its time in page faults); the whole matrix when it is one batch in natural
+  // order.
+  const nBatches = Math.ceil(v / voxelBatch);
+  // Each fold's features transposed, (d, n_f): the cross products are then plain MatMuls, ~10%
+  // faster in ONNX Runtime than Gemm with transA (measured at d = 768, n_f = 1800).
+  const xFoldsT = valSets.map((set, f) => transposeRows(xp, foldStarts[f], set.length, d));
+  let yBuffer: Float32Array | null = null;
+  const crossProducts = async (batch: number): Promise<CrossProducts> => {
+    const c0 = batch * voxelBatch;
+    const vb = Math.min(voxelBatch, v - c0);
+    let yb: Float32Array;
+    if (vb === v && identityOrder) {
+      yb = Y.data;
+    } else {
+      yBuffer ??= new Float32Array(n * Math.min(voxelBatch, v));
+      yb = yBuffer.subarray(0, n * vb);
+      gatherColumns(Y.data, perm, v, c0, vb, yb);
+    }
+    lap('responses');
+    const cross = await runCrossProducts(engine, xFoldsT, yb, foldStarts, valSets, n, d, vb, c0, fitIntercept);
+    lap('crossProducts');
+    return cross;
+  };
+  // While the worker's results are pending, cross products of later batches are computed ahead, up
+  // to a memory bound: each holds (n_folds + 1) d vb floats; together at most twice the response
+  // buffer.
+  const maxAhead = remote ? Math.max(1, Math.floor((2 * n) / ((nFolds + 1) * d))) : 0;
+  const ahead = new Map<number, CrossProducts>();
+  let nextCross = 0;
+  const workAhead = async (isSettled: () => boolean): Promise<void> => {
+    while (!isSettled() && ahead.size < maxAhead && nextCross < nBatches) {
+      ahead.set(nextCross, await crossProducts(nextCross));
+      nextCross++;
+    }
+    mark = performance.now();
+  };
+
+  await workAhead(() => gramsSettled);
+  const { kVal, sVal, seconds: gramSeconds } = await gramsPromise;
+  timings.decompositionsComputed += gramSeconds;
   const kTotal = new Float64Array(d * d);
   const sTotal = new Float64Array(d);
   for (let f = 0; f < nFolds; f++) {
-    const rows = valSets[f].length;
-    const block = xp64.subarray(foldStarts[f] * d, (foldStarts[f] + rows) * d);
-    const k = (await gram(engine, { data: block, rows, cols: d })).data;
-    kVal.push(k);
-    const s = columnSums(block, rows, d);
-    sVal.push(s);
+    const k = kVal[f];
     for (let i = 0; i < d * d; i++) kTotal[i] += k[i];
-    for (let j = 0; j < d; j++) sTotal[j] += s[j];
+    for (let j = 0; j < d; j++) sTotal[j] += sVal[f][j];
   }
-
   lap('grams');
-  const blockedFrom = options.blockedDecompositionsFrom;
   const foldTasks = valSets.map((set, f) => foldPlanTask(d, alphas, kTotal, kVal[f], sTotal, sVal[f], set.length, n - set.length, foldStarts[f], fitIntercept, rankTolerance, blockRows, blockedFrom));
   kVal.length = 0;
   // Refit Gram on all samples, decomposed with the fold Grams.
@@ -291,15 +341,6 @@ export async function ridgeCv(
   if (fitIntercept) subtractOuter(kAll, sTotal, sTotal, 1 / n, d);
   const refitTask: RefitPlanTask = { kind: 'refit', d, k: kAll, sTotal, n, rankTolerance, blockedFrom };
 
-  // The decompositions run on the worker thread when it pays (see decompositionsInWorker), while
-  // this thread computes the cross products of the first voxel batches; else here, in order.
-  const remote = (options.decompositionsInWorker ?? autoDecompositionsInWorker(d)) ? planWorkerFit() : null;
-  const settled = new Uint8Array(nFolds + 1);
-  const track = <T>(promise: Promise<T>, i: number): Promise<T> => {
-    // Handled here so a plan nobody awaits (the fit stopped) is no unhandled rejection.
-    promise.then(() => (settled[i] = 1), () => (settled[i] = 1));
-    return promise;
-  };
   let foldPlans: Promise<FoldPlan>[];
   let refitPlan: Promise<RefitPlan>;
   if (remote) {
@@ -338,41 +379,8 @@ export async function ridgeCv(
   const cvScores = new Float64Array(na * v);
   const bestCvScores = new Float64Array(v);
 
-  // Responses of a batch in fold order, gathered into one reused buffer (a fresh n x vb array per
-  // batch spent most of its time in page faults); the whole matrix when it is one batch in natural
-  // order.
-  const nBatches = Math.ceil(v / voxelBatch);
-  // Each fold's features transposed, (d, n_f): the cross products are then plain MatMuls, ~10%
-  // faster in ONNX Runtime than Gemm with transA (measured at d = 768, n_f = 1800).
-  const xFoldsT = valSets.map((set, f) => transposeRows(xp, foldStarts[f], set.length, d));
-  let yBuffer: Float32Array | null = null;
-  const crossProducts = async (batch: number): Promise<CrossProducts> => {
-    const c0 = batch * voxelBatch;
-    const vb = Math.min(voxelBatch, v - c0);
-    let yb: Float32Array;
-    if (vb === v && identityOrder) {
-      yb = Y.data;
-    } else {
-      yBuffer ??= new Float32Array(n * Math.min(voxelBatch, v));
-      yb = yBuffer.subarray(0, n * vb);
-      gatherColumns(Y.data, perm, v, c0, vb, yb);
-    }
-    lap('responses');
-    const cross = await runCrossProducts(engine, xFoldsT, yb, foldStarts, valSets, n, d, vb, c0, fitIntercept);
-    lap('crossProducts');
-    return cross;
-  };
-  // While a decomposition is pending, cross products of later batches are computed ahead, up to a
-  // memory bound: each holds (n_folds + 1) d vb floats; together at most twice the response buffer.
-  const maxAhead = remote ? Math.max(1, Math.floor((2 * n) / ((nFolds + 1) * d))) : 0;
-  const ahead = new Map<number, CrossProducts>();
-  let nextCross = 0;
   const awaitPlan = async (i: number): Promise<void> => {
-    while (!settled[i] && ahead.size < maxAhead && nextCross < nBatches) {
-      ahead.set(nextCross, await crossProducts(nextCross));
-      nextCross++;
-    }
-    mark = performance.now();
+    await workAhead(() => settled[i] === 1);
     await plan(i);
     lap('decompositions');
   };
