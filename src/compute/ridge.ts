@@ -21,6 +21,9 @@
 //     ONNX Runtime (their rounding, ~1e-7 relative, is that of himalaya's own float32 runs);
 //     every d x d quantity (Grams, decompositions, G and its factor) is float64; per-voxel score
 //     arithmetic is float64.
+//   - the float64 half (Grams, decompositions: ridge-plan.ts) runs on a worker thread for large d
+//     while this thread computes the cross products of the first voxel batches ahead, so the two
+//     halves share the cores instead of taking turns; results are the same either way.
 // Edge cases, each decided by an option rather than by accident: Gram eigenvalues at or below
 // `rankTolerance` x the largest are exact zeros (an SVD's zero singular values: more features
 // than training samples, duplicated features); voxels with constant validation responses score
@@ -285,6 +288,21 @@ export async function ridgeCv(
     return promise;
   };
 
+  let foldPlans: Promise<FoldPlan>[] = [];
+  let refitPlan: Promise<RefitPlan> | null = null;
+  const planReported = new Uint8Array(nFolds + 1);
+  const plan = async (i: number): Promise<void> => {
+    const done = await (i < nFolds ? foldPlans[i] : (refitPlan as Promise<RefitPlan>));
+    if (!planReported[i]) {
+      planReported[i] = 1;
+      timings.decompositionsComputed += done.seconds;
+    }
+    if (remote && planReported[i] === 1) {
+      planReported[i] = 2;
+      await step(decompositionWork, i < nFolds ? `decomposed fold ${i + 1} of ${nFolds}` : 'decomposed the refit Gram matrix');
+    }
+  };
+
   // Responses of a batch in fold order, gathered into one reused buffer (a fresh n x vb array per
   // batch spent most of its time in page faults); the whole matrix when it is one batch in natural
   // order.
@@ -313,12 +331,47 @@ export async function ridgeCv(
   // to a memory bound: each holds (n_folds + 1) d vb floats; together at most twice the response
   // buffer.
   const maxAhead = remote ? Math.max(1, Math.floor((2 * n) / ((nFolds + 1) * d))) : 0;
-  const ahead = new Map<number, CrossProducts>();
+  const ahead = new Map<number, BatchState>();
   let nextCross = 0;
+  const newBatch = async (batch: number): Promise<BatchState> => {
+    const c0 = batch * voxelBatch;
+    const vb = Math.min(voxelBatch, v - c0);
+    const cross = await crossProducts(batch);
+    return { c0, vb, cross, scoreSum: new Float64Array(na * vb), scoreSq: new Float64Array(na * vb), foldsDone: 0 };
+  };
+  // Scores fold state.foldsDone of a batch (folds in order, so the sums are the same whatever
+  // the schedule).
+  const scoreNextFold = async (state: BatchState): Promise<void> => {
+    const f = state.foldsDone;
+    const { c0, vb, scoreSum, scoreSq } = state;
+    const { zFold, zTotal, sy, syy, syTotal } = state.cross;
+    await plan(f);
+    const foldPlan = await foldPlans[f];
+    const muY = new Float64Array(vb);
+    if (fitIntercept) for (let j = 0; j < vb; j++) muY[j] = (syTotal[j] - sy[f][j]) / foldPlan.nTrain;
+    const out = await runFoldGraph(engine, foldPlan, zTotal, zFold[f], syTotal, sy[f], muY, fitIntercept, score === 'correlation', d, vb, na);
+    accumulateFoldScores(out, sy[f], syy[f], muY, foldPlan.size, na, vb, score, constantScore, scoreSum, scoreSq);
+    state.foldsDone++;
+    lap('foldScores');
+    await step(foldWork(vb), `scored fold ${f + 1} of ${nFolds} for voxels ${c0 + 1}-${c0 + vb} of ${v}`);
+    mark = performance.now();
+  };
+  // While the worker's results are pending: score batches ahead whose next fold's plan is ready,
+  // else compute the cross products of another batch ahead (within the memory bound).
   const workAhead = async (isSettled: () => boolean): Promise<void> => {
-    while (!isSettled() && ahead.size < maxAhead && nextCross < nBatches) {
-      ahead.set(nextCross, await crossProducts(nextCross));
-      nextCross++;
+    while (!isSettled()) {
+      let ready: BatchState | undefined;
+      for (const state of ahead.values()) {
+        if (state.foldsDone < nFolds && settled[state.foldsDone]) {
+          ready = state;
+          break;
+        }
+      }
+      if (ready) await scoreNextFold(ready);
+      else if (ahead.size < maxAhead && nextCross < nBatches) {
+        ahead.set(nextCross, await newBatch(nextCross));
+        nextCross++;
+      } else break;
     }
     mark = performance.now();
   };
@@ -341,8 +394,6 @@ export async function ridgeCv(
   if (fitIntercept) subtractOuter(kAll, sTotal, sTotal, 1 / n, d);
   const refitTask: RefitPlanTask = { kind: 'refit', d, k: kAll, sTotal, n, rankTolerance, blockedFrom };
 
-  let foldPlans: Promise<FoldPlan>[];
-  let refitPlan: Promise<RefitPlan>;
   if (remote) {
     foldPlans = foldTasks.map((t, f) => track(remote.run(t), f));
     refitPlan = track(remote.run(refitTask), nFolds);
@@ -358,18 +409,6 @@ export async function ridgeCv(
     refitPlan = track(Promise.resolve(refit), nFolds);
   }
   foldTasks.length = 0;
-  const planReported = new Uint8Array(nFolds + 1);
-  const plan = async (i: number): Promise<void> => {
-    const done = await (i < nFolds ? foldPlans[i] : refitPlan);
-    if (!planReported[i]) {
-      planReported[i] = 1;
-      timings.decompositionsComputed += done.seconds;
-    }
-    if (remote && planReported[i] === 1) {
-      planReported[i] = 2;
-      await step(decompositionWork, i < nFolds ? `decomposed fold ${i + 1} of ${nFolds}` : 'decomposed the refit Gram matrix');
-    }
-  };
   lap('decompositions');
 
   const weights = new Float32Array(d * v);
@@ -387,37 +426,25 @@ export async function ridgeCv(
 
   try {
     for (let batch = 0; batch < nBatches; batch++) {
-      const c0 = batch * voxelBatch;
-      const vb = Math.min(voxelBatch, v - c0);
-      let cross = ahead.get(batch);
+      let state = ahead.get(batch);
       ahead.delete(batch);
-      if (!cross) {
-        cross = await crossProducts(batch);
+      if (!state) {
+        state = await newBatch(batch);
         nextCross = batch + 1;
       }
-      const { zFold, zTotal, sy, syy, syTotal, yOffset } = cross;
-      const scoreSum = new Float64Array(na * vb);
-      const scoreSq = new Float64Array(na * vb);
-      for (let f = 0; f < nFolds; f++) {
-        await awaitPlan(f);
-        const foldPlan = await foldPlans[f];
-        const nv = foldPlan.size;
-        const nt = foldPlan.nTrain;
-        const muY = new Float64Array(vb);
-        if (fitIntercept) for (let j = 0; j < vb; j++) muY[j] = (syTotal[j] - sy[f][j]) / nt;
-        const out = await runFoldGraph(engine, foldPlan, zTotal, zFold[f], syTotal, sy[f], muY, fitIntercept, score === 'correlation', d, vb, na);
-        accumulateFoldScores(out, sy[f], syy[f], muY, nv, na, vb, score, constantScore, scoreSum, scoreSq);
-        lap('foldScores');
-        await step(foldWork(vb), `scored fold ${f + 1} of ${nFolds} for voxels ${c0 + 1}-${c0 + vb} of ${v}`);
-        mark = performance.now();
+      while (state.foldsDone < nFolds) {
+        await awaitPlan(state.foldsDone);
+        await scoreNextFold(state);
       }
+      const { c0, vb, scoreSum, scoreSq } = state;
+      const { zTotal, syTotal, yOffset } = state.cross;
 
       // Alpha per voxel, as himalaya's _select_best_alphas (local_alpha=True).
       const chosenAlpha = new Float32Array(vb);
       selectAlphas(scoreSum, scoreSq, nFolds, alphas, selection, c0, vb, v, { cvScores, bestAlphaIndex, bestAlphas, bestCvScores, chosenAlpha });
       lap('selection');
       await awaitPlan(nFolds);
-      const refit = await refitPlan;
+      const refit = await (refitPlan as Promise<RefitPlan>);
       // Refit with each voxel's alpha: W = V diag(1 / (s^2 + alpha_v)) V^T (X^T Y).
       const w = await runRefitGraph(engine, refit.vt, refit.s2, refit.vtSOverN, zTotal, syTotal, chosenAlpha, fitIntercept, refit.rank, d, vb);
       for (let k = 0; k < d; k++) weights.set(w.subarray(k * vb, (k + 1) * vb), k * v + c0);
@@ -629,6 +656,15 @@ function gatherColumns(y: Float32Array, perm: Int32Array, v: number, c0: number,
     const src = perm[i] * v + c0;
     out.set(y.subarray(src, src + vb), i * vb);
   }
+}
+
+interface BatchState {
+  c0: number;
+  vb: number;
+  cross: CrossProducts;
+  scoreSum: Float64Array; // (n_alphas, vb) fold scores summed over the folds done
+  scoreSq: Float64Array;
+  foldsDone: number;
 }
 
 interface CrossProducts {
