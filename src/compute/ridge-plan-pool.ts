@@ -76,11 +76,6 @@ function start(): Worker | null {
   }
 }
 
-/** Starts the worker now (it loads while the caller does other work); false if it cannot run. */
-export function warmPlanWorker(): boolean {
-  return start() !== null;
-}
-
 /** One fit's tasks on the worker; cancel() drops those not yet started. */
 export class PlanWorkerFit {
   private readonly fit = nextFit++;
