@@ -60,13 +60,17 @@ function start(): Worker | null {
         p.reject(code && code !== 'CANCELLED' ? new ComputeError(code, message) : new Error(message));
       } else p.resolve(msg.result);
     });
+    // A worker that fails takes its pending tasks with it, and later fits run their tasks in
+    // their own thread (a retried run then succeeds there).
     w.on('error', (err) => {
       worker = null;
+      unavailable = `decomposition worker failed: ${err.message}`;
       failAll(err);
     });
     w.on('exit', (code) => {
       worker = null;
-      failAll(new Error(`decomposition worker exited (code ${code})`));
+      unavailable ??= `decomposition worker exited (code ${code})`;
+      failAll(new Error(unavailable));
     });
     worker = w;
     return w;
