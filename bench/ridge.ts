@@ -19,6 +19,8 @@ const FOLDS = 5;
 // The voxel batch runs choose (autoVoxelBatch: shapes and cores) unless BENCH_VOXEL_BATCH says.
 const voxelBatchFor = (n: number, d: number) => Number(process.env.BENCH_VOXEL_BATCH ?? autoVoxelBatch(n, d, ALPHAS.length));
 const BLOCK_ROWS = Number(process.env.BENCH_BLOCK_ROWS ?? 128);
+// BENCH_DECOMPOSITIONS_IN_WORKER=0|1 overrides ridgeCv's choice (for comparing the two layouts).
+const IN_WORKER = process.env.BENCH_DECOMPOSITIONS_IN_WORKER === undefined ? undefined : process.env.BENCH_DECOMPOSITIONS_IN_WORKER === '1';
 
 interface Problem {
   X: Matrix<Float32Array>;
@@ -50,7 +52,7 @@ async function makeProblem(engine: Engine, n: number, nTest: number, d: number, 
 
 async function timeTs(engine: Engine, p: Problem): Promise<{ seconds: number; meanR: number; alphaCounts: number[]; phases: string; timings: RidgeTimings; inWorker: boolean }> {
   const t0 = performance.now();
-  const fit = await ridgeCv(engine, p.X, p.Y, { alphas: ALPHAS, folds: FOLDS, voxelBatch: voxelBatchFor(p.X.rows, p.X.cols), quadraticBlockRows: BLOCK_ROWS });
+  const fit = await ridgeCv(engine, p.X, p.Y, { alphas: ALPHAS, folds: FOLDS, voxelBatch: voxelBatchFor(p.X.rows, p.X.cols), quadraticBlockRows: BLOCK_ROWS, decompositionsInWorker: IN_WORKER });
   const pred = await affine(engine, p.Xtest, matrix(fit.weights, p.X.cols, p.Y.cols), null);
   const r = pearsonR(p.Ytest, pred);
   const seconds = (performance.now() - t0) / 1000;
