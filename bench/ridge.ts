@@ -18,7 +18,11 @@ const ALPHAS = Array.from({ length: 10 }, (_, i) => 10 ** (-3 + (8 * i) / 9)); /
 const FOLDS = 5;
 // The voxel batch runs choose (autoVoxelBatch: shapes and cores) unless BENCH_VOXEL_BATCH says.
 const voxelBatchFor = (n: number, d: number) => Number(process.env.BENCH_VOXEL_BATCH ?? autoVoxelBatch(n, d, ALPHAS.length));
-const BLOCK_ROWS = Number(process.env.BENCH_BLOCK_ROWS ?? 128);
+// Rows per triangular block of the quadratic term, each side at its faster setting (measured at
+// NSD scale: ridgeCv's default 64 beat 128 by ~10% per fold call; numpy ran 4.8 s with 128 and
+// 5.2 s with 64, its einsum over smaller blocks costing more).
+const BLOCK_ROWS = Number(process.env.BENCH_BLOCK_ROWS ?? 64);
+const NUMPY_BLOCK_ROWS = Number(process.env.BENCH_NUMPY_BLOCK_ROWS ?? 128);
 // BENCH_DECOMPOSITIONS_IN_WORKER=0|1 overrides ridgeCv's choice (for comparing the two layouts).
 const IN_WORKER = process.env.BENCH_DECOMPOSITIONS_IN_WORKER === undefined ? undefined : process.env.BENCH_DECOMPOSITIONS_IN_WORKER === '1';
 
@@ -69,7 +73,7 @@ function timeNumpy(p: Problem, variant: 'same' | 'himalaya' = 'same'): { seconds
     writeNpy(join(dir, 'Xtest.npy'), p.Xtest.data, [p.Xtest.rows, p.Xtest.cols]);
     writeNpy(join(dir, 'Ytest.npy'), p.Ytest.data, [p.Ytest.rows, p.Ytest.cols]);
     const script = join(__dirname, 'ridge_numpy.py');
-    return runPython([script, dir, ALPHAS.join(','), String(FOLDS), String(voxelBatchFor(p.X.rows, p.X.cols)), String(BLOCK_ROWS), variant]);
+    return runPython([script, dir, ALPHAS.join(','), String(FOLDS), String(voxelBatchFor(p.X.rows, p.X.cols)), String(NUMPY_BLOCK_ROWS), variant]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -180,6 +184,8 @@ export async function main(args: string[]): Promise<void> {
       numpy_seconds: Number(numpySeconds.toFixed(3)),
       ratio_vs_numpy: Number((seconds / numpySeconds).toFixed(3)),
       voxel_batch: voxelBatchFor(n, d),
+      block_rows: BLOCK_ROWS,
+      numpy_block_rows: NUMPY_BLOCK_ROWS,
       decompositions_in_worker: bestTs?.inWorker,
       onnx_gemm_peak_gflops: Math.round(peak),
       // The fastest run's phases: `decompositions` is what the fit waited for them, on the worker
