@@ -9,14 +9,22 @@ import { join } from 'node:path';
 import { pearsonR } from '../src/compute/metrics';
 import { Engine, affine, matrix, type Matrix } from '../src/compute/onnx';
 import { Rng } from '../src/compute/random';
-import { ridgeCv } from '../src/compute/ridge';
+import { gemm } from '../src/compute/onnx/kernels';
+import { autoVoxelBatch, ridgeCv, type RidgeTimings } from '../src/compute/ridge';
 import { writeNpy } from './npy';
 import { onnxSettings, referenceSettings, repeatCount, runPython } from './support/reference';
 
 const ALPHAS = Array.from({ length: 10 }, (_, i) => 10 ** (-3 + (8 * i) / 9)); // logspace(-3, 5, 10)
 const FOLDS = 5;
-const VOXEL_BATCH = Number(process.env.BENCH_VOXEL_BATCH ?? 4096);
-const BLOCK_ROWS = Number(process.env.BENCH_BLOCK_ROWS ?? 128);
+// The voxel batch runs choose (autoVoxelBatch: shapes and cores) unless BENCH_VOXEL_BATCH says.
+const voxelBatchFor = (n: number, d: number) => Number(process.env.BENCH_VOXEL_BATCH ?? autoVoxelBatch(n, d, ALPHAS.length));
+// Rows per triangular block of the quadratic term, each side at its faster setting (measured at
+// NSD scale: ridgeCv's default 64 beat 128 by ~10% per fold call; numpy ran 4.8 s with 128 and
+// 5.2 s with 64, its einsum over smaller blocks costing more).
+const BLOCK_ROWS = Number(process.env.BENCH_BLOCK_ROWS ?? 64);
+const NUMPY_BLOCK_ROWS = Number(process.env.BENCH_NUMPY_BLOCK_ROWS ?? 128);
+// BENCH_DECOMPOSITIONS_IN_WORKER=0|1 overrides ridgeCv's choice (for comparing the two layouts).
+const IN_WORKER = process.env.BENCH_DECOMPOSITIONS_IN_WORKER === undefined ? undefined : process.env.BENCH_DECOMPOSITIONS_IN_WORKER === '1';
 
 interface Problem {
   X: Matrix<Float32Array>;
@@ -46,15 +54,15 @@ async function makeProblem(engine: Engine, n: number, nTest: number, d: number, 
   };
 }
 
-async function timeTs(engine: Engine, p: Problem): Promise<{ seconds: number; meanR: number; alphaCounts: number[]; phases: string }> {
+async function timeTs(engine: Engine, p: Problem): Promise<{ seconds: number; meanR: number; alphaCounts: number[]; phases: string; timings: RidgeTimings; inWorker: boolean }> {
   const t0 = performance.now();
-  const fit = await ridgeCv(engine, p.X, p.Y, { alphas: ALPHAS, folds: FOLDS, voxelBatch: VOXEL_BATCH, quadraticBlockRows: BLOCK_ROWS });
+  const fit = await ridgeCv(engine, p.X, p.Y, { alphas: ALPHAS, folds: FOLDS, voxelBatch: voxelBatchFor(p.X.rows, p.X.cols), quadraticBlockRows: BLOCK_ROWS, decompositionsInWorker: IN_WORKER });
   const pred = await affine(engine, p.Xtest, matrix(fit.weights, p.X.cols, p.Y.cols), null);
   const r = pearsonR(p.Ytest, pred);
   const seconds = (performance.now() - t0) / 1000;
   const alphaCounts = ALPHAS.map((_, a) => fit.bestAlphaIndex.filter((i) => i === a).length);
   const phases = Object.entries(fit.timings).map(([k, t]) => `${k} ${t.toFixed(2)}`).join(', ');
-  return { seconds, meanR: r.reduce((s, x) => s + x, 0) / r.length, alphaCounts, phases };
+  return { seconds, meanR: r.reduce((s, x) => s + x, 0) / r.length, alphaCounts, phases, timings: fit.timings, inWorker: fit.decompositionsInWorker };
 }
 
 function timeNumpy(p: Problem, variant: 'same' | 'himalaya' = 'same'): { seconds: number; mean_r: number; alpha_counts: number[]; peak_rss_mb: number } {
@@ -65,10 +73,42 @@ function timeNumpy(p: Problem, variant: 'same' | 'himalaya' = 'same'): { seconds
     writeNpy(join(dir, 'Xtest.npy'), p.Xtest.data, [p.Xtest.rows, p.Xtest.cols]);
     writeNpy(join(dir, 'Ytest.npy'), p.Ytest.data, [p.Ytest.rows, p.Ytest.cols]);
     const script = join(__dirname, 'ridge_numpy.py');
-    return runPython([script, dir, ALPHAS.join(','), String(FOLDS), String(VOXEL_BATCH), String(BLOCK_ROWS), variant]);
+    return runPython([script, dir, ALPHAS.join(','), String(FOLDS), String(voxelBatchFor(p.X.rows, p.X.cols)), String(NUMPY_BLOCK_ROWS), variant]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Best-of-5 float32 MatMul rate through the engine at the fold-score shape (768 x 768 by 768 x 4096). */
+async function gemmPeak(engine: Engine): Promise<number> {
+  const rng = new Rng(3);
+  const a = matrix(rng.fillNormal(new Float32Array(768 * 768), 1), 768, 768);
+  const b = matrix(rng.fillNormal(new Float32Array(768 * 4096), 1), 768, 4096);
+  let best = Infinity;
+  for (let i = 0; i < 6; i++) {
+    const t = performance.now();
+    await gemm(engine, a, b);
+    if (i > 0) best = Math.min(best, (performance.now() - t) / 1000);
+  }
+  return (2 * 768 * 768 * 4096) / best / 1e9;
+}
+
+/**
+ * Floating-point operations per phase of ridgeCv at full rank (r = d): float32 products for cross
+ * products, fold scores (V^T Z twice, the stacked triangular blocks) and refit; float64 for the
+ * Grams and the decompositions together (Grams 2 n d^2; tridiagonalisation 4/3 d^3 and
+ * back-transformation 2 d^3 per eigendecomposition, V^T K V 4 d^3 and Cholesky d^3 / 3 per fold).
+ */
+function phaseFlops(n: number, d: number, v: number): Record<string, number> {
+  let blocks = 0;
+  for (let s = 0; s < d; s += BLOCK_ROWS) blocks += 2 * ALPHAS.length * Math.min(BLOCK_ROWS, d - s) * (d - s);
+  return {
+    // over timings.decompositionsComputed: the Grams are computed with the decompositions
+    float64: 2 * n * d * d + (FOLDS + 1) * (10 / 3) * d ** 3 + FOLDS * (4 + 1 / 3) * d ** 3,
+    crossProducts: 2 * n * d * v,
+    foldScores: FOLDS * (4 * d * d + blocks) * v,
+    refit: 4 * d * d * v,
+  };
 }
 
 function argValue(args: string[], name: string, fallback: number): number {
@@ -113,12 +153,17 @@ export async function main(args: string[]): Promise<void> {
   console.log(`problem: n=${n} train, ${nTest} test, d=${d}, voxels=${v}, ${ALPHAS.length} alphas, ${FOLDS} folds`);
   const p = await makeProblem(engine, n, nTest, d, v, 7);
   console.log(`  data: ${((p.X.data.byteLength + p.Y.data.byteLength + p.Xtest.data.byteLength + p.Ytest.data.byteLength) / 2 ** 20).toFixed(0)} MB, rss after generation ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+  const peak = await gemmPeak(engine);
+  console.log(`onnx float32 MatMul peak (768x768 @ 768x4096, best of 5): ${peak.toFixed(0)} GFLOP/s`);
+  const flops = phaseFlops(n, d, v);
+  let bestTs: Awaited<ReturnType<typeof timeTs>> | null = null;
   const tsRuns: number[] = [];
   const npRuns: number[] = [];
   let npPeak = 0;
   for (let k = 0; k < repeat; k++) {
     const ts = await timeTs(engine, p);
     tsRuns.push(ts.seconds);
+    if (!bestTs || ts.seconds < bestTs.seconds) bestTs = ts;
     console.log(`typescript/onnxruntime: ${ts.seconds.toFixed(2)} s, mean test r ${ts.meanR.toFixed(4)}, alpha counts ${ts.alphaCounts.join(',')}`);
     console.log(`  phases (s): ${ts.phases}`);
     if (args.includes('--no-numpy')) continue;
@@ -138,6 +183,15 @@ export async function main(args: string[]): Promise<void> {
       seconds: Number(seconds.toFixed(3)),
       numpy_seconds: Number(numpySeconds.toFixed(3)),
       ratio_vs_numpy: Number((seconds / numpySeconds).toFixed(3)),
+      voxel_batch: voxelBatchFor(n, d),
+      block_rows: BLOCK_ROWS,
+      numpy_block_rows: NUMPY_BLOCK_ROWS,
+      decompositions_in_worker: bestTs?.inWorker,
+      onnx_gemm_peak_gflops: Math.round(peak),
+      // The fastest run's phases: `decompositions` is what the fit waited for them, on the worker
+      // thread they took `decompositionsComputed` (their rate is taken over the latter).
+      phase_seconds: bestTs ? Object.fromEntries(Object.entries(bestTs.timings).map(([k, t]) => [k, Number(t.toFixed(2))])) : undefined,
+      phase_gflops: bestTs ? Object.fromEntries(Object.entries(flops).map(([k, f]) => [k, Number((f / Math.max(bestTs!.timings[(k === 'float64' ? 'decompositionsComputed' : k) as keyof RidgeTimings], 1e-9) / 1e9).toFixed(1))])) : undefined,
       peak_rss_mb: Math.round(peakRssMb),
       numpy_peak_rss_mb: Math.round(npPeak),
       runs: repeat,

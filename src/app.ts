@@ -1,7 +1,7 @@
 // Assembles one API process for a profile. Production: external PostgreSQL, S3 (MinIO), BullMQ
 // producer; heavy work happens in src/worker.ts. Embedded: PostgreSQL from npm, files under the
 // data directory, and the same job handlers run in-process.
-import { configureSharedEngine } from './compute/engine-instance';
+import { configureSharedEngine, defaultOnnxThreads } from './compute/engine-instance';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,7 +37,7 @@ export interface RunningService {
 export async function startService(config: Config, log: Log = jsonLog(config.logLevel, { component: 'api' })): Promise<RunningService> {
   // Every kind the API accepts must have a job module: a gap stops the service at start.
   checkJobRegistry();
-  configureSharedEngine(config.executionProvider);
+  configureSharedEngine(config.executionProvider, config.onnxThreads || defaultOnnxThreads(config.workerConcurrency));
   const closers: { name: string; fn: () => Promise<unknown> }[] = [];
   const onClose = (name: string, fn: () => Promise<unknown>) => closers.push({ name, fn });
   const close = async () => {

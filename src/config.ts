@@ -61,6 +61,7 @@ const schema = z
     MAX_UPLOAD_GB: positiveInt.default(64),
     UPLOAD_SWEEP_MINUTES: positiveInt.default(15),
     ONNX_EXECUTION_PROVIDER: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+    ONNX_THREADS: z.coerce.number({ error: 'expected a whole number of threads (0: from the cores)' }).int().min(0).max(1024).default(0),
     WORKER_CONCURRENCY: positiveInt.default(1),
     WORKER_MEMORY_MB: positiveInt.default(4096),
     WORKER_KINDS: z
@@ -181,6 +182,8 @@ export interface Config {
   /** How often the API removes what interrupted or abandoned uploads left in the store (also at start-up). */
   uploadSweepMs: number;
   executionProvider: 'auto' | 'cpu' | 'cuda';
+  /** ONNX Runtime intra-op threads of the shared engine; 0: the host's cores over WORKER_CONCURRENCY. */
+  onnxThreads: number;
   workerConcurrency: number;
   /** Memory one worker process may use; run parameters that scale memory are bounded by it (src/domain/run-budget.ts). */
   workerMemoryBytes: number;
@@ -280,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.MAX_UPLOAD_GB * 1024 ** 3,
     uploadSweepMs: e.UPLOAD_SWEEP_MINUTES * 60_000,
     executionProvider: e.ONNX_EXECUTION_PROVIDER,
+    onnxThreads: e.ONNX_THREADS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerMemoryBytes: e.WORKER_MEMORY_MB * 1024 * 1024,
     workerKinds: e.WORKER_KINDS?.split(',').map((k) => k.trim()),

@@ -4,7 +4,7 @@
 //
 //   BRAINALIGN_PROFILE=production DATABASE_URL=... REDIS_URL=... ... npx tsx src/worker.ts
 //
-import { configureSharedEngine } from './compute/engine-instance';
+import { configureSharedEngine, defaultOnnxThreads } from './compute/engine-instance';
 import { checkJobRegistry, handlers as defaultHandlers } from './jobs/registry';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDb, type Db } from './db/client';
@@ -66,7 +66,7 @@ export class RedisUnreachableError extends Error {}
 
 export async function startWorker(options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const config = options.config ?? loadConfig();
-  configureSharedEngine(config.executionProvider);
+  configureSharedEngine(config.executionProvider, config.onnxThreads || defaultOnnxThreads(config.workerConcurrency));
   // Every Redis client logs each failed reconnect; one line per distinct error and 30 s is enough.
   const log = withRepeatsSuppressed(options.log ?? jsonLog(config.logLevel, { component: 'worker' }));
   if (!config.redisUrl) throw new ConfigError('Invalid configuration:\n  REDIS_URL: required to run a worker (got unset)');

@@ -1,11 +1,14 @@
-// Cholesky factorisation with diagonal pivoting for positive semi-definite float64 matrices, blocked
-// so the trailing updates (n^3/3 multiply-adds) are engine products and JavaScript only does the
-// O(n^2 * panel) in-panel work (LAPACK dpstrf's structure).
+// Cholesky factorisation with diagonal pivoting for positive semi-definite float64 matrices: the
+// unblocked JavaScript routine for small matrices, and a blocked one whose trailing updates
+// (n^3/3 multiply-adds) are engine products while JavaScript only does the O(n^2 * panel) in-panel
+// work (LAPACK dpstrf's structure).
 import { ComputeError } from './errors';
-import { pivotedCholesky, type PivotedCholesky } from './linalg';
 import type { Engine } from './onnx/engine';
 import { GraphBuilder, type Graph } from './onnx/graph';
 import { cachedGraph } from './onnx/kernels';
+
+// Module-level bindings: inside vm contexts (test runners) every global lookup is slow.
+const { max, sqrt } = Math;
 
 export interface PivotedCholeskyOptions {
   /** Stop when the largest remaining pivot is <= relTol * largest diagonal entry (default 1e-13). */
@@ -109,4 +112,70 @@ function syrkGraph(): Graph {
     g.output(g.node('Gemm', [R, R, A], { alpha: -1, beta: 1, transA: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'A2', 'float64', ['m', 'm']);
     return g.build();
   });
+}
+
+export interface PivotedCholesky {
+  /** Upper-trapezoidal factor, shape (rank, n), in pivoted column order: A[piv][:, piv] = R^T R. */
+  r: Float64Array;
+  /** Column order: piv[k] is the original index of pivoted column k. */
+  piv: Int32Array;
+  rank: number;
+}
+
+/**
+ * Cholesky factorisation with diagonal pivoting of a symmetric positive semi-definite matrix,
+ * stopping when the largest remaining pivot falls below `relTol` times the largest diagonal entry
+ * (so rank-deficient Gram matrices, e.g. fewer validation samples than features, are exact).
+ * a : (n, n) row-major; not modified.
+ */
+export function pivotedCholesky(a: Float64Array, n: number, relTol = 1e-13): PivotedCholesky {
+  const w = Float64Array.from(a);
+  const piv = new Int32Array(n);
+  for (let i = 0; i < n; i++) piv[i] = i;
+  let maxDiag = 0;
+  for (let i = 0; i < n; i++) maxDiag = max(maxDiag, w[i * n + i]);
+  const tol = relTol * maxDiag;
+  let rank = 0;
+  // Row-oriented right-looking factorisation: after step k, row k of w (columns k..n-1) is R[k, :].
+  for (let k = 0; k < n; k++) {
+    let best = k;
+    for (let i = k + 1; i < n; i++) if (w[i * n + i] > w[best * n + best]) best = i;
+    if (!(w[best * n + best] > tol)) break;
+    if (best !== k) swapSymmetric(w, n, k, best, piv);
+    const rkk = sqrt(w[k * n + k]);
+    const rk = k * n;
+    w[rk + k] = rkk;
+    const inv = 1 / rkk;
+    for (let j = k + 1; j < n; j++) w[rk + j] *= inv;
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n;
+      const rki = w[rk + i];
+      if (rki === 0) continue;
+      // Full (both triangles) trailing update keeps pivot swaps simple.
+      for (let j = k + 1; j < n; j++) w[ri + j] -= rki * w[rk + j];
+    }
+    rank++;
+  }
+  const r = new Float64Array(rank * n);
+  for (let k = 0; k < rank; k++) for (let j = k; j < n; j++) r[k * n + j] = w[k * n + j];
+  return { r, piv, rank };
+}
+
+/** Swaps rows/columns k and l of the symmetric work matrix (finished rows keep R's columns). */
+function swapSymmetric(w: Float64Array, n: number, k: number, l: number, piv: Int32Array): void {
+  // Swap full rows and full columns; only the trailing block (>= k) and the finished rows' columns
+  // matter, but a full swap keeps the bookkeeping obvious.
+  for (let j = 0; j < n; j++) {
+    const t = w[k * n + j];
+    w[k * n + j] = w[l * n + j];
+    w[l * n + j] = t;
+  }
+  for (let i = 0; i < n; i++) {
+    const t = w[i * n + k];
+    w[i * n + k] = w[i * n + l];
+    w[i * n + l] = t;
+  }
+  const t = piv[k];
+  piv[k] = piv[l];
+  piv[l] = t;
 }

@@ -118,7 +118,7 @@ async function fitEncodingRidge(ctx: JobContext<EncodingRidgeParams>): Promise<J
     // lost run stops it at the next fold.
     onProgress: (fraction, message) => ctx.progress(0.15 + 0.55 * fraction, `fitting ridge: ${message}`),
   });
-  ctx.recordProvenance({ ridgeSeconds: fit.timings, selectionScore, voxelBatch: fit.voxelBatch });
+  ctx.recordProvenance({ ridgeSeconds: fit.timings, selectionScore, voxelBatch: fit.voxelBatch, decompositionsInWorker: fit.decompositionsInWorker });
 
   await ctx.progress(0.7, 'scoring held-out stimuli');
   const prediction = await affine(engine, X.test, matrix(fit.weights, fit.nFeatures, nVoxels), fit.intercept);

@@ -1,6 +1,5 @@
-import { pivotedCholeskyBlocked } from '../../src/compute/cholesky';
-import { symmetricEigenBlocked } from '../../src/compute/eigen';
-import { pivotedCholesky, symmetricEigen } from '../../src/compute/linalg';
+import { pivotedCholesky, pivotedCholeskyBlocked } from '../../src/compute/cholesky';
+import { symmetricEigen, symmetricEigenBlocked } from '../../src/compute/eigen';
 import { Rng } from '../../src/compute/random';
 import { cpuEngine } from './helpers';
 

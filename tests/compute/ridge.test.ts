@@ -1,5 +1,5 @@
 import { affine, matrix } from '../../src/compute/onnx';
-import { autoVoxelBatch, kFoldValidationSets, RIDGE_WORK_PER_CALL, ridgeCv, type RidgeScore } from '../../src/compute/ridge';
+import { autoDecompositionsInWorker, autoVoxelBatch, kFoldValidationSets, ridgeCv, ridgeWorkPerCall, type RidgeScore } from '../../src/compute/ridge';
 import { cpuEngine, fixture, maxRelativeError } from './helpers';
 
 interface RidgeFixture {
@@ -32,9 +32,9 @@ interface RidgeFixture {
 const cases = ['kfold_r2', 'kfold_r2_intercept', 'groups_corr_intercept', 'kfold_conservative', 'wide_l2', 'kfold_blocked'];
 
 describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
-  // Every case twice: with each decomposition's default route (plain JavaScript below its
-  // crossover size) and with the blocked engine routes forced.
-  test.each(cases.flatMap((c) => [[c, 'default'] as const, [c, 'blocked'] as const]))('%s (%s decompositions)', async (name, route) => {
+  // Every case three times: with each decomposition's default route (plain JavaScript below its
+  // crossover size), with the blocked engine routes forced, and with those on the worker thread.
+  test.each(cases.flatMap((c) => [[c, 'default'] as const, [c, 'blocked'] as const, [c, 'worker'] as const]))('%s (%s decompositions)', async (name, route) => {
     const fx = fixture<RidgeFixture>(`ridge_cv_${name}.json`);
     const engine = await cpuEngine();
     const kfold = name !== 'groups_corr_intercept';
@@ -46,8 +46,10 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
       fitIntercept: fx.fitIntercept,
       voxelBatch: 4, // several batches, last one partial
       quadraticBlockRows: 8, // several triangular blocks
-      blockedDecompositionsFrom: route === 'blocked' ? 0 : undefined,
+      blockedDecompositionsFrom: route === 'default' ? undefined : 0,
+      decompositionsInWorker: route === 'worker',
     });
+    expect(result.decompositionsInWorker).toBe(route === 'worker');
     expect(Array.from(result.bestAlphas)).toEqual(fx.bestAlphas);
     expect(maxRelativeError(result.cvScores, fx.cvScores)).toBeLessThan(1e-4);
     expect(maxRelativeError(result.weights, fx.weights)).toBeLessThan(1e-4);
@@ -55,6 +57,13 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
     expect(maxRelativeError(result.intercept, fx.intercept)).toBeLessThan(1e-4);
     const pred = await affine(engine, matrix(Float32Array.from(fx.Xtest), fx.nTest, fx.d), matrix(result.weights, fx.d, fx.v), result.intercept);
     expect(maxRelativeError(pred.data, fx.predictions)).toBeLessThan(1e-4);
+  });
+
+  test('an error of a decomposition on the worker thread keeps its code', async () => {
+    const engine = await cpuEngine();
+    const X = new Float32Array(40 * 3);
+    const Y = new Float32Array(40 * 2).map((_, i) => Math.cos(i));
+    await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y, 40, 2), { alphas: [1], decompositionsInWorker: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   test('non-finite inputs and bad folds are refused with codes', async () => {
@@ -70,13 +79,13 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
     await expect(ridgeCv(engine, matrix(X, 40, 3), matrix(Y2, 40, 2), { alphas: [1] })).rejects.toMatchObject({ code: 'NON_FINITE_INPUT' });
   });
 
-  test('reports progress after every decomposition and fold, and stops when its callback or signal says so', async () => {
+  test.each([false, true])('reports progress after every decomposition and fold, and stops when its callback or signal says so (decompositions in worker: %s)', async (inWorker) => {
     const fx = fixture<RidgeFixture>('ridge_cv_kfold_r2_intercept.json');
     const engine = await cpuEngine();
     const X = matrix(Float32Array.from(fx.X), fx.n, fx.d);
     const Y = matrix(Float32Array.from(fx.Y), fx.n, fx.v);
     const seen: [number, string][] = [];
-    const base = { alphas: fx.alphas, folds: 5, score: fx.score, fitIntercept: true, voxelBatch: Math.ceil(fx.v / 2) };
+    const base = { alphas: fx.alphas, folds: 5, score: fx.score, fitIntercept: true, voxelBatch: Math.ceil(fx.v / 2), decompositionsInWorker: inWorker };
     const fit = await ridgeCv(engine, X, Y, { ...base, onProgress: (f, m) => void seen.push([f, m]) });
     // 5 fold decompositions + the refit, then per batch (2 of them) 5 folds and a refit.
     expect(seen).toHaveLength(6 + 2 * 6);
@@ -95,13 +104,18 @@ describe('ridgeCv against a numpy port of himalaya solve_ridge_cv_svd', () => {
     await expect(ridgeCv(engine, X, Y, { ...base, signal: controller.signal })).rejects.toThrow('signal');
   });
 
-  test('the default voxel batch bounds the work of one engine call and depends on the shapes only', () => {
-    expect(autoVoxelBatch(100, 16, 9)).toBe(4096);
-    const big = autoVoxelBatch(2500, 1024, 9);
+  test('the default voxel batch bounds the work of one engine call and depends on the shapes and cores only', () => {
+    expect(autoVoxelBatch(100, 16, 9, 2)).toBe(4096);
+    const big = autoVoxelBatch(2500, 1024, 9, 2);
     expect(big).toBeLessThan(4096);
-    expect(2 * (2 + 9) * 1024 * 1024 * big).toBeLessThanOrEqual(RIDGE_WORK_PER_CALL);
-    expect(2 * 2500 * 1024 * big).toBeLessThanOrEqual(RIDGE_WORK_PER_CALL);
-    expect(autoVoxelBatch(10 ** 6, 10 ** 4, 100)).toBe(32);
+    expect(2 * (2 + 9) * 1024 * 1024 * big).toBeLessThanOrEqual(ridgeWorkPerCall(2));
+    expect(2 * 2500 * 1024 * big).toBeLessThanOrEqual(ridgeWorkPerCall(2));
+    expect(autoVoxelBatch(2500, 1024, 9, 1)).toBeLessThan(big);
+    expect(autoVoxelBatch(2500, 1024, 9, 2)).toBe(big);
+    expect(autoVoxelBatch(10 ** 6, 10 ** 4, 100, 2)).toBe(32);
+    expect(autoDecompositionsInWorker(768, 2)).toBe(true);
+    expect(autoDecompositionsInWorker(768, 1)).toBe(false);
+    expect(autoDecompositionsInWorker(64, 2)).toBe(false);
   });
 
   test('KFold sets match scikit-learn (first n % k folds one larger)', () => {

@@ -22,6 +22,8 @@ interface PendingNode {
   outputs: string[];
   attributes: Record<string, AttributeValue>;
   intAttributes: Set<string>;
+  /** An Identity added by output() to give a value its output name. */
+  rename?: boolean;
 }
 
 /**
@@ -113,9 +115,36 @@ export class GraphBuilder {
 
   /** Marks `value` as a graph output under `name` (inserting an Identity when the names differ). */
   output(value: string, name: string, type: ElementType, dims: Dim[]): string {
-    if (value !== name) this.nodes.push({ op: 'Identity', inputs: [value], outputs: [name], attributes: {}, intAttributes: new Set() });
+    if (value !== name) this.nodes.push({ op: 'Identity', inputs: [value], outputs: [name], attributes: {}, intAttributes: new Set(), rename: true });
     this.outputs.push(valueInfo(name, type, dims));
     return name;
+  }
+
+  /**
+   * The nodes with output() renames folded into the producing node where that is possible (the
+   * value comes from a node, is renamed once and is no graph output itself): ONNX Runtime keeps
+   * such Identity nodes, each a copy of its tensor (measured 20-30 ms per call for the ridge
+   * cross products' five d x 4096 outputs).
+   */
+  private finalNodes(): PendingNode[] {
+    const produced = new Map<string, PendingNode>();
+    for (const n of this.nodes) for (const o of n.outputs) produced.set(o, n);
+    const outputNames = new Set(this.outputs.map((o) => o.name as string));
+    const renameCount = new Map<string, number>();
+    for (const n of this.nodes) if (n.rename) renameCount.set(n.inputs[0], (renameCount.get(n.inputs[0]) ?? 0) + 1);
+    const renamed = new Map<string, string>();
+    const dropped = new Set<PendingNode>();
+    for (const n of this.nodes) {
+      const value = n.inputs[0];
+      if (!n.rename || !produced.has(value) || renameCount.get(value) !== 1 || outputNames.has(value)) continue;
+      renamed.set(value, n.outputs[0]);
+      dropped.add(n);
+    }
+    if (!renamed.size) return this.nodes;
+    const name = (v: string) => renamed.get(v) ?? v;
+    return this.nodes
+      .filter((n) => !dropped.has(n))
+      .map((n) => ({ ...n, inputs: n.inputs.map(name), outputs: n.outputs.map(name) }));
   }
 
   build(options: { singleThread?: boolean } = {}): Graph {
@@ -128,7 +157,7 @@ export class GraphBuilder {
         input: this.inputs,
         output: this.outputs,
         initializer: this.initializers,
-        node: this.nodes.map((n) =>
+        node: this.finalNodes().map((n) =>
           onnx.NodeProto.create({
             opType: n.op,
             input: n.inputs,

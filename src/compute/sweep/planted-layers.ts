@@ -12,7 +12,7 @@
 //   planted voxel v  raw(s, v) += strength * F_k(s) u_v,   u_v ~ N(0, I_p / p)
 import { generateSynthetic, type SignalPlant, type SyntheticConfig, type SyntheticDataset } from '../synthetic';
 import { Rng } from '../random';
-import { symmetricEigen } from '../linalg';
+import { symmetricEigen } from '../eigen';
 
 export interface PlantedLayerSpec {
   name: string;
