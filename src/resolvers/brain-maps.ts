@@ -1,6 +1,20 @@
 import type { Resolvers } from '../generated/graphql';
 import * as maps from '../domain/brain-maps';
 import type { BrainMapView } from '../domain/brain-maps';
+import type { Context } from './context';
+
+// The shown row and the subject's coordinates, read once per map however many fields need them
+// (values and valuesFloat32, voxelIjk and maskBits).
+const rows = new WeakMap<BrainMapView, Promise<Float32Array>>();
+const coordinates = new WeakMap<BrainMapView, Promise<Int32Array>>();
+const rowOf = (view: BrainMapView, ctx: Context) => {
+  if (!rows.has(view)) rows.set(view, maps.readMapRow(ctx, view.source, view.subject.nVoxels, view.render.row));
+  return rows.get(view)!;
+};
+const ijkOf = (view: BrainMapView, ctx: Context) => {
+  if (!coordinates.has(view)) coordinates.set(view, maps.readVoxelIjk(ctx, view.subject, ctx.loaders));
+  return coordinates.get(view)!;
+};
 
 export const brainMapResolvers: Resolvers = {
   Mutation: {
@@ -24,19 +38,12 @@ export const brainMapResolvers: Resolvers = {
     nFinite: (m) => (m as unknown as BrainMapView).render.nFinite,
     min: (m) => (m as unknown as BrainMapView).render.min,
     max: (m) => (m as unknown as BrainMapView).render.max,
-    values: async (m, _a, ctx) => {
-      const view = m as unknown as BrainMapView;
-      const values = await maps.readMapRow(ctx, view.source, view.subject.nVoxels, view.render.row);
-      return Array.from(values, (v) => (Number.isFinite(v) ? v : null));
-    },
-    voxelIjk: async (m, _a, ctx) => Array.from(await maps.readVoxelIjk(ctx, (m as unknown as BrainMapView).subject, ctx.loaders)),
-    valuesFloat32: async (m, _a, ctx) => {
-      const view = m as unknown as BrainMapView;
-      return maps.float32Bytes(await maps.readMapRow(ctx, view.source, view.subject.nVoxels, view.render.row)).toString('base64');
-    },
+    values: async (m, _a, ctx) => Array.from(await rowOf(m as unknown as BrainMapView, ctx), (v) => (Number.isFinite(v) ? v : null)),
+    voxelIjk: async (m, _a, ctx) => Array.from(await ijkOf(m as unknown as BrainMapView, ctx)),
+    valuesFloat32: async (m, _a, ctx) => maps.float32Bytes(await rowOf(m as unknown as BrainMapView, ctx)).toString('base64'),
     maskBits: async (m, _a, ctx) => {
-      const { subject } = m as unknown as BrainMapView;
-      return Buffer.from(maps.maskBits(subject.spaceShape, await maps.readVoxelIjk(ctx, subject, ctx.loaders))).toString('base64');
+      const view = m as unknown as BrainMapView;
+      return Buffer.from(maps.maskBits(view.subject.spaceShape, await ijkOf(view, ctx))).toString('base64');
     },
   },
 };

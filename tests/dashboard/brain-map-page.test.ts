@@ -82,7 +82,7 @@ const OUTSIDE = [40, 40, 40];
 const NO_VALUE = [150, 150, 150];
 const V1_OUTLINE = [255, 127, 0];
 
-plantedDashboardSuite('dashboard brain maps', { run: ({ id }: { id: string }) => RUNS[id] ?? null }, { width: 1280, height: 1400 }, (ui) => {
+plantedDashboardSuite('dashboard brain maps', { run: ({ id }: { id: string }) => RUNS[id] ?? null }, (ui) => {
   /** Every voxel of every drawn slice: its centre pixel, and the expected colour. */
   async function checkSlices(colourOf: (v: number) => number[]) {
     const canvases = ui.page.locator('[data-testid=brain-map] canvas');
@@ -172,4 +172,4 @@ plantedDashboardSuite('dashboard brain maps', { run: ({ id }: { id: string }) =>
     for (const q of mapQueries) expect(q.includes('valuesFloat32') && q.includes('maskBits') && !/\bvoxelIjk\b/.test(q)).toBe(true);
     expect(ui.failures).toEqual([]);
   });
-});
+}, { width: 1280, height: 1400 });

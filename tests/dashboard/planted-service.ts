@@ -67,11 +67,7 @@ export async function startPlantedDashboard(rootValue: Record<string, unknown>, 
  * A describe block over one planted dashboard (skipped where Chromium is absent): `ui` is filled
  * in before the first test and closed after the last.
  */
-export function plantedDashboardSuite(title: string, rootValue: Record<string, unknown>, viewport: { width: number; height: number } | undefined, body: (ui: PlantedDashboard) => void): void;
-export function plantedDashboardSuite(title: string, rootValue: Record<string, unknown>, body: (ui: PlantedDashboard) => void): void;
-export function plantedDashboardSuite(title: string, rootValue: Record<string, unknown>, ...rest: unknown[]): void {
-  const body = rest.pop() as (ui: PlantedDashboard) => void;
-  const viewport = rest[0] as { width: number; height: number } | undefined;
+export function plantedDashboardSuite(title: string, rootValue: Record<string, unknown>, body: (ui: PlantedDashboard) => void, viewport?: { width: number; height: number }): void {
   (existsSync(CHROMIUM) ? describe : describe.skip)(title, () => {
     const ui = {} as PlantedDashboard;
     beforeAll(async () => void Object.assign(ui, await startPlantedDashboard(rootValue, viewport)), 120_000);

@@ -52,7 +52,7 @@ const ROOT_VALUE = {
   causalTestResult: ({ runId }: { runId: string }) => (runId === 'run-causal' ? { ...CAUSAL, run: RUNS['run-causal'] } : null),
 };
 
-plantedDashboardSuite('dashboard result views', ROOT_VALUE, { width: 1280, height: 900 }, (ui) => {
+plantedDashboardSuite('dashboard result views', ROOT_VALUE, (ui) => {
   it('plots in-context vs ridge test-time scaling with the planted numbers', async () => {
     await ui.page.goto(`${ui.origin}/dashboard/runs/run-icl`);
     await ui.page.getByTestId('scaling-table').waitFor();
@@ -109,4 +109,4 @@ plantedDashboardSuite('dashboard result views', ROOT_VALUE, { width: 1280, heigh
     expect(ui.seen.length).toBeGreaterThan(4);
     expect(ui.failures).toEqual([]);
   });
-});
+}, { width: 1280, height: 900 });

@@ -284,6 +284,7 @@ export async function representationalSimilarity(engine: Engine, req: RsaRequest
   const boot: { ci: [number, number]; n: number }[] = new Array(chosen.length);
   const ceilings: Partial<Record<RsaMeasure, ScopeCeiling>>[] = [];
   const brainHeatmaps: Float32Array[] = [];
+  const shared: ScopeShared = { modelOrders: new Map(), halves: null };
   for (let s = 0; s < S; s++) {
     const span: [number, number] = [0.25 + (0.7 * s) / S, 0.25 + (0.7 * (s + 1)) / S];
     await progress(span[0], `${req.scopes[s].name}: geometry and comparisons with ${req.layers.length} layers`);
@@ -295,9 +296,9 @@ export async function representationalSimilarity(engine: Engine, req: RsaRequest
       }
     });
     const mine = chosen.map((c, k) => ({ c, k })).filter((x) => x.c.scopeIndex === s);
-    const b = await timed('bootstrap', () => bootstrapChosen(engine, brain, models, mine.map((x) => x.c), req, n, span));
+    const b = await timed('bootstrap', () => bootstrapChosen(engine, brain, models, mine.map((x) => x.c), req, n, span, shared.modelOrders));
     mine.forEach((x, j) => (boot[x.k] = b[j]));
-    ceilings.push(await timed('ceiling', () => scopeCeiling(engine, req, needs, s, brain)));
+    ceilings.push(await timed('ceiling', () => scopeCeiling(engine, req, needs, s, brain, shared)));
     if (req.heatmapStimuli && needs.rdm) brainHeatmaps.push(squareOf(brain.rdm!.values, n, req.heatmapStimuli));
   }
   const cells = cellsBy.flatMap((byScope) => byScope.flat());
@@ -308,6 +309,12 @@ export async function representationalSimilarity(engine: Engine, req: RsaRequest
   const heatmaps: RsaResult['heatmaps'] =
     req.heatmapStimuli && needs.rdm ? { brain: brainHeatmaps, model: models.map((g) => squareOf(g.rdm!.values, n, req.heatmapStimuli!)) } : null;
   return { cells, best, ceilings, heatmaps, nStimuli: n, nSelection: choose ? req.brainSelection!.mean.rows : 0, seconds };
+}
+
+/** What every scope's analysis reuses: the layers' pair orders, the subject's two repeat halves. */
+interface ScopeShared {
+  modelOrders: Map<number, Int32Array>;
+  halves: [Patterns, Patterns] | null;
 }
 
 /**
@@ -324,6 +331,7 @@ async function bootstrapChosen(
   req: RsaRequest,
   n: number,
   span: [number, number],
+  modelOrders: Map<number, Int32Array>,
 ): Promise<{ ci: [number, number]; n: number }[]> {
   const B = req.bootstrapSamples;
   if (B === 0) return chosen.map(() => ({ ci: [NaN, NaN], n: 0 }));
@@ -343,13 +351,13 @@ async function bootstrapChosen(
     const spearman = rankChosen.some((c) => c.measure === 'spearman');
     const layersUsed = [...new Set(rankChosen.filter((c) => c.measure === 'spearman').map((c) => c.layerIndex))];
     const brainOrder = spearman ? ascendingOrder(brain.rdm!) : null;
-    const modelOrder = new Map(layersUsed.map((l) => [l, ascendingOrder(models[l].rdm!)]));
+    for (const l of layersUsed) if (!modelOrders.has(l)) modelOrders.set(l, ascendingOrder(models[l].rdm!));
     const brainRanks = spearman ? new Float64Array(m) : null;
     const modelRanks = new Map(layersUsed.map((l) => [l, new Float64Array(m)]));
     for (let b = 0; b < B; b++) {
       pairWeights(counts.subarray(b * n, (b + 1) * n), n, w);
       if (brainOrder) weightedRanks(brain.rdm!, brainOrder, w, brainRanks!);
-      for (const l of layersUsed) weightedRanks(models[l].rdm!, modelOrder.get(l)!, w, modelRanks.get(l)!);
+      for (const l of layersUsed) weightedRanks(models[l].rdm!, modelOrders.get(l)!, w, modelRanks.get(l)!);
       for (const c of rankChosen)
         samples[c.k][b] = c.measure === 'spearman' ? weightedPearson(brainRanks!, modelRanks.get(c.layerIndex)!, w) : weightedPearson(brain.rdm!.values, models[c.layerIndex].rdm!.values, w);
       await stepDone();
@@ -381,7 +389,7 @@ async function bootstrapChosen(
  * reduced to its geometry at once, so one other subject is in memory at a time), split-half over
  * the subject's repeats otherwise, else none.
  */
-async function scopeCeiling(engine: Engine, req: RsaRequest, needs: Needs, s: number, brain: Geometry): Promise<Partial<Record<RsaMeasure, ScopeCeiling>>> {
+async function scopeCeiling(engine: Engine, req: RsaRequest, needs: Needs, s: number, brain: Geometry, shared: ScopeShared): Promise<Partial<Record<RsaMeasure, ScopeCeiling>>> {
   const scope = req.scopes[s];
   const others = req.otherSubjects.filter((o) => o.scopes.has(scope.name));
   if (others.length) {
@@ -395,7 +403,7 @@ async function scopeCeiling(engine: Engine, req: RsaRequest, needs: Needs, s: nu
   }
   const reps = req.brain.repeats;
   if (!reps || reps.length < 2) return {};
-  const [a, b] = halves(req.brain);
+  const [a, b] = (shared.halves ??= halves(req.brain));
   // Crossnobis needs two repeats in each half; with fewer the halves are compared by Euclidean distance.
   const distance: BrainDistance = req.distance === 'crossnobis' && reps.length < 4 ? 'euclidean' : req.distance;
   const ga = await brainGeometry(engine, a, scope, distance, needs, 'scored');
