@@ -6,7 +6,7 @@
 // is computed on that weighted triangle, exactly equal to expanding it, without forming it.
 import { percentile } from '../stats';
 import { Rng } from '../random';
-import { lowerBound, rdmKeys, type RankedRdm } from './compare';
+import { lowerBound, type RankedRdm } from './compare';
 
 /** Draw counts (n_boot, n) of seeded resamples of n stimuli with replacement. */
 export function resampleCounts(n: number, nBoot: number, seed: number): Float32Array {
@@ -229,11 +229,6 @@ export function weightedTauA(plan: TauPlan, w: Float64Array, scratch = tauScratc
   }
   const distinctPairs = (W * W - sumSq) / 2;
   return (distinctPairs - tiedB - 2 * discordant - concordantTiedA) / ((W * (W - 1)) / 2);
-}
-
-/** Rank keys of an RDM for tauPlan: each value's first position in the sorted copy. */
-export function rankKeys(r: RankedRdm): Int32Array {
-  return rdmKeys(r).keys;
 }
 
 /** 95% percentile interval (numpy's linear interpolation); NaN resamples are left out. */
