@@ -2,7 +2,7 @@
 // artifact store, so a whole stimulus set never sits in memory or on the API's disk: a tar is
 // parsed as one stream (512-byte headers, ustar prefixes, pax and GNU long names), a zip through
 // its central directory with each member streamed from a byte range (src/storage/npz.ts).
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { NpzArchive, type RandomAccess } from '../storage/npz';
 
@@ -50,7 +50,7 @@ function storeSource(store: ArtifactStore, sha256: string, size: number): Random
         out.end();
         return out;
       }
-      store.getRange(sha256, offset, length).then((s) => s.pipe(out), (err) => out.destroy(err));
+      store.getRange(sha256, offset, length).then((s) => pipeline(s, out, () => undefined), (err) => out.destroy(err));
       return out;
     },
     close: async () => undefined,

@@ -104,6 +104,39 @@ describe('NIfTI reader refusals', () => {
     expect(err.message).toMatch(/complex64 \(code 32\) is not supported/);
   });
 
+  it('stopping early, or refusing a header, while the source still has reads pending leaves no stray stream error', async () => {
+    // A slow source (as S3 is): when the reader stops, a read from it is still in flight. That
+    // read fails with "premature close" once the source is destroyed; nothing may be left to
+    // throw it as an uncaught error.
+    const slow = (bytes: Buffer) => {
+      let at = 0;
+      return new Readable({
+        read() {
+          setTimeout(() => {
+            if (at >= bytes.length) this.push(null);
+            else this.push(bytes.subarray(at, (at += 64)));
+          }, 2);
+        },
+      });
+    };
+    const strays: unknown[] = [];
+    const onStray = (err: unknown) => strays.push(err);
+    process.on('uncaughtException', onStray);
+    try {
+      const gz = readFileSync(path.join(DIR, 'run4d.nii.gz'));
+      for (let i = 0; i < 5; i++) {
+        const reader = await openNifti(slow(gz), 'run4d.nii.gz');
+        for await (const volume of reader.volumes()) if (volume) break;
+        const refused = await openNifti(slow(Buffer.concat([Buffer.alloc(400), gz])), 'x.nii').catch((e) => e);
+        expect(refused).toBeInstanceOf(NiftiFormatError);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('uncaughtException', onStray);
+    }
+    expect(strays).toEqual([]);
+  });
+
   it('a file that is not NIfTI', async () => {
     const err = await read(Buffer.from('hello, this is not a brain volume at all'), 'x.nii').catch((e) => e);
     expect(err.field).toBe('sizeof_hdr');

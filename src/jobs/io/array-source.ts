@@ -158,8 +158,8 @@ export async function* readSlabRows(
   // A 2-D header in front lets the ordinary .npy row reader do the decoding and length checks.
   const stream = new PassThrough();
   stream.write(formatNpyHeader({ dtype, shape: [rows, rowLength] }));
-  body.on('error', (err) => stream.destroy(err));
-  body.pipe(stream);
+  // One pipeline: a failing body fails the reader, and a reader that stops early frees the body.
+  pipeline(body, stream).catch(() => undefined);
   for await (const item of readNpyRows(stream, { rowsPerChunk })) {
     if (item.kind === 'rows') yield { start: item.start, count: item.count, data: item.data };
   }

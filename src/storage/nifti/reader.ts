@@ -4,7 +4,7 @@
 //
 // Hand-written because the npm readers (nifti-reader-js 0.8) parse a whole ArrayBuffer: a
 // gzipped NSD session would have to be inflated whole into memory first.
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { decodeInto } from './datatypes';
 import { NiftiFormatError } from './errors';
@@ -85,6 +85,23 @@ function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
+/** The header (and any extensions up to vox_offset) off the front of the byte stream. */
+async function readHeader(queue: ByteQueue, file: string) {
+  const start = await queue.read(4);
+  if (!start) throw new NiftiFormatError(file, 'sizeof_hdr', 'ends before its header');
+  const sniff = sniffHeader(start);
+  if (!sniff) throw new NiftiFormatError(file, 'sizeof_hdr', `is not a NIfTI file: sizeof_hdr is ${start.readInt32LE(0)}, expected 348 (NIfTI-1) or 540 (NIfTI-2)`);
+  const headerBytes = sniff.version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
+  const rest = await queue.read(headerBytes - 4);
+  if (!rest) throw new NiftiFormatError(file, 'sizeof_hdr', `ends inside its ${headerBytes}-byte header`);
+  const header = parseHeader(Buffer.concat([start, rest]), file);
+  // Extensions (if any) lie between the header and vox_offset; they are skipped.
+  const skip = header.voxOffset - headerBytes;
+  if (skip > 0 && !(await queue.read(skip)))
+    throw new NiftiFormatError(file, 'vox_offset', `ends before vox_offset ${header.voxOffset}`, { voxOffset: header.voxOffset });
+  return { queue, header, ...volumeLayout(header) };
+}
+
 /** Opens a NIfTI stream (gzip detected from its first bytes, whatever the file name says). */
 export async function openNifti(input: Readable | AsyncIterable<Buffer>, file: string): Promise<NiftiReader> {
   const raw = input instanceof Readable ? input : Readable.from(input);
@@ -101,39 +118,30 @@ export async function openNifti(input: Readable | AsyncIterable<Buffer>, file: s
       yield s.value;
     }
   }
-  let stream: Readable;
-  if (isGzip(head)) {
-    const gunzip = createGunzip();
-    stream = Readable.from(replay()).pipe(gunzip);
-  } else {
-    stream = Readable.from(replay());
-  }
-  const queue = new ByteQueue(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, file);
-  const start = await queue.read(4);
-  if (!start) throw new NiftiFormatError(file, 'sizeof_hdr', 'ends before its header');
-  const sniff = sniffHeader(start);
-  if (!sniff) throw new NiftiFormatError(file, 'sizeof_hdr', `is not a NIfTI file: sizeof_hdr is ${start.readInt32LE(0)}, expected 348 (NIfTI-1) or 540 (NIfTI-2)`);
-  const headerBytes = sniff.version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
-  const rest = await queue.read(headerBytes - 4);
-  if (!rest) throw new NiftiFormatError(file, 'sizeof_hdr', `ends inside its ${headerBytes}-byte header`);
-  const header = parseHeader(Buffer.concat([start, rest]), file);
-  // Extensions (if any) lie between the header and vox_offset; they are skipped.
-  const skip = header.voxOffset - headerBytes;
-  if (skip > 0 && !(await queue.read(skip)))
-    throw new NiftiFormatError(file, 'vox_offset', `ends before vox_offset ${header.voxOffset}`, { voxOffset: header.voxOffset });
-
-  const { shape3d, voxelsPerVolume, nVolumes } = volumeLayout(header);
-  const bytesPerVolume = voxelsPerVolume * header.datatype.bytes;
-  const scale = scaling(header);
-  // Stopping early (one volume of a mask, a refused file) abandons the rest of the stream: its
-  // pending reads then fail with "premature close", which nobody is waiting for.
+  // The chain (source, replayed bytes, gunzip) is one pipeline, so an error anywhere destroys the
+  // rest; stopping early (one volume of a mask, a refused file) abandons it, and a read still in
+  // flight on the source then fails with "premature close", which nobody is waiting for.
   const ignore = () => undefined;
-  stream.on('error', ignore);
   raw.on('error', ignore);
+  const replayed = Readable.from(replay());
+  replayed.on('error', ignore);
+  const stream: Readable = isGzip(head) ? pipeline(replayed, createGunzip(), ignore) : replayed;
+  stream.on('error', ignore);
   const destroy = () => {
     stream.destroy();
+    replayed.destroy();
     raw.destroy();
   };
+  let layout;
+  try {
+    layout = await readHeader(new ByteQueue(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, file), file);
+  } catch (err) {
+    destroy();
+    throw err;
+  }
+  const { queue, header, shape3d, voxelsPerVolume, nVolumes } = layout;
+  const bytesPerVolume = voxelsPerVolume * header.datatype.bytes;
+  const scale = scaling(header);
 
   async function* volumes(): AsyncGenerator<Float32Array, void, undefined> {
     const out = new Float32Array(voxelsPerVolume);
