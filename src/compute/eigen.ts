@@ -18,7 +18,7 @@
 import { ComputeError } from './errors';
 import type { Engine } from './onnx/engine';
 import { GraphBuilder, type Graph } from './onnx/graph';
-import { cachedGraph } from './onnx/kernels';
+import { cachedGraph, gemm } from './onnx/kernels';
 import { Rng } from './random';
 import { timeSlicer } from './yield';
 
@@ -102,45 +102,52 @@ export async function symmetricEigenMany(engine: Engine, mats: readonly Float64A
 
 /**
  * Blocked reduction to tridiagonal form (lower). a : (n, n) symmetric, both triangles valid;
- * overwritten: column k below the subdiagonal holds reflector k (implicit 1 at row k+1).
+ * overwritten: row k right of the diagonal holds reflector k (a[k, k+1] = 1), as `tridiagonalize`
+ * stores it.
+ *
+ * The trailing matrix from row and column k0 of each panel is kept as its own contiguous block
+ * (symmetric, so the column a step needs is a contiguous row of it), and the panel's reflectors
+ * and their W vectors as rows; every access in the per-column JavaScript is then sequential.
  */
 export async function tridiagonalizeBlocked(engine: Engine, a: Float64Array, n: number, nb: number): Promise<{ d: Float64Array; e: Float64Array; tau: Float64Array }> {
   const d = new Float64Array(n);
   const e = new Float64Array(n - 1);
   const tau = new Float64Array(n);
-  const y = new Float64Array(n);
   const col = new Float64Array(n);
+  let block: Float64Array = Float64Array.from(a); // trailing matrix from k0, (mk, mk)
+  // Work arrays reused from panel to panel (fresh ones per panel cost more in garbage collection
+  // than in arithmetic).
+  const vAll = new Float64Array(nb * n);
+  const wAll = new Float64Array(nb * n);
+  const nextAll = new Float64Array((n - min(nb, max(0, n - 2))) ** 2); // the first panel's trailing block is the largest
   for (let k0 = 0; k0 < n - 2; k0 += nb) {
     const kb = min(nb, n - 2 - k0);
-    // Panel reflectors V and W, (n, kb) column-major by panel column for contiguous access.
-    const V = new Float64Array(kb * n);
-    const W = new Float64Array(kb * n);
-    const m0 = n - k0 - 1;
-    const panelBlock = new Float64Array(m0 * m0);
-    const vRows = new Float64Array(m0 * kb);
-    const wRows = new Float64Array(m0 * kb);
-    for (let r = 0; r < m0; r++) panelBlock.set(a.subarray((k0 + 1 + r) * n + k0 + 1, (k0 + 2 + r) * n), r * m0);
+    const mk = n - k0;
+    // This panel's reflectors V and W, (kb, mk) row by row; rows not yet computed are zero.
+    const V = vAll.subarray(0, kb * mk).fill(0);
+    const W = wAll.subarray(0, kb * mk).fill(0);
     for (let i = 0; i < kb; i++) {
       const j = k0 + i;
-      // Current column j (rows j..n-1) = panel-start column minus this panel's earlier updates.
-      for (let r = j; r < n; r++) col[r] = a[r * n + j];
+      // Column j (local rows i..mk-1) = the panel-start column minus this panel's earlier updates.
+      col.set(block.subarray(i * mk + i, (i + 1) * mk), i);
       for (let p = 0; p < i; p++) {
-        const vp = p * n;
-        const wjp = W[vp + j];
-        const vjp = V[vp + j];
-        for (let r = j; r < n; r++) col[r] -= V[vp + r] * wjp + W[vp + r] * vjp;
+        const vp = p * mk;
+        const wjp = W[vp + i];
+        const vjp = V[vp + i];
+        for (let r = i; r < mk; r++) col[r] -= V[vp + r] * wjp + W[vp + r] * vjp;
       }
-      d[j] = col[j];
-      const alpha = col[j + 1];
+      d[j] = col[i];
+      const alpha = col[i + 1];
       let xnorm2 = 0;
-      for (let r = j + 2; r < n; r++) xnorm2 += col[r] * col[r];
-      const vi = i * n;
+      for (let r = i + 2; r < mk; r++) xnorm2 += col[r] * col[r];
+      const vi = i * mk;
+      const row = j * n + k0; // reflector j in a's row j, local column r at row + r
       if (xnorm2 === 0) {
-        // Already reduced: H = I.
+        // Already reduced: H = I (V and W rows stay zero).
         tau[j] = 0;
         e[j] = alpha;
-        for (let r = j + 1; r < n; r++) a[r * n + j] = 0;
-        a[(j + 1) * n + j] = 1;
+        a.fill(0, row + i + 1, row + mk);
+        a[row + i + 1] = 1;
         continue;
       }
       const beta = -(alpha >= 0 ? 1 : -1) * sqrt(alpha * alpha + xnorm2);
@@ -148,88 +155,80 @@ export async function tridiagonalizeBlocked(engine: Engine, a: Float64Array, n: 
       const scale = 1 / (alpha - beta);
       tau[j] = t;
       e[j] = beta;
-      V[vi + j + 1] = 1;
-      for (let r = j + 2; r < n; r++) V[vi + r] = col[r] * scale;
-      for (let r = j + 1; r < n; r++) a[r * n + j] = V[vi + r];
-      // y = A_panelstart[j+1:, j+1:] v - V (W^T v) - W (V^T v), one engine call with the panel-start
-      // block (rows and columns k0+1..n-1), v zero-padded and this panel's V, W so far (columns not
-      // yet computed are zero); JavaScript manages ~0.3 GFLOP/s on such loops here.
-      const vPad = new Float64Array(m0);
-      for (let r = j + 1; r < n; r++) vPad[r - k0 - 1] = V[vi + r];
-      const yFull = (
+      V[vi + i + 1] = 1;
+      for (let r = i + 2; r < mk; r++) V[vi + r] = col[r] * scale;
+      a.set(V.subarray(vi + i + 1, vi + mk), row + i + 1);
+      // y = A_panelstart v - V^T (W v) - W^T (V v), one engine call: v is V's row i (zero up to
+      // local row i), the rows of this panel not yet computed are zero. JavaScript manages
+      // ~0.3 GFLOP/s on such loops here.
+      const y = (
         await engine.run(panelGemvGraph(), {
-          A: { data: panelBlock, dims: [m0, m0] },
-          x: { data: vPad, dims: [m0, 1] },
-          V: { data: vRows, dims: [m0, kb] },
-          W: { data: wRows, dims: [m0, kb] },
+          A: { data: block, dims: [mk, mk] },
+          x: { data: V.subarray(vi, vi + mk), dims: [mk, 1] },
+          V: { data: V, dims: [kb, mk] },
+          W: { data: W, dims: [kb, mk] },
         })
       ).y.data as Float64Array;
-      for (let r = j + 1; r < n; r++) y[r] = yFull[r - k0 - 1];
       let yv = 0;
-      for (let r = j + 1; r < n; r++) {
+      for (let r = i + 1; r < mk; r++) {
         y[r] *= t;
         yv += y[r] * V[vi + r];
       }
       const c = -0.5 * t * yv;
-      for (let r = j + 1; r < n; r++) W[vi + r] = y[r] + c * V[vi + r];
-      for (let r = j + 1; r < n; r++) {
-        vRows[(r - k0 - 1) * kb + i] = V[vi + r];
-        wRows[(r - k0 - 1) * kb + i] = W[vi + r];
-      }
+      for (let r = i + 1; r < mk; r++) W[vi + r] = y[r] + c * V[vi + r];
     }
-    // Trailing update A[s:, s:] -= V W^T + W V^T for s = k0 + kb, as one engine product.
-    const s = k0 + kb;
-    const m = n - s;
-    if (m > 0) {
-      const block = new Float64Array(m * m);
-      for (let r = 0; r < m; r++) block.set(a.subarray((s + r) * n + s, (s + r) * n + n), r * m);
-      const vs = new Float64Array(m * kb);
-      const ws = new Float64Array(m * kb);
-      for (let r = 0; r < m; r++) {
-        for (let p = 0; p < kb; p++) {
-          vs[r * kb + p] = V[p * n + s + r];
-          ws[r * kb + p] = W[p * n + s + r];
-        }
-      }
-      const out = await engine.run(syr2kGraph(), {
-        A: { data: block, dims: [m, m] },
-        V: { data: vs, dims: [m, kb] },
-        W: { data: ws, dims: [m, kb] },
-      });
-      const updated = out.A2.data as Float64Array;
-      for (let r = 0; r < m; r++) a.set(updated.subarray(r * m, r * m + m), (s + r) * n + s);
+    // Trailing update A[s:, s:] -= V W^T + W V^T for s = k0 + kb, as one engine product on the
+    // trailing block, which then is the next panel's.
+    const m = mk - kb;
+    const next = nextAll.subarray(0, m * m);
+    for (let r = 0; r < m; r++) next.set(block.subarray((kb + r) * mk + kb, (kb + r + 1) * mk), r * m);
+    // The reflectors' trailing parts, in place: row p moves from offset p mk + kb to p m.
+    for (let p = 0; p < kb; p++) {
+      V.copyWithin(p * m, p * mk + kb, (p + 1) * mk);
+      W.copyWithin(p * m, p * mk + kb, (p + 1) * mk);
     }
+    const vs = V.subarray(0, kb * m);
+    const ws = W.subarray(0, kb * m);
+    const out = await engine.run(syr2kGraph(), {
+      A: { data: next, dims: [m, m] },
+      V: { data: vs, dims: [kb, m] },
+      W: { data: ws, dims: [kb, m] },
+    });
+    block = out.A2.data as Float64Array;
   }
-  d[n - 2] = a[(n - 2) * n + n - 2];
-  e[n - 2] = a[(n - 1) * n + n - 2];
-  d[n - 1] = a[(n - 1) * n + n - 1];
+  // What is left is the trailing 2 x 2 block (rows and columns n-2, n-1).
+  d[n - 2] = block[0];
+  e[n - 2] = block[2];
+  d[n - 1] = block[3];
   return { d, e, tau };
 }
 
+/** y = A x - V^T (W x) - W^T (V x): A (m, m), x (m, 1), V and W (k, m). */
 function panelGemvGraph(): Graph {
-  return cachedGraph('eigen:panel_gemv', () => {
+  return cachedGraph('eigen:panel_gemv_rows', () => {
     const g = new GraphBuilder('eigen_panel_gemv');
     const A = g.input('A', 'float64', ['m', 'm']);
     const x = g.input('x', 'float64', ['m', 1]);
-    const V = g.input('V', 'float64', ['m', 'k']);
-    const W = g.input('W', 'float64', ['m', 'k']);
-    const wx = g.node('Gemm', [W, x], { transA: 1 });
-    const vx = g.node('Gemm', [V, x], { transA: 1 });
+    const V = g.input('V', 'float64', ['k', 'm']);
+    const W = g.input('W', 'float64', ['k', 'm']);
+    const wx = g.node('MatMul', [W, x]);
+    const vx = g.node('MatMul', [V, x]);
     const ax = g.node('MatMul', [A, x]);
-    const minusVwx = g.node('Gemm', [V, wx, ax], { alpha: -1, beta: 1 }, { floatAttrs: ['alpha', 'beta'] });
-    g.output(g.node('Gemm', [W, vx, minusVwx], { alpha: -1, beta: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'y', 'float64', ['m', 1]);
+    const minusVwx = g.node('Gemm', [V, wx, ax], { alpha: -1, beta: 1, transA: 1 }, { floatAttrs: ['alpha', 'beta'] });
+    g.output(g.node('Gemm', [W, vx, minusVwx], { alpha: -1, beta: 1, transA: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'y', 'float64', ['m', 1]);
     return g.build({ singleThread: true });
   });
 }
 
+/** A - V^T W - W^T V: A (m, m), V and W (k, m). */
 function syr2kGraph(): Graph {
-  return cachedGraph('eigen:syr2k', () => {
+  return cachedGraph('eigen:syr2k_rows', () => {
     const g = new GraphBuilder('eigen_syr2k');
     const A = g.input('A', 'float64', ['m', 'm']);
-    const V = g.input('V', 'float64', ['m', 'k']);
-    const W = g.input('W', 'float64', ['m', 'k']);
-    const once = g.node('Gemm', [V, W, A], { alpha: -1, beta: 1, transB: 1 }, { floatAttrs: ['alpha', 'beta'] });
-    g.output(g.node('Gemm', [W, V, once], { alpha: -1, beta: 1, transB: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'A2', 'float64', ['m', 'm']);
+    const V = g.input('V', 'float64', ['k', 'm']);
+    const W = g.input('W', 'float64', ['k', 'm']);
+    const once = g.node('Gemm', [V, W, A], { alpha: -1, beta: 1, transA: 1 }, { floatAttrs: ['alpha', 'beta'] });
+    g.output(g.node('Gemm', [W, V, once], { alpha: -1, beta: 1, transA: 1 }, { floatAttrs: ['alpha', 'beta'] }), 'A2', 'float64', ['m', 'm']);
     return g.build();
   });
 }
@@ -363,7 +362,7 @@ function solveShifted(u0: Float64Array, u1: Float64Array, u2: Float64Array, l: F
  * Row eigenvectors of A from those of T: X = Q Z with Q = Q_1 ... Q_P (panel WY forms), applied
  * from the last panel to the first. Z is held as columns (n, count) so that the rows a panel
  * touches (k0+1..n-1) are one contiguous block and untouched rows cost nothing.
- * zt : (count, n) rows; reflector k is column k of `a` below the diagonal (a[k+1, k] = 1 implicit).
+ * zt : (count, n) rows; reflector k is row k of `a` right of the diagonal (a[k, k+1] = 1).
  * Returns (count, n) rows.
  */
 export async function backTransform(engine: Engine, a: Float64Array, tau: Float64Array, n: number, nb: number, zt: Float64Array, count: number): Promise<Float64Array> {
@@ -383,24 +382,20 @@ export async function backTransform(engine: Engine, a: Float64Array, tau: Float6
       const k = k0 + q;
       if (tau[k] === 0) continue;
       vp[(k + 1 - top) * kb + q] = 1;
-      for (let r = k + 2; r < n; r++) vp[(r - top) * kb + q] = a[r * n + k];
+      for (let r = k + 2; r < n; r++) vp[(r - top) * kb + q] = a[k * n + r];
     }
-    // T (kb, kb) upper triangular, forward columnwise (dlarft): Q_p = I - V T V^T.
+    // T (kb, kb) upper triangular, forward columnwise (dlarft): Q_p = I - V T V^T, from the
+    // reflectors' inner products V^T V (one engine product; the strided dot products in
+    // JavaScript cost more than the rest of the back-transformation).
+    const vtv = (await gemm(engine, { data: vp, rows: m, cols: kb }, { data: vp, rows: m, cols: kb }, { transA: true })).data;
     const T = new Float64Array(kb * kb);
-    const dots = new Float64Array(kb);
     for (let q = 0; q < kb; q++) {
       const t = tau[k0 + q];
       T[q * kb + q] = t;
       if (t === 0 || q === 0) continue;
-      dots.fill(0, 0, q);
-      for (let r = k0 + q + 1 - top; r < m; r++) {
-        const vq = vp[r * kb + q];
-        if (vq === 0) continue;
-        for (let p = 0; p < q; p++) dots[p] += vp[r * kb + p] * vq;
-      }
       for (let p = 0; p < q; p++) {
         let s = 0;
-        for (let l = p; l < q; l++) s += T[p * kb + l] * dots[l];
+        for (let l = p; l < q; l++) s += T[p * kb + l] * vtv[l * kb + q];
         T[p * kb + q] = -t * s;
       }
     }
@@ -505,6 +500,15 @@ export function tridiagonalize(a: Float64Array, n: number): { d: Float64Array; e
 }
 
 /**
+ * sqrt(p^2 + q^2), through Math.hypot only where the squares would overflow or underflow: hypot is
+ * several times slower in V8, and the QL sweeps call this once per rotation.
+ */
+function radius(p: number, q: number): number {
+  const s = p * p + q * q;
+  return s > 1e-290 && s < 1e290 ? sqrt(s) : hypot(p, q);
+}
+
+/**
  * Eigenvalues and eigenvectors of a symmetric tridiagonal matrix by the implicit QL method
  * (EISPACK tql2). `d` (n) is overwritten with eigenvalues in ascending order; `zt` (n, n) must hold
  * the identity (or any orthogonal start) and is overwritten so that row j is the eigenvector of
@@ -530,7 +534,7 @@ export function tridiagonalEigen(d: Float64Array, eIn: Float64Array, zt: Float64
         if (++iter > 60) throw new ComputeError('INVALID_ARGUMENT', 'tridiagonal QL did not converge');
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = hypot(p, 1);
+        let r = radius(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l] / (p + r);
         d[l + 1] = e[l] * (p + r);
@@ -551,7 +555,7 @@ export function tridiagonalEigen(d: Float64Array, eIn: Float64Array, zt: Float64
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = hypot(p, e[i]);
+          r = radius(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;
