@@ -3,10 +3,11 @@
 // work in engine products, for the
 // d x d Gram matrices of ridge (d = 512..1152, six decompositions per fit). Plain JavaScript does
 // 0.3-1 GFLOP/s here, which makes the textbook Householder + QL-with-vectors route (~10 n^3 flops)
-// cost seconds per decomposition (4.4 s at n = 768, measured); here (about 0.6 s at n = 768):
+// cost seconds per decomposition (4.4 s at n = 768, measured); here (0.25-0.3 s at n = 768):
 //   1. blocked Householder tridiagonalisation (LAPACK dsytrd/dlatrd, lower): per column, one
-//      matrix-vector product with the panel's trailing block (an engine call) and O(n * panel)
-//      corrections in JavaScript; the symmetric rank-2k update of each panel is an engine product;
+//      matrix-vector product with the panel's trailing block (an engine call, memory-bound: ~100 ms
+//      of the total) and O(n * panel) corrections in JavaScript; the symmetric rank-2k update of
+//      each panel is an engine product;
 //   2. eigenvalues of the tridiagonal matrix by implicit QL without vectors (O(n^2));
 //   3. eigenvectors of the tridiagonal matrix by inverse iteration (O(n) per vector and sweep),
 //      re-orthogonalised within clusters of close eigenvalues (LAPACK dstein's approach), and only
