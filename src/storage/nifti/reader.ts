@@ -86,7 +86,7 @@ function isGzip(b: Buffer): boolean {
 }
 
 /** The header (and any extensions up to vox_offset) off the front of the byte stream. */
-async function readHeader(queue: ByteQueue, file: string) {
+async function readHeader(queue: ByteQueue, file: string): Promise<NiftiHeader> {
   const start = await queue.read(4);
   if (!start) throw new NiftiFormatError(file, 'sizeof_hdr', 'ends before its header');
   const sniff = sniffHeader(start);
@@ -99,7 +99,7 @@ async function readHeader(queue: ByteQueue, file: string) {
   const skip = header.voxOffset - headerBytes;
   if (skip > 0 && !(await queue.read(skip)))
     throw new NiftiFormatError(file, 'vox_offset', `ends before vox_offset ${header.voxOffset}`, { voxOffset: header.voxOffset });
-  return { queue, header, ...volumeLayout(header) };
+  return header;
 }
 
 /** Opens a NIfTI stream (gzip detected from its first bytes, whatever the file name says). */
@@ -132,14 +132,12 @@ export async function openNifti(input: Readable | AsyncIterable<Buffer>, file: s
     replayed.destroy();
     raw.destroy();
   };
-  let layout;
-  try {
-    layout = await readHeader(new ByteQueue(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, file), file);
-  } catch (err) {
+  const queue = new ByteQueue(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, file);
+  const header = await readHeader(queue, file).catch((err) => {
     destroy();
     throw err;
-  }
-  const { queue, header, shape3d, voxelsPerVolume, nVolumes } = layout;
+  });
+  const { shape3d, voxelsPerVolume, nVolumes } = volumeLayout(header);
   const bytesPerVolume = voxelsPerVolume * header.datatype.bytes;
   const scale = scaling(header);
 
